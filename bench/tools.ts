@@ -1,0 +1,78 @@
+// Tool latency as a rollout sees it: one sandboxed Python call (spawn, namespaces, limits, capture) and
+// one BM25 search with formatting, on the HotpotQA passages and questions in ../shared/data.
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { LocalPythonTool } from "../worker/tools/python/local-python-tool.js";
+import { loadBm25Index } from "../worker/tools/search/bm25-index.js";
+import { LocalSearchTool } from "../worker/tools/search/local-search-tool.js";
+
+const PYTHON_CALLS = 50;
+const SEARCH_QUERIES = 200;
+const SNIPPET = "import math\nprint(sum(math.sqrt(i) for i in range(10_000)))";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const hotpot = path.resolve(projectRoot, "..", "shared", "data", "hotpotqa");
+
+/** Nearest-rank percentile. */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+const round = (value: number) => Math.round(value * 100) / 100;
+
+async function benchPython(): Promise<Record<string, number>> {
+  const tool = new LocalPythonTool({ slots: 1 });
+  for (let i = 0; i < 3; i++) await tool.call(SNIPPET); // page cache and JIT warm-up
+  const latencies: number[] = [];
+  for (let i = 0; i < PYTHON_CALLS; i++) {
+    const started = performance.now();
+    const result = await tool.call(SNIPPET);
+    latencies.push(performance.now() - started);
+    if (!result.ok) throw new Error(`python call failed: ${result.observation}`);
+  }
+  return { python_calls: PYTHON_CALLS, python_p50_ms: round(percentile(latencies, 50)), python_p99_ms: round(percentile(latencies, 99)) };
+}
+
+async function benchSearch(): Promise<Record<string, number | string>> {
+  const corpus = path.join(hotpot, "passages.jsonl");
+  const cacheDir = await mkdtemp(path.join(tmpdir(), "icrl-bench-search-"));
+  try {
+    const built = await loadBm25Index(corpus, { cacheDir });
+    const loaded = await loadBm25Index(corpus, { cacheDir });
+    const tool = new LocalSearchTool(loaded);
+    const qrels = (await readFile(path.join(hotpot, "dev_subsampled_qrels.jsonl"), "utf8"))
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .slice(0, SEARCH_QUERIES)
+      .map((line) => JSON.parse(line) as { question: string; supporting_passage_ids: string[] });
+    const latencies: number[] = [];
+    let withSupport = 0;
+    for (const { question, supporting_passage_ids } of qrels) {
+      const started = performance.now();
+      await tool.call(question);
+      latencies.push(performance.now() - started);
+      const top = loaded.search(question, 3).map((hit) => hit.id);
+      if (supporting_passage_ids.some((id) => top.includes(id))) withSupport += 1;
+    }
+    return {
+      search_corpus: "hotpotqa/passages.jsonl",
+      search_corpus_passages: built.size,
+      search_corpus_bytes: (await stat(corpus)).size,
+      search_index_build_ms: Math.round(built.loadMs),
+      search_index_cache_load_ms: Math.round(loaded.loadMs),
+      search_queries: qrels.length,
+      search_p50_ms: round(percentile(latencies, 50)),
+      search_p99_ms: round(percentile(latencies, 99)),
+      search_top3_has_supporting_passage: round(withSupport / qrels.length),
+    };
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+}
+
+export default async function bench(): Promise<Record<string, number | string>> {
+  return { ...(await benchPython()), ...(await benchSearch()) };
+}

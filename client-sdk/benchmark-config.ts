@@ -1,0 +1,53 @@
+// Evaluation settings of a benchmark run, shared by the server (startBenchmarkRun) and the worker.
+// Evaluation is zero-shot by default, as in the paper.
+import { z } from "zod";
+
+export const benchmarkConfigSchema = z
+  .object({
+    split: z.string().optional(),
+    limit: z.number().int().positive().optional(),
+    shots: z.number().int().min(0).max(16).default(0),
+    task: z.enum(["qa", "math"]).optional(),
+    metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).optional(),
+    tools: z
+      .object({
+        search: z
+          .object({
+            kind: z.enum(["local", "retriever"]).default("local"),
+            corpus: z.string().optional(),
+            url: z.string().url().optional(),
+            topK: z.number().int().positive().default(3),
+            maxTokens: z.number().int().positive().default(500),
+          })
+          .optional(),
+        python: z
+          .object({
+            kind: z.enum(["local", "sandbox-fusion"]).default("local"),
+            url: z.string().url().optional(),
+            timeoutMs: z.number().int().positive().default(10_000),
+            memoryMb: z.number().int().positive().default(512),
+          })
+          .optional(),
+      })
+      .prefault({}),
+    decoding: z
+      .object({
+        temperature: z.number().min(0).max(5).default(0),
+        topK: z.number().int().min(0).default(0),
+        topP: z.number().gt(0).max(1).default(1),
+        seed: z.number().int().min(0).default(0),
+      })
+      .prefault({}),
+    maxToolTurns: z.number().int().min(0).max(32).default(6),
+    maxTurnTokens: z.number().int().positive().default(512),
+    maxTotalTokens: z.number().int().positive().default(2048),
+    contextSize: z.number().int().min(256).default(4096),
+    parallel: z.number().int().min(1).max(64).default(8),
+    demonstrationSetId: z.string().uuid().optional(),
+    requirements: z
+      .object({ backend: z.string().optional(), minGpuMemoryMb: z.number().min(0).optional(), minMemoryMb: z.number().min(0).optional() })
+      .prefault({}),
+  })
+  .strict();
+
+export type BenchmarkConfig = z.infer<typeof benchmarkConfigSchema>;

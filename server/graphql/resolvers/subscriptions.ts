@@ -1,0 +1,170 @@
+// Subscriptions: every event carries a cursor; `after` replays what a reconnecting client missed.
+// Streams come from the shared FeedRegistry (server/events/feed.ts), which reads rows back from
+// Postgres when LISTEN/NOTIFY wakes it.
+import type { Resolvers, RolloutEventFilter } from "../../generated/graphql.js";
+import { notFound } from "../../errors.js";
+import { can, checkId } from "../guards.js";
+import type { GraphQLContext } from "../context.js";
+import { fetchRolloutsAfter } from "./rollouts.js";
+import { fetchBenchmarkItemsAfter } from "./benchmarks.js";
+import { jobFromRow } from "./admin.js";
+
+async function* mapStream<T, U>(source: AsyncGenerator<T>, fn: (t: T) => U | Promise<U>): AsyncGenerator<U> {
+  try {
+    for await (const item of source) yield await fn(item);
+  } finally {
+    await source.return(undefined);
+  }
+}
+
+/** Group rows that arrive together so one event carries a batch (metrics, benchmark items). */
+async function* batched<T extends { cursor: bigint }>(source: AsyncGenerator<T>, max: number): AsyncGenerator<T[]> {
+  // The feed yields rows synchronously from one fetch; collect until the source would block.
+  const it = source[Symbol.asyncIterator]();
+  let pending: Promise<IteratorResult<T>> | null = null;
+  try {
+    for (;;) {
+      const first = await (pending ?? it.next());
+      pending = null;
+      if (first.done) return;
+      const batch = [first.value];
+      while (batch.length < max) {
+        pending = it.next();
+        const winner = await Promise.race([pending, new Promise<"wait">((r) => setImmediate(() => r("wait")))]);
+        if (winner === "wait") break;
+        pending = null;
+        if (winner.done) {
+          yield batch;
+          return;
+        }
+        batch.push(winner.value);
+      }
+      yield batch;
+    }
+  } finally {
+    await it.return?.(undefined);
+  }
+}
+
+function matches(filter: RolloutEventFilter | null | undefined, r: { stage: number; reward: number; toolCallsValid: number; toolCallsInvalid: number }) {
+  if (!filter) return true;
+  if (filter.stage != null && r.stage !== filter.stage) return false;
+  if (filter.minReward != null && r.reward < filter.minReward) return false;
+  if (filter.maxReward != null && r.reward > filter.maxReward) return false;
+  if (filter.hasToolCall != null && r.toolCallsValid + r.toolCallsInvalid > 0 !== filter.hasToolCall) return false;
+  return true;
+}
+
+async function requireRun(ctx: GraphQLContext, runId: string) {
+  can(ctx, "read");
+  const run = await ctx.pool.query("SELECT rollout_seq, metric_seq, version FROM runs WHERE id = $1", [checkId(runId, "Run")]);
+  if (!run.rows[0]) throw notFound("Run", runId);
+}
+
+export const subscriptionResolvers: Resolvers = {
+  Subscription: {
+    rolloutAdded: {
+      subscribe: async (_, { runId, filter, after }, ctx) => {
+        await requireRun(ctx, runId);
+        const rows = ctx.feeds.stream({
+          topic: `rollouts:${runId}`,
+          after: after as bigint | null | undefined,
+          tail: async () => BigInt((await ctx.pool.query("SELECT rollout_seq FROM runs WHERE id = $1", [runId])).rows[0].rollout_seq),
+          fetch: (a, limit) => fetchRolloutsAfter(ctx, runId, a, limit),
+          signal: ctx.signal,
+        });
+        // The cursor advances over filtered-out rows too, so a resume never re-reads them.
+        return (async function* () {
+          for await (const r of rows) if (matches(filter, r)) yield { rolloutAdded: { cursor: r.cursor, rollout: r } };
+        })() as never;
+      },
+    },
+    metricsAdded: {
+      subscribe: async (_, { runId, keys, after }, ctx) => {
+        await requireRun(ctx, runId);
+        const rows = ctx.feeds.stream({
+          topic: `metrics:${runId}`,
+          after: after as bigint | null | undefined,
+          tail: async () => BigInt((await ctx.pool.query("SELECT metric_seq FROM runs WHERE id = $1", [runId])).rows[0].metric_seq),
+          fetch: async (a, limit) => {
+            const res = await ctx.pool.query(
+              `SELECT key, step, value, time, seq FROM metric_points WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+              [runId, String(a), limit],
+            );
+            return res.rows.map((r) => ({ key: r.key as string, step: r.step, value: r.value, time: r.time, cursor: BigInt(r.seq) }));
+          },
+          signal: ctx.signal,
+        });
+        const wanted = keys?.length ? new Set(keys) : null;
+        return (async function* () {
+          for await (const batch of batched(rows, 1000)) {
+            const points = wanted ? batch.filter((p) => wanted.has(p.key)) : batch;
+            if (points.length) yield { metricsAdded: { cursor: batch[batch.length - 1].cursor, points } };
+          }
+        })() as never;
+      },
+    },
+    runUpdated: {
+      subscribe: async (_, { runId, after }, ctx) => {
+        await requireRun(ctx, runId);
+        const rows = ctx.feeds.stream({
+          topic: `run:${runId}`,
+          after: after != null ? BigInt(after) : undefined,
+          tail: async () => BigInt((await ctx.pool.query("SELECT version FROM runs WHERE id = $1", [runId])).rows[0].version),
+          fetch: async (a) => {
+            const run = await ctx.prisma.run.findUnique({ where: { id: runId } });
+            return run && BigInt(run.version) > a ? [{ cursor: BigInt(run.version), run }] : [];
+          },
+          signal: ctx.signal,
+        });
+        return mapStream(rows, (r) => ({ runUpdated: { cursor: Number(r.cursor), run: r.run } })) as never;
+      },
+    },
+    benchmarkProgress: {
+      subscribe: async (_, { benchmarkRunId, after }, ctx) => {
+        can(ctx, "read");
+        const id = checkId(benchmarkRunId, "BenchmarkRun");
+        if (!(await ctx.prisma.benchmarkRun.findUnique({ where: { id } }))) throw notFound("BenchmarkRun", id);
+        // Cursor = the run's item_seq, which item batches and status changes both advance; a status
+        // change with no new items arrives as an event with an empty items list.
+        type Row = { cursor: bigint; item?: Awaited<ReturnType<typeof fetchBenchmarkItemsAfter>>[number] };
+        const rows = ctx.feeds.stream<Row>({
+          topic: `bench:${id}`,
+          after: after as bigint | null | undefined,
+          tail: async () => BigInt((await ctx.pool.query("SELECT item_seq FROM benchmark_runs WHERE id = $1", [id])).rows[0].item_seq),
+          fetch: async (a, limit) => {
+            const items = await fetchBenchmarkItemsAfter(ctx, id, a, limit);
+            if (items.length) return items.map((item) => ({ cursor: item.cursor, item }));
+            const seq = BigInt((await ctx.pool.query("SELECT item_seq FROM benchmark_runs WHERE id = $1", [id])).rows[0].item_seq);
+            return seq > a ? [{ cursor: seq }] : [];
+          },
+          signal: ctx.signal,
+        });
+        return (async function* () {
+          for await (const batch of batched(rows, 500)) {
+            const run = await ctx.prisma.benchmarkRun.findUniqueOrThrow({ where: { id } });
+            const items = batch.flatMap((r) => (r.item ? [r.item] : []));
+            yield { benchmarkProgress: { cursor: batch[batch.length - 1].cursor, benchmarkRun: run, items } };
+          }
+        })() as never;
+      },
+    },
+    jobAvailable: {
+      subscribe: async (_, { after }, ctx) => {
+        const p = can(ctx, "worker");
+        void p;
+        const rows = ctx.feeds.stream({
+          topic: "jobs",
+          after: after as bigint | null | undefined,
+          tail: async () => BigInt((await ctx.pool.query("SELECT coalesce(max(seq), 0) AS s FROM jobs")).rows[0].s),
+          fetch: async (a, limit) => {
+            const res = await ctx.pool.query(`SELECT * FROM jobs WHERE seq > $1 AND status = 'QUEUED' ORDER BY seq LIMIT $2`, [String(a), limit]);
+            return res.rows.map((r) => ({ cursor: BigInt(r.seq), job: jobFromRow(r) }));
+          },
+          signal: ctx.signal,
+        });
+        return mapStream(rows, (r) => ({ jobAvailable: { cursor: r.cursor, job: r.job } })) as never;
+      },
+    },
+  },
+};

@@ -1,0 +1,169 @@
+// One HTTP port: /graphql (queries, mutations; WebSocket subscriptions on the same path),
+// /artifacts (streamed bytes), /healthz, /readyz, and the dashboard at / when it is built.
+import http from "node:http";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
+import { expressMiddleware } from "@as-integrations/express5";
+import express from "express";
+import { WebSocketServer } from "ws";
+import { useServer } from "graphql-ws/use/ws";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { bearerToken } from "../auth/authenticate.js";
+import { artifactRouter } from "../artifacts/routes.js";
+import { buildSchema } from "../graphql/schema.js";
+import { checkQueryLimits } from "../graphql/limits.js";
+import type { GraphQLContext, Services } from "../graphql/context.js";
+
+export interface HttpServerHandle {
+  server: http.Server;
+  /** Stop accepting, let in-flight requests finish, close subscriptions. */
+  drain(): Promise<void>;
+  ready: () => boolean;
+  setReady(v: boolean): void;
+}
+
+const KNOWN_CODES = new Set(["UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);
+
+export function createHttpServer(services: Services): HttpServerHandle {
+  const { config, logger } = services;
+  const schema = buildSchema();
+  const app = express();
+  const server = http.createServer(app);
+  let ready = false;
+
+  const limitsPlugin: ApolloServerPlugin<GraphQLContext> = {
+    async requestDidStart() {
+      return {
+        async didResolveOperation(rc) {
+          checkQueryLimits(rc.document, rc.operationName, rc.request.variables ?? {}, {
+            maxDepth: config.maxQueryDepth,
+            maxCost: config.maxQueryCost,
+          });
+        },
+      };
+    },
+  };
+
+  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: config.maxRequestBytes });
+  const wsCleanup = useServer<Record<string, unknown>, { aborts?: Map<string, AbortController> }>(
+    {
+      schema,
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const raw = (params.authorization ?? params.Authorization ?? params.apiKey) as string | undefined;
+        const secret = raw ? (bearerToken(raw) ?? raw) : null;
+        const principal = await services.auth.resolve(secret);
+        if (!principal) return false; // closes with 4403 Forbidden
+        ctx.extra.aborts = new Map();
+        return true;
+      },
+      context: async (ctx, id) => {
+        const controller = new AbortController();
+        ctx.extra.aborts?.set(id, controller);
+        const principal = await services.auth.resolve(
+          (() => {
+            const raw = (ctx.connectionParams?.authorization ?? ctx.connectionParams?.apiKey) as string | undefined;
+            return raw ? (bearerToken(raw) ?? raw) : null;
+          })(),
+        );
+        return { ...services, principal, signal: controller.signal } satisfies GraphQLContext;
+      },
+      onComplete: (ctx, id) => {
+        ctx.extra.aborts?.get(id)?.abort();
+        ctx.extra.aborts?.delete(id);
+      },
+      onClose: (ctx) => {
+        for (const c of ctx.extra.aborts?.values() ?? []) c.abort();
+        ctx.extra.aborts?.clear();
+      },
+      onError: (_ctx, _id, _payload, errors) => {
+        logger.debug({ errors: errors.map((e) => e.message) }, "subscription error");
+      },
+    },
+    wss,
+  );
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
+      limitsPlugin,
+    ],
+    formatError: (formatted: GraphQLFormattedError, error: unknown) => {
+      const code = formatted.extensions?.code as string | undefined;
+      if (code && KNOWN_CODES.has(code)) return formatted;
+      // Unexpected errors: log the detail, return a generic message (never internals).
+      const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+      logger.error({ err: original }, "unhandled resolver error");
+      return { message: "Internal server error; the server log has the details.", extensions: { code: "INTERNAL_SERVER_ERROR" }, path: formatted.path, locations: formatted.locations };
+    },
+  });
+
+  const started = apollo.start();
+
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    if (!ready) return res.status(503).json({ status: "starting or draining" });
+    try {
+      await services.pool.query("SELECT 1");
+      res.json({ status: "ready" });
+    } catch {
+      res.status(503).json({ status: "database unavailable" });
+    }
+  });
+  app.use(artifactRouter(services));
+
+  app.use(
+    "/graphql",
+    express.json({ limit: config.maxRequestBytes }),
+    async (req, res, next) => {
+      await started;
+      next();
+    },
+    (req, res, next) =>
+      expressMiddleware(apollo, {
+        context: async ({ req: r }) => ({
+          ...services,
+          principal: await services.auth.resolve(bearerToken(r.header("authorization"))),
+        }),
+      })(req, res, next),
+  );
+
+  // Body-parser failures (too large, malformed JSON) answered in GraphQL's error shape.
+  app.use((err: { type?: string; status?: number; message?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
+    if (!err) return next();
+    if (err.type === "entity.too.large") {
+      return res.status(413).json({ errors: [{ message: `Request body is larger than ${config.maxRequestBytes} bytes; send smaller batches.`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+    }
+    if (err.type === "entity.parse.failed") {
+      return res.status(400).json({ errors: [{ message: `Request body is not valid JSON: ${err.message}`, extensions: { code: "BAD_REQUEST" } }] });
+    }
+    logger.error({ err }, "http error");
+    res.status(err.status ?? 500).json({ errors: [{ message: "Internal server error.", extensions: { code: "INTERNAL_SERVER_ERROR" } }] });
+  });
+
+  return {
+    server,
+    ready: () => ready,
+    setReady: (v) => {
+      ready = v;
+    },
+    drain: async () => {
+      ready = false;
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,195 @@
+// The worker protocol against a real server: exactly-once leasing under concurrency, lease expiry,
+// idempotent batches, limits, and the scope of worker tokens.
+import { mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ClaimJobDocument,
+  CompleteJobDocument,
+  CreateApiKeyDocument,
+  CreateExperimentDocument,
+  CreateRunDocument,
+  FailJobDocument,
+  HeartbeatDocument,
+  IcrlApiError,
+  ImportDatasetDocument,
+  JobsDocument,
+  LogMetricsDocument,
+  MetricSeriesDocument,
+  RegisterWorkerDocument,
+  ReportRolloutsDocument,
+  RolloutsDocument,
+  RunDocument,
+  CancelRunDocument,
+  MetricPointsDocument,
+  type IcrlClient,
+} from "../../client-sdk/index.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
+
+let t: TestServer;
+let datasetId: string;
+let experimentId: string;
+let registrationKey: string;
+
+async function codeOf(p: Promise<unknown>): Promise<string | null> {
+  return p.then(
+    () => null,
+    (e) => (e instanceof IcrlApiError ? e.code : String(e)),
+  );
+}
+
+async function newWorker(name: string, capabilities: Record<string, unknown> = { backend: "cpu", memoryMb: 16000 }): Promise<IcrlClient> {
+  const reg = await t.client(registrationKey).mutate(RegisterWorkerDocument, { name, capabilities });
+  return t.client(reg.registerWorker.token);
+}
+
+async function newRun(name: string, extra: Record<string, unknown> = {}) {
+  const r = await t.admin.mutate(CreateRunDocument, { experimentId, name, config: { model: { path: "m.gguf" }, dataset: { id: datasetId }, ...extra } });
+  return r.createRun.id;
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+  const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-wp-"));
+  await writeQaJsonl(path.join(tmp, "qa.jsonl"), 20);
+  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } })).importDataset.id;
+  experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "wp" })).createExperiment.id;
+  registrationKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "workers", role: "WORKER" })).createApiKey.secret;
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("claiming", () => {
+  it("8 concurrent workers claiming 50 jobs lease each exactly once", async () => {
+    const runIds = await Promise.all(Array.from({ length: 50 }, (_, i) => newRun(`c-${i}`)));
+    const workers = await Promise.all(Array.from({ length: 8 }, (_, i) => newWorker(`w${i}`)));
+    const claimed: string[][] = workers.map(() => []);
+    await Promise.all(
+      workers.map(async (w, i) => {
+        for (;;) {
+          const res = await w.mutate(ClaimJobDocument, { kinds: ["TRAIN"] });
+          if (!res.claimJob) break;
+          claimed[i].push(res.claimJob.job.run!.id);
+          expect((res.claimJob.context as any).run.id).toBe(res.claimJob.job.run!.id);
+        }
+      }),
+    );
+    const all = claimed.flat();
+    expect(all.length).toBe(50);
+    expect(new Set(all)).toEqual(new Set(runIds));
+    expect(claimed.filter((c) => c.length > 0).length).toBeGreaterThan(1);
+    const leased = await t.admin.query(JobsDocument, { status: ["LEASED"], first: 100 });
+    expect(leased.jobs.totalCount).toBe(50);
+    const run = await t.admin.query(RunDocument, { id: runIds[0] });
+    expect(run.run?.status).toBe("RUNNING");
+    // Finish them so later tests see an empty queue.
+    for (const [i, w] of workers.entries()) {
+      for (const runId of claimed[i]) {
+        const job = leased.jobs.nodes.find((j) => j.run?.id === runId)!;
+        await w.mutate(CompleteJobDocument, { jobId: job.id });
+      }
+    }
+    expect((await t.admin.query(RunDocument, { id: runIds[0] })).run?.status).toBe("SUCCEEDED");
+  });
+
+  it("matches capabilities: a GPU job waits for a GPU worker", async () => {
+    const runId = await newRun("gpu-run", { requirements: { backend: "cuda", minGpuMemoryMb: 20000 } });
+    const cpu = await newWorker("cpu-only");
+    expect((await cpu.mutate(ClaimJobDocument, {})).claimJob).toBeNull();
+    const small = await newWorker("small-gpu", { backend: "cuda", gpuMemoryMb: 8000 });
+    expect((await small.mutate(ClaimJobDocument, {})).claimJob).toBeNull();
+    const big = await newWorker("big-gpu", { backend: "cuda", gpuMemoryMb: 80000 });
+    const got = await big.mutate(ClaimJobDocument, {});
+    expect(got.claimJob?.job.run?.id).toBe(runId);
+    await big.mutate(CompleteJobDocument, { jobId: got.claimJob!.job.id });
+  });
+});
+
+describe("leases", () => {
+  it("fails the job after maxAttempts failed attempts", async () => {
+    const runId = await newRun("flaky");
+    const w = await newWorker("flaky-worker");
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const c = (await w.mutate(ClaimJobDocument, {})).claimJob!;
+      expect(c.job.run?.id).toBe(runId);
+      const f = await w.mutate(FailJobDocument, { jobId: c.job.id, error: `boom ${attempt}`, retry: true });
+      expect(f.failJob.status).toBe(attempt < 3 ? "QUEUED" : "FAILED");
+    }
+    const run = await t.admin.query(RunDocument, { id: runId });
+    expect(run.run?.status).toBe("FAILED");
+    expect(run.run?.error).toBe("boom 3");
+  });
+
+  it("cancel reaches the worker through its heartbeat", async () => {
+    const runId = await newRun("cancel-me");
+    const w = await newWorker("cancel-worker");
+    const c = (await w.mutate(ClaimJobDocument, {})).claimJob!;
+    await t.admin.mutate(CancelRunDocument, { id: runId });
+    expect((await w.mutate(HeartbeatDocument, { jobId: c.job.id })).heartbeat.cancelled).toBe(true);
+    const done = await w.mutate(CompleteJobDocument, { jobId: c.job.id });
+    expect(done.completeJob.status).toBe("CANCELLED");
+    expect((await t.admin.query(RunDocument, { id: runId })).run?.status).toBe("CANCELLED");
+  });
+});
+
+describe("batches", () => {
+  it("retried rollout and metric batches create no duplicates", async () => {
+    const runId = await newRun("batches");
+    const w = await newWorker("batcher");
+    const jobId = (await w.mutate(ClaimJobDocument, {})).claimJob!.job.id;
+    const batch = Array.from({ length: 16 }, (_, i) => makeRollout(1, Math.floor(i / 8), i % 8));
+    const first = await w.mutate(ReportRolloutsDocument, { jobId, rollouts: batch });
+    expect(first.reportRollouts).toMatchObject({ inserted: 16, duplicates: 0 });
+    const retry = await w.mutate(ReportRolloutsDocument, { jobId, rollouts: batch });
+    expect(retry.reportRollouts).toMatchObject({ inserted: 0, duplicates: 16 });
+    const mixed = await w.mutate(ReportRolloutsDocument, { jobId, rollouts: [...batch.slice(0, 4), makeRollout(2, 0, 0)] });
+    expect(mixed.reportRollouts).toMatchObject({ inserted: 1, duplicates: 4 });
+    const stored = await t.admin.query(RolloutsDocument, { runId, first: 100 });
+    expect(stored.rollouts.totalCount).toBe(17);
+    const withTools = await t.admin.query(RolloutsDocument, { runId, filter: { hasToolCall: true, minStep: 1, maxStep: 1 } });
+    expect(withTools.rollouts.totalCount).toBe(batch.filter((r) => r.toolCallsValid > 0).length);
+    const rewardy = await t.admin.query(RolloutsDocument, { runId, filter: { minReward: 0.5 } });
+    expect(rewardy.rollouts.nodes.every((r) => r.reward >= 0.5)).toBe(true);
+
+    const points = Array.from({ length: 30 }, (_, i) => ({ key: i % 2 ? "reward/mean" : "accuracy/mean", step: Math.floor(i / 2), value: i / 30 }));
+    expect((await w.mutate(LogMetricsDocument, { jobId, points })).logMetrics.inserted).toBe(30);
+    expect((await w.mutate(LogMetricsDocument, { jobId, points })).logMetrics).toMatchObject({ inserted: 0, duplicates: 30 });
+    const raw = await t.admin.query(MetricPointsDocument, { runId, keys: ["reward/mean"] });
+    expect(raw.metricPoints.nodes).toHaveLength(15);
+    const series = await t.admin.query(MetricSeriesDocument, { runId, keys: ["reward/mean", "accuracy/mean"], maxPoints: 100 });
+    expect(series.metricSeries.map((s) => s.totalPoints)).toEqual([15, 15]);
+    expect(series.metricSeries[0].downsampled).toBe(false);
+    await w.mutate(CompleteJobDocument, { jobId });
+  });
+
+  it("rejects oversize and malformed batches with codes and stores nothing", async () => {
+    const runId = await newRun("limits");
+    const w = await newWorker("limits");
+    const jobId = (await w.mutate(ClaimJobDocument, {})).claimJob!.job.id;
+    const tooMany = Array.from({ length: 1001 }, (_, i) => ({ key: "k", step: i, value: 1 }));
+    expect(await codeOf(w.mutate(LogMetricsDocument, { jobId, points: tooMany }))).toBe("PAYLOAD_TOO_LARGE");
+    const huge = Array.from({ length: 10 }, (_, i) => makeRollout(0, 0, i, 600_000));
+    expect(await codeOf(w.mutate(ReportRolloutsDocument, { jobId, rollouts: huge }))).toBe("PAYLOAD_TOO_LARGE");
+    expect(await codeOf(w.mutate(ReportRolloutsDocument, { jobId, rollouts: [{ ...makeRollout(0, 0, 0), segments: [{ kind: "NOPE" as never, text: "" }] }] }))).toBe(
+      "BAD_USER_INPUT",
+    );
+    // A raw malformed body.
+    const res = await fetch(`${t.server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer x" }, body: "{not json" });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].extensions.code).toBe("BAD_REQUEST");
+    const big = await fetch(`${t.server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ viewer { role } }", variables: { pad: "x".repeat(9 * 1024 * 1024) } }),
+    });
+    expect(big.status).toBe(413);
+    expect((await big.json()).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    expect((await t.admin.query(RolloutsDocument, { runId })).rollouts.totalCount).toBe(0);
+    expect((await t.admin.query(MetricPointsDocument, { runId })).metricPoints.nodes).toHaveLength(0);
+    await w.mutate(CompleteJobDocument, { jobId });
+  });
+});

@@ -1,0 +1,33 @@
+import { writeTinyModel } from "./tiny-model.js";
+import { loadLlamaEngine } from "./llama-engine.js";
+writeTinyModel({ out: "/tmp/exp/tiny.gguf" });
+let t = Date.now();
+const engine = await loadLlamaEngine({ modelPath: "/tmp/exp/tiny.gguf", threads: Number(process.env.TH ?? 2), contextSize: 512 });
+console.log("load", Date.now() - t, engine.backend, engine.info);
+const prompt = engine.formatChat([{ role: "user", content: "What is 2+2? <search>" }]);
+console.log(JSON.stringify(prompt));
+const ptoks = engine.tokenize(prompt, { specialTokens: true });
+t = Date.now();
+const g = await engine.openGroup(8, { tokensPerSequence: 512 });
+for (const s of g.sequences) s.append(ptoks);
+const res = await Promise.all(g.sequences.map((s) => s.generate({ maxTokens: 64, stopStrings: ["</search>", "a"], sampling: { temperature: 1 } })));
+console.log("gen", Date.now() - t);
+for (const r of res) console.log(r.tokens.length, r.finishReason, r.stopString, JSON.stringify(r.text).slice(0, 80));
+// continue
+for (const s of g.sequences) s.append(engine.tokenize("<information>doc</information>"));
+const res2 = await Promise.all(g.sequences.map((s) => s.generate({ maxTokens: 16, stopStrings: [], sampling: { temperature: 0 } })));
+for (const r of res2) console.log(r.tokens.length, r.finishReason, JSON.stringify(r.text).slice(0, 60));
+console.log(g.sequences.map((s) => s.length));
+await g.dispose();
+t = Date.now();
+const lp = await engine.logProbs(ptoks);
+console.log("lp", Date.now() - t, lp.slice(0, 5));
+// throughput
+t = Date.now();
+const g2 = await engine.openGroup(8, { tokensPerSequence: 512 });
+for (const s of g2.sequences) s.append(ptoks);
+const r3 = await Promise.all(g2.sequences.map((s) => s.generate({ maxTokens: 200, stopStrings: [], sampling: { temperature: 1, seed: 1 } })));
+const n = r3.reduce((a, r) => a + r.tokens.length, 0);
+console.log("tok/s", Math.round(n / ((Date.now() - t) / 1000)), n);
+await g2.dispose();
+await engine.dispose();

@@ -1,0 +1,2 @@
+import { detectCapabilities } from "./capabilities.js";
+console.log(await detectCapabilities());

@@ -1,0 +1,188 @@
+// Writes GGUF v3 files: metadata of every value type and F32/F16 tensors, each tensor's data aligned to
+// general.alignment (32 unless set) as llama.cpp requires. Used for the tiny test models and adapters
+// written in tests; the Python learner has its own writer for the adapters it trains.
+import fs from "node:fs";
+import { alignUp, DEFAULT_ALIGNMENT } from "./reader.js";
+import { GgmlType, tensorByteSize } from "./ggml-types.js";
+import { GgufValueType, type GgufArrayValue, type GgufMetadata, type GgufScalarTypeName, type GgufValue } from "./types.js";
+
+export interface GgufTensorToWrite {
+  name: string;
+  /** ggml order (dims[0] innermost); data is row-major in the reversed (torch) order. */
+  dims: number[];
+  type: typeof GgmlType.F32 | typeof GgmlType.F16;
+  data: Float32Array;
+}
+
+/** Growable little-endian byte buffer. */
+class ByteSink {
+  private buf = Buffer.alloc(1 << 16);
+  length = 0;
+
+  private reserve(n: number) {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const next = Buffer.alloc(size);
+    this.buf.copy(next, 0, 0, this.length);
+    this.buf = next;
+  }
+  u8(v: number) { this.reserve(1); this.buf.writeUInt8(v, this.length); this.length += 1; }
+  i8(v: number) { this.reserve(1); this.buf.writeInt8(v, this.length); this.length += 1; }
+  u16(v: number) { this.reserve(2); this.buf.writeUInt16LE(v, this.length); this.length += 2; }
+  i16(v: number) { this.reserve(2); this.buf.writeInt16LE(v, this.length); this.length += 2; }
+  u32(v: number) { this.reserve(4); this.buf.writeUInt32LE(v, this.length); this.length += 4; }
+  i32(v: number) { this.reserve(4); this.buf.writeInt32LE(v, this.length); this.length += 4; }
+  f32(v: number) { this.reserve(4); this.buf.writeFloatLE(v, this.length); this.length += 4; }
+  f64(v: number) { this.reserve(8); this.buf.writeDoubleLE(v, this.length); this.length += 8; }
+  u64(v: bigint | number) { this.reserve(8); this.buf.writeBigUInt64LE(BigInt(v), this.length); this.length += 8; }
+  i64(v: bigint) { this.reserve(8); this.buf.writeBigInt64LE(v, this.length); this.length += 8; }
+  string(s: string) {
+    const bytes = Buffer.from(s, "utf8");
+    this.u64(bytes.length);
+    this.reserve(bytes.length);
+    bytes.copy(this.buf, this.length);
+    this.length += bytes.length;
+  }
+  pad(to: number) { this.reserve(to - this.length); this.buf.fill(0, this.length, to); this.length = to; }
+  bytes(): Buffer { return this.buf.subarray(0, this.length); }
+}
+
+function writeScalar(sink: ByteSink, type: GgufScalarTypeName, value: unknown, key: string): void {
+  const fail = () => { throw new Error(`metadata ${key}: ${String(value)} is not a valid ${type}`); };
+  switch (type) {
+    case "u8": case "i8": case "u16": case "i16": case "u32": case "i32": case "f32": case "f64":
+      if (typeof value !== "number") fail();
+      sink[type](value as number);
+      return;
+    case "u64": case "i64":
+      if (typeof value !== "bigint") fail();
+      sink[type](value as bigint);
+      return;
+    case "bool":
+      if (typeof value !== "boolean") fail();
+      sink.u8(value ? 1 : 0);
+      return;
+    case "string":
+      if (typeof value !== "string") fail();
+      sink.string(value as string);
+      return;
+  }
+}
+
+function writeArray(sink: ByteSink, arr: GgufArrayValue, key: string): void {
+  sink.u32(GgufValueType[arr.itemType]);
+  sink.u64(arr.value.length);
+  for (const item of arr.value) {
+    if (arr.itemType === "array") writeArray(sink, item as GgufArrayValue, key);
+    else writeScalar(sink, arr.itemType, item, key);
+  }
+}
+
+function writeValue(sink: ByteSink, value: GgufValue, key: string): void {
+  sink.u32(GgufValueType[value.type]);
+  if (value.type === "array") writeArray(sink, value, key);
+  else writeScalar(sink, value.type, value.value, key);
+}
+
+function floatToHalf(f: number): number {
+  // Round-to-nearest-even conversion through the float32 bit pattern.
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, f);
+  const x = view.getUint32(0);
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  let e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (half & 1))) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
+  return sign | half;
+}
+
+function encodeTensor(t: GgufTensorToWrite): Buffer {
+  const size = tensorByteSize(t.type, t.dims);
+  if (typeof size === "string") throw new Error(`tensor ${t.name}: ${size}`);
+  const n = t.dims.reduce((a, b) => a * b, 1);
+  if (t.data.length !== n) throw new Error(`tensor ${t.name}: ${t.data.length} values for shape [${t.dims.join(", ")}]`);
+  const out = Buffer.alloc(size);
+  if (t.type === GgmlType.F32) {
+    for (let i = 0; i < n; i++) out.writeFloatLE(t.data[i], i * 4);
+  } else {
+    for (let i = 0; i < n; i++) out.writeUInt16LE(floatToHalf(t.data[i]), i * 2);
+  }
+  return out;
+}
+
+/** Serialise a GGUF file to a buffer (whole file in memory: meant for small models and adapters). */
+export function encodeGguf(metadata: GgufMetadata, tensors: GgufTensorToWrite[]): Buffer {
+  const alignmentValue = metadata.get("general.alignment");
+  const alignment = alignmentValue?.type === "u32" ? alignmentValue.value : DEFAULT_ALIGNMENT;
+  const sink = new ByteSink();
+  sink.u32(0x46554747);
+  sink.u32(3);
+  sink.u64(tensors.length);
+  sink.u64(metadata.size);
+  for (const [key, value] of metadata) {
+    sink.string(key);
+    writeValue(sink, value, key);
+  }
+  const encoded = tensors.map(encodeTensor);
+  let offset = 0;
+  tensors.forEach((t, i) => {
+    sink.string(t.name);
+    sink.u32(t.dims.length);
+    for (const d of t.dims) sink.u64(d);
+    sink.u32(t.type);
+    sink.u64(offset);
+    offset = alignUp(offset + encoded[i].length, alignment);
+  });
+  sink.pad(alignUp(sink.length, alignment));
+  const header = sink.bytes();
+  const parts: Buffer[] = [header];
+  let written = 0;
+  encoded.forEach((data) => {
+    parts.push(data);
+    written += data.length;
+    const padded = alignUp(written, alignment);
+    if (padded > written) parts.push(Buffer.alloc(padded - written));
+    written = padded;
+  });
+  return Buffer.concat(parts);
+}
+
+/** Write atomically (temp file + rename) so a reader never sees a half-written model or adapter. */
+export function writeGguf(path: string, metadata: GgufMetadata, tensors: GgufTensorToWrite[]): void {
+  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
+  fs.writeFileSync(tmp, encodeGguf(metadata, tensors));
+  fs.renameSync(tmp, path);
+}
+
+/** Constructors for typed metadata values. */
+export const gguf = {
+  u8: (value: number): GgufValue => ({ type: "u8", value }),
+  i8: (value: number): GgufValue => ({ type: "i8", value }),
+  u16: (value: number): GgufValue => ({ type: "u16", value }),
+  i16: (value: number): GgufValue => ({ type: "i16", value }),
+  u32: (value: number): GgufValue => ({ type: "u32", value }),
+  i32: (value: number): GgufValue => ({ type: "i32", value }),
+  f32: (value: number): GgufValue => ({ type: "f32", value }),
+  f64: (value: number): GgufValue => ({ type: "f64", value }),
+  u64: (value: bigint): GgufValue => ({ type: "u64", value }),
+  i64: (value: bigint): GgufValue => ({ type: "i64", value }),
+  bool: (value: boolean): GgufValue => ({ type: "bool", value }),
+  str: (value: string): GgufValue => ({ type: "string", value }),
+  arr: (itemType: GgufArrayValue["itemType"], value: GgufArrayValue["value"]): GgufArrayValue => ({ type: "array", itemType, value }),
+};

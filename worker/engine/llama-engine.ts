@@ -1,0 +1,329 @@
+// The Engine contract on node-llama-cpp: one model, groups of batched sequences for rollouts, exact
+// log-probs, LoRA hot-loading and chat formatting.
+import os from "node:os";
+import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextOptions, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { AdapterVersions, type AdapterVersion } from "./adapter-versions.js";
+import { createChatFormatter, type ChatFormatter } from "./chat-format.js";
+import { InvalidModelError } from "./errors.js";
+import { metaArray } from "./gguf/reader.js";
+import { validateAdapterFile, validateModelFile, type ModelSummary } from "./gguf/validate.js";
+import { loadLlama, recentLlamaLogs, type GpuChoice } from "./llama-loader.js";
+import { LlamaEngineSequence } from "./llama-sequence.js";
+import { logProbOf } from "./log-softmax.js";
+import type { ChatMessage, Engine, EngineGroup, ModelInfo } from "./types.js";
+
+export interface LlamaEngineOptions {
+  modelPath: string;
+  /**
+   * CPU threads per context. Default: cores - 1 (at least 1). ggml's threads spin at barriers, so
+   * using every core collapses as soon as anything else runs: measured on 2 vCPUs with other processes
+   * busy, 8 sequences of a tiny model decoded at 6-44 tokens/s with 2 threads and ~1,600-2,000 with 1
+   * (node-llama-cpp's own default, at least 4, is worse still). One context decodes all sequences of a
+   * group in shared batches, so more sequences per group raise throughput without more threads.
+   */
+  threads?: number;
+  /**
+   * Exact mode for consistency checks against PyTorch: flash attention off and F32 K/V cache
+   * (log-probs then match a float32 reference to ~1e-5; with defaults the gap is ~1e-2).
+   */
+  exact?: boolean;
+  /** Default tokens per sequence for groups (default: min(model context, 4096)). */
+  contextSize?: number;
+  /** "auto" (default) uses CUDA/Vulkan/Metal when an installed binary works, else the CPU. */
+  gpu?: GpuChoice;
+  /** Layers to offload when a GPU is used (default "auto": as many as fit). */
+  gpuLayers?: number | "auto" | "max";
+  /** Tokens per decode batch (default: node-llama-cpp's choice for the context). */
+  batchSize?: number;
+  /** Where private adapter copies live (default: the OS temp dir). */
+  adapterDir?: string;
+  /** Fallback when adapters cannot be freed individually: reload the model after this many versions. */
+  reloadModelEveryAdapters?: number;
+}
+
+export interface LlamaEngine extends Engine {
+  readonly threads: number;
+  readonly exact: boolean;
+  /** "cpu", "cuda", "vulkan" or "metal". */
+  readonly backend: string;
+  /** Loaded adapter version (increments with each setAdapter with a path), 0 = base. */
+  readonly adapterVersion: number;
+}
+
+/** Validate the GGUF, then load it. Throws InvalidModelError for a bad file (the process survives). */
+export async function loadLlamaEngine(options: LlamaEngineOptions): Promise<LlamaEngine> {
+  const summary = validateModelFile(options.modelPath);
+  const llama = await loadLlama(options.gpu ?? "auto");
+  const engine = new NodeLlamaEngine(summary, options, llama.gpu === false ? "cpu" : llama.gpu);
+  await engine.init(llama);
+  return engine;
+}
+
+type Llama = Awaited<ReturnType<typeof loadLlama>>;
+
+interface Scorer {
+  context: LlamaContext;
+  sequence: LlamaContextSequence;
+  adapter: AdapterVersion | null;
+  size: number;
+  /** Tokens and results of the last call (the KV cache holds all but its last token). */
+  tokens: number[];
+  logProbs: number[];
+}
+
+class NodeLlamaEngine implements LlamaEngine {
+  readonly info: ModelInfo;
+  readonly threads: number;
+  readonly exact: boolean;
+  private llama!: Llama;
+  private model!: LlamaModel;
+  private formatter!: ChatFormatter;
+  private readonly adapters: AdapterVersions;
+  private readonly openContexts = new Set<LlamaContext>();
+  private scorer: Scorer | null = null;
+  private scorerQueue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+  private freesAdaptersIndividually = true;
+
+  constructor(
+    private readonly summary: ModelSummary,
+    private readonly options: LlamaEngineOptions,
+    readonly backend: string,
+  ) {
+    this.threads = options.threads ?? Math.max(1, os.availableParallelism() - 1);
+    this.exact = options.exact ?? false;
+    if (!Number.isInteger(this.threads) || this.threads < 1) throw new RangeError("threads must be a positive integer");
+    this.info = {
+      architecture: summary.architecture,
+      contextLength: summary.contextLength,
+      vocabSize: summary.vocabSize,
+      eosTokenId: summary.eosTokenId,
+      bosTokenId: summary.bosTokenId,
+      fileBytes: summary.file.fileSize,
+    };
+    this.adapters = new AdapterVersions((v) => this.freeNativeAdapter(v), options.adapterDir);
+  }
+
+  get adapterVersion(): number {
+    return this.adapters.active?.id ?? 0;
+  }
+
+  async init(llama: Llama): Promise<void> {
+    this.llama = llama;
+    this.model = await this.loadModel();
+    this.buildFormatter();
+  }
+
+  private buildFormatter(): void {
+    const tokens = metaArray(this.summary.file.metadata, "tokenizer.ggml.tokens")!.value as string[];
+    const tokenText = (id: number | null) => (id === null ? "" : this.model.detokenize([id as Token], true) || tokens[id]);
+    this.formatter = createChatFormatter({
+      chatTemplate: this.summary.chatTemplate,
+      bosText: tokenText(this.summary.bosTokenId),
+      eosText: tokenText(this.summary.eosTokenId),
+      model: this.model,
+    });
+  }
+
+  private async loadModel(): Promise<LlamaModel> {
+    try {
+      return await this.llama.loadModel({
+        modelPath: this.options.modelPath,
+        gpuLayers: this.backend === "cpu" ? 0 : (this.options.gpuLayers ?? "auto"),
+        defaultContextFlashAttention: this.exact ? false : undefined,
+      });
+    } catch (error) {
+      const logs = recentLlamaLogs().slice(-5).join(" | ");
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new InvalidModelError(this.options.modelPath, [`llama.cpp could not load it: ${reason}${logs ? ` (${logs})` : ""}`]);
+    }
+  }
+
+  private ensureOpen(): void {
+    if (this.disposed) throw new Error("engine is disposed");
+  }
+
+  tokenize(text: string, options?: { specialTokens?: boolean }): number[] {
+    this.ensureOpen();
+    return Array.from(this.model.tokenize(text, options?.specialTokens ?? false));
+  }
+
+  detokenize(tokens: number[]): string {
+    this.ensureOpen();
+    return this.model.detokenize(tokens as Token[], false);
+  }
+
+  formatChat(messages: ChatMessage[]): string {
+    this.ensureOpen();
+    return this.formatter(messages);
+  }
+
+  private contextOptions(sequences: number, contextSize: number, adapter: AdapterVersion | null): LlamaContextOptions {
+    const options: LlamaContextOptions = {
+      sequences,
+      contextSize,
+      threads: this.threads,
+      failedCreationRemedy: false,
+    };
+    if (this.options.batchSize !== undefined) options.batchSize = this.options.batchSize;
+    if (this.exact) {
+      options.flashAttention = false;
+      options.experimentalKvCacheKeyType = "F32";
+      options.experimentalKvCacheValueType = "F32";
+    }
+    if (adapter) options.lora = { adapters: [{ filePath: adapter.path, scale: adapter.scale }] };
+    return options;
+  }
+
+  /** Open a context holding the current adapter; the adapter version stays alive until it closes. */
+  private async openContext(sequences: number, contextSize: number, extra: Partial<LlamaContextOptions> = {}) {
+    await this.reloadModelIfAdaptersLeaked();
+    const adapter = this.adapters.acquire();
+    try {
+      const context = await this.model.createContext({ ...this.contextOptions(sequences, contextSize, adapter), ...extra });
+      this.openContexts.add(context);
+      return { context, adapter };
+    } catch (error) {
+      await this.adapters.release(adapter);
+      throw error;
+    }
+  }
+
+  private async closeContext(context: LlamaContext, adapter: AdapterVersion | null): Promise<void> {
+    if (!this.openContexts.delete(context)) return;
+    await context.dispose();
+    await this.adapters.release(adapter);
+  }
+
+  private defaultContextSize(): number {
+    return this.options.contextSize ?? Math.min(this.summary.contextLength, 4096);
+  }
+
+  async openGroup(size: number, options?: { tokensPerSequence?: number }): Promise<EngineGroup> {
+    this.ensureOpen();
+    if (!Number.isInteger(size) || size < 1) throw new RangeError("group size must be a positive integer");
+    const tokensPerSequence = options?.tokensPerSequence ?? this.defaultContextSize();
+    const { context, adapter } = await this.openContext(size, tokensPerSequence);
+    const sequences = Array.from({ length: size }, (_, i) => new LlamaEngineSequence(context.getSequence(), this.model, i, tokensPerSequence));
+    let closed = false;
+    return {
+      sequences,
+      dispose: async () => {
+        if (closed) return;
+        closed = true;
+        await this.closeContext(context, adapter);
+      },
+    };
+  }
+
+  async setAdapter(path: string | null, scale = 1): Promise<void> {
+    this.ensureOpen();
+    if (!Number.isFinite(scale)) throw new RangeError("adapter scale must be a finite number");
+    if (path === null) {
+      await this.adapters.clear();
+    } else {
+      validateAdapterFile(path, this.summary);
+      await this.adapters.install(path, scale);
+    }
+    // The scoring context holds the previous adapter: drop it so logProbs uses the new one.
+    await this.serialiseScoring(() => this.dropScorer());
+  }
+
+  async logProbs(tokens: number[]): Promise<number[]> {
+    this.ensureOpen();
+    if (tokens.length < 2) return [];
+    for (const t of tokens) {
+      if (!Number.isInteger(t) || t < 0 || t >= this.summary.vocabSize) throw new RangeError(`token ${t} is outside the vocabulary`);
+    }
+    return this.serialiseScoring(() => this.score(tokens));
+  }
+
+  private serialiseScoring<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.scorerQueue.then(fn, fn);
+    this.scorerQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async dropScorer(): Promise<void> {
+    const scorer = this.scorer;
+    this.scorer = null;
+    if (scorer) await this.closeContext(scorer.context, scorer.adapter);
+  }
+
+  private async score(tokens: number[]): Promise<number[]> {
+    // One scoring context is kept while the adapter stays the same and the tokens fit.
+    const needed = tokens.length;
+    if (!this.scorer || this.scorer.adapter !== this.adapters.active || this.scorer.size < needed) {
+      await this.dropScorer();
+      const size = Math.max(256, 2 ** Math.ceil(Math.log2(needed + 1)));
+      // Logits of every position of a batch are held at once: keep that buffer near 64 MB.
+      const batchSize = Math.max(16, Math.min(512, Math.floor(2 ** 26 / (4 * this.summary.vocabSize))));
+      const { context, adapter } = await this.openContext(1, size, { batchSize });
+      this.scorer = { context, sequence: context.getSequence(), adapter, size, tokens: [], logProbs: [] };
+    }
+    const scorer = this.scorer;
+    // Reuse the previous call's shared prefix: log-probs whose context and target are unchanged are
+    // kept, and the KV cache is cut back to just before the first position that needs new logits.
+    // Scoring many continuations of one prompt then costs only the continuations.
+    let same = 0;
+    while (same < tokens.length && same < scorer.tokens.length && tokens[same] === scorer.tokens[same]) same++;
+    const start = Math.min(Math.max(0, same - 1), tokens.length - 1);
+    if (start < scorer.sequence.nextTokenIndex) {
+      await scorer.sequence.eraseContextTokenRanges([{ start, end: scorer.sequence.nextTokenIndex }]);
+    }
+    const result = scorer.logProbs.slice(0, start);
+    result.length = tokens.length - 1;
+    scorer.tokens = [];
+    // Logits are needed after every token but the last; each position's full-vocabulary logits are
+    // turned into one log-prob as soon as they arrive and dropped, so memory stays O(vocab).
+    const input: ControlledEvaluateInputItem[] = tokens.slice(start, -1).map((t) => [t as Token, { generateNext: { logits: true } }]);
+    await scorer.sequence.controlledEvaluate(input, {
+      onTokenResult: (index, output) => {
+        const logits = output.next.logits;
+        if (!logits) throw new Error(`no logits for position ${start + index}`);
+        result[start + index] = logProbOf(logits, tokens[start + index + 1]);
+        delete output.next.logits;
+      },
+    });
+    for (let i = 0; i < result.length; i++) {
+      if (result[i] === undefined) throw new Error(`log-prob of position ${i + 1} is missing`);
+    }
+    scorer.tokens = tokens.slice();
+    scorer.logProbs = result.slice();
+    return result;
+  }
+
+  /** Free one adapter version's native memory through node-llama-cpp's adapter cache (see adapter-versions.ts). */
+  private async freeNativeAdapter(version: AdapterVersion): Promise<boolean> {
+    const cache = (this.model as unknown as { _loraAdapters?: unknown })._loraAdapters;
+    if (!(cache instanceof Map)) {
+      this.freesAdaptersIndividually = false;
+      return false;
+    }
+    const native = cache.get(version.path) as { dispose?: () => Promise<void> } | undefined;
+    if (!native) return true; // never loaded (no context was opened with it)
+    if (typeof native.dispose !== "function") {
+      this.freesAdaptersIndividually = false;
+      return false;
+    }
+    return true;
+  }
+
+  private async reloadModelIfAdaptersLeaked(): Promise<void> {
+    const limit = this.options.reloadModelEveryAdapters ?? 20;
+    if (this.freesAdaptersIndividually || this.adapters.leaked < limit || this.openContexts.size > 0) return;
+    await this.model.dispose();
+    this.adapters.forgetAll();
+    this.model = await this.loadModel();
+    this.buildFormatter();
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    await this.serialiseScoring(() => this.dropScorer());
+    this.disposed = true;
+    this.openContexts.clear();
+    await this.model.dispose();
+    this.adapters.removeAll();
+  }
+}

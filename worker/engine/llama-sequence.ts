@@ -1,0 +1,117 @@
+// One rollout on a node-llama-cpp context sequence. Sequences of one context decode batched: concurrent
+// generate() calls on them are merged into shared llama_decode batches by node-llama-cpp.
+//
+// Token bookkeeping: node-llama-cpp evaluates a sampled token only when asked for the next one, so
+// when a turn ends (stop string, eos, max tokens) its last token is not in the KV cache yet. It is
+// kept in `pending` and evaluated first by the next generate(), followed by whatever was appended
+// (tool results, corrections). `length` counts evaluated + pending tokens.
+import { randomInt } from "node:crypto";
+import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
+import { StopStringDetector } from "./stop-strings.js";
+import type { EngineSequence, GenerateOptions, TurnResult } from "./types.js";
+
+/** 32-bit mix of (seed, sequence index, turn) so sequences and turns get independent RNG streams. */
+export function deriveSeed(seed: number, sequenceIndex: number, turn: number): number {
+  let h = (seed >>> 0) ^ 0x9e3779b9;
+  for (const v of [sequenceIndex, turn]) {
+    h = Math.imul(h ^ (v >>> 0), 0x85ebca6b) >>> 0;
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
+    h = (h ^ (h >>> 16)) >>> 0;
+  }
+  return h;
+}
+
+export class LlamaEngineSequence implements EngineSequence {
+  private pending: number[] = [];
+  private turn = 0;
+  private busy = false;
+
+  constructor(
+    private readonly sequence: LlamaContextSequence,
+    private readonly model: LlamaModel,
+    private readonly index: number,
+    /** Tokens this sequence may hold (the requested size; llama.cpp may pad the context beyond it). */
+    private readonly capacity: number,
+  ) {}
+
+  get length(): number {
+    return this.sequence.nextTokenIndex + this.pending.length;
+  }
+
+  append(tokens: number[]): void {
+    for (const t of tokens) this.pending.push(t);
+  }
+
+  async generate(options: GenerateOptions): Promise<TurnResult> {
+    if (this.busy) throw new Error("generate() is already running on this sequence");
+    if (this.length === 0) throw new Error("nothing to generate from: append a prompt first");
+    this.busy = true;
+    try {
+      return await this.run(options);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async run(options: GenerateOptions): Promise<TurnResult> {
+    const { sampling, signal } = options;
+    signal?.throwIfAborted();
+    // Never let node-llama-cpp shift the context (it would silently drop the prompt's start): a turn
+    // may sample at most contextSize - length tokens (the last sampled token stays unevaluated).
+    const room = Math.min(this.capacity, this.sequence.contextSize) - this.length;
+    const maxTokens = Math.min(options.maxTokens, room);
+    if (maxTokens <= 0) return { tokens: [], text: "", finishReason: "length" };
+
+    // Without an explicit seed node-llama-cpp seeds from the current second: every sequence of a
+    // group would share one RNG stream and sample identical rollouts. Always pass a distinct seed.
+    const turn = this.turn++;
+    const seed = sampling.seed === undefined ? randomInt(0, 2 ** 32) : deriveSeed(sampling.seed, this.index, turn);
+    const detector = new StopStringDetector(options.stopStrings, (t) => this.model.detokenize(t as Token[], false));
+    const input = this.pending;
+    const evaluatedBefore = this.sequence.nextTokenIndex;
+    this.pending = [];
+    const tokens: number[] = [];
+    let finishReason: TurnResult["finishReason"] = "length";
+    let stopString: string | undefined;
+    try {
+      const iterator = this.sequence.evaluate(input as Token[], {
+        temperature: sampling.temperature,
+        topK: sampling.topK ?? 0,
+        topP: sampling.topP ?? 1,
+        minP: sampling.minP ?? 0,
+        seed,
+        yieldEogToken: true,
+        contextShift: { strategy: refuseContextShift },
+      });
+      for await (const token of iterator) {
+        tokens.push(token);
+        if (this.model.isEogToken(token)) {
+          finishReason = "eos";
+          break;
+        }
+        const stop = detector.check(tokens);
+        if (stop !== null) {
+          finishReason = "stop";
+          stopString = stop;
+          break;
+        }
+        if (tokens.length >= maxTokens) break;
+        if (signal?.aborted) break;
+      }
+    } finally {
+      // The last sampled token was never evaluated. If evaluation failed before sampling anything,
+      // re-queue whatever part of the input did not reach the KV cache.
+      // Tokens appended while the turn ran come after them.
+      const unevaluated = tokens.length > 0 ? [tokens[tokens.length - 1]] : input.slice(this.sequence.nextTokenIndex - evaluatedBefore);
+      this.pending = [...unevaluated, ...this.pending];
+    }
+    signal?.throwIfAborted();
+    const result: TurnResult = { tokens, text: this.model.detokenize(tokens as Token[], false), finishReason };
+    if (stopString !== undefined) result.stopString = stopString;
+    return result;
+  }
+}
+
+function refuseContextShift(): never {
+  throw new Error("sequence is out of context space (context shifting is disabled)");
+}
