@@ -1,7 +1,7 @@
 // Tool latency as a rollout sees it: one sandboxed Python call (spawn, namespaces, limits, capture) and
 // one BM25 search with formatting, on the HotpotQA passages and questions in ../shared/data.
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { LocalPythonTool } from "../worker/tools/python/local-python-tool.js";
@@ -74,5 +74,7 @@ async function benchSearch(): Promise<Record<string, number | string>> {
 }
 
 export default async function bench(): Promise<Record<string, number | string>> {
-  return { ...(await benchPython()), ...(await benchSearch()) };
+  // Other work on the machine shows up in every latency here; the load average says how much there was.
+  const loadBefore = round(loadavg()[0]);
+  return { ...(await benchPython()), ...(await benchSearch()), load_avg_1m_at_start: loadBefore };
 }

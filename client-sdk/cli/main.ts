@@ -11,6 +11,7 @@ type CommandModule = { register(program: Command): void };
 
 // Lazy imports keep `icrl --help` fast: heavy modules (llama.cpp, Prisma) load only when used.
 const commandModules: Array<() => Promise<CommandModule>> = [
+  () => import("./commands/server.js"),
   () => import("./commands/model.js"),
   () => import("./commands/score.js"),
   () => import("./commands/tool.js"),

@@ -57,10 +57,14 @@ function startHolder(dataDir: string): { child: ChildProcess; ready: Promise<{ u
   return { child, ready };
 }
 
+// One data dir for the whole file: only the first start pays for initdb. `ephemeral` (fsync off)
+// keeps the suite fast; durability itself is not what these tests are about.
+const sharedDir = () => path.join(root, "cluster", "pg");
+
 describe("startEmbeddedPostgres", () => {
   it("initialises once, then restarts on the same data, port and URL; stop() is idempotent", async () => {
-    const dataDir = path.join(root, "restart", "pg");
-    const first = await startEmbeddedPostgres({ dataDir });
+    const dataDir = sharedDir();
+    const first = await startEmbeddedPostgres({ dataDir, ephemeral: true });
     postmasters.push(first.pid);
     expect(first.url).toMatch(/^postgresql:\/\/postgres:[0-9a-f]+@127\.0\.0\.1:\d+\/icrl$/);
     await query(first.url, "CREATE TABLE notes (body text)");
@@ -70,7 +74,7 @@ describe("startEmbeddedPostgres", () => {
     expect(isPidAlive(first.pid)).toBe(false);
     expect(existsSync(ownerFileFor(dataDir))).toBe(false);
 
-    const second = await startEmbeddedPostgres({ dataDir });
+    const second = await startEmbeddedPostgres({ dataDir, ephemeral: true });
     postmasters.push(second.pid);
     try {
       expect(second.url).toBe(first.url);
@@ -81,7 +85,7 @@ describe("startEmbeddedPostgres", () => {
   });
 
   it("refuses while another live process owns the data dir, and recovers after that process is SIGKILLed", async () => {
-    const dataDir = path.join(root, "crash", "pg");
+    const dataDir = sharedDir();
     const holder = startHolder(dataDir);
     const { postmasterPid } = await holder.ready;
     postmasters.push(postmasterPid);
@@ -94,7 +98,7 @@ describe("startEmbeddedPostgres", () => {
     await once(holder.child, "exit");
     expect(isPidAlive(postmasterPid)).toBe(true); // Postgres outlives its killed parent
 
-    const db = await startEmbeddedPostgres({ dataDir });
+    const db = await startEmbeddedPostgres({ dataDir, ephemeral: true });
     postmasters.push(db.pid);
     try {
       expect(isPidAlive(postmasterPid)).toBe(false);
@@ -106,8 +110,8 @@ describe("startEmbeddedPostgres", () => {
   });
 
   it("refuses a second start in the same process and a running Postgres it did not start", async () => {
-    const dataDir = path.join(root, "foreign", "pg");
-    const db = await startEmbeddedPostgres({ dataDir, database: "other" });
+    const dataDir = sharedDir();
+    const db = await startEmbeddedPostgres({ dataDir, database: "other", ephemeral: true });
     postmasters.push(db.pid);
     try {
       expect(db.url.endsWith("/other")).toBe(true);

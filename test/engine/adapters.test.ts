@@ -154,6 +154,7 @@ describe("LoRA adapters", () => {
         previous = current;
       }
       if (v === 10) rssAfterWarmup = rss();
+      if (process.env.SHOW_RSS && v % 10 === 0) console.log("v", v, rss());
     }
     const growth = rss() - rssAfterWarmup;
     if (process.env.SHOW_RSS) console.log("rss growth MB", growth);

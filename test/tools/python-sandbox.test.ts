@@ -85,7 +85,7 @@ describe("local Python tool: ordinary calls", () => {
 
 describe("local Python tool: slots, abort and close", () => {
   it("runs calls concurrently up to the slot count, each slot with its own uid", async () => {
-    const code = "import os, time\nstart = time.time()\ntime.sleep(1)\nprint(os.getuid(), start, time.time())";
+    const code = "import os, time\nstart = time.time()\ntime.sleep(1.5)\nprint(os.getuid(), start, time.time())";
     const results = await Promise.all(Array.from({ length: 4 }, () => tool.call(code)));
     const runs = results.map((result) => {
       expect(result.ok).toBe(true);

@@ -5,7 +5,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closedPort, projectRoot, searchR1Corpus } from "./helpers.js";
+import { closedPort, projectRoot, runningAsRoot, searchR1Corpus } from "./helpers.js";
 
 let workDir: string;
 beforeAll(async () => {
@@ -13,14 +13,17 @@ beforeAll(async () => {
 });
 afterAll(() => rm(workDir, { recursive: true, force: true }));
 
-function icrl(args: string[], stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(command: string, args: string[], cwd: string, stdin?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [path.join(projectRoot, "bin", "icrl.js"), ...args], { cwd: workDir }, (error, stdout, stderr) => {
+    const child = execFile(command, args, { cwd }, (error, stdout, stderr) => {
       resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
     });
     child.stdin!.end(stdin ?? "");
   });
 }
+
+const icrlBin = path.join(projectRoot, "bin", "icrl.js");
+const icrl = (args: string[], stdin?: string) => run(process.execPath, [icrlBin, ...args], workDir, stdin);
 
 async function pythonFile(name: string, code: string): Promise<string> {
   const file = path.join(workDir, name);
@@ -46,6 +49,30 @@ describe("icrl tool python", () => {
     expect(memory.code).toBe(1);
     expect(memory.stderr).toContain("MEMORY_LIMIT: the code hit the 128 MB memory limit");
     expect(memory.stdout).toContain("MemoryError");
+  });
+
+  it("works for a worker that is not root: it cannot switch uids, and the process limit still holds", async () => {
+    const forkUntilRefused = [
+      "import os, time",
+      "kids = 0",
+      "try:",
+      "    while True:",
+      "        if os.fork() == 0:",
+      "            time.sleep(3)",
+      "            os._exit(0)",
+      "        kids += 1",
+      "except BlockingIOError:",
+      "    print(os.getuid(), kids)",
+    ].join("\n");
+    const nobody = ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, icrlBin];
+    const result = runningAsRoot
+      ? await run("setpriv", [...nobody, "tool", "python", "-"], projectRoot, forkUntilRefused)
+      : await icrl(["tool", "python", "-"], forkUntilRefused);
+    expect(result.code).toBe(0);
+    const [uid, kids] = result.stdout.trim().split(" ").map(Number);
+    expect(uid).toBe(runningAsRoot ? 65534 : process.getuid?.());
+    expect(kids).toBeGreaterThan(50);
+    expect(kids).toBeLessThan(64);
   });
 
   it("exits 2 on bad usage", async () => {

@@ -306,6 +306,8 @@ class NodeLlamaEngine implements LlamaEngine {
       this.freesAdaptersIndividually = false;
       return false;
     }
+    await native.dispose();
+    cache.delete(version.path);
     return true;
   }
 

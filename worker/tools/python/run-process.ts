@@ -1,7 +1,7 @@
 // Runs one sandbox process to completion: feeds the code on its descriptor, captures stdout and stderr
 // under one byte budget, and kills the sandbox on the wall-clock deadline, on the output cap or on abort.
-// Killing the pid namespace's init ends every process inside it, even ones that called setsid(); bwrap's
-// --die-with-parent does the same if the outer bwrap is killed instead.
+// Python runs as the init (pid 1) of the sandbox's pid namespace: killing it ends every process inside,
+// even ones that called setsid(); bwrap's --die-with-parent does the same if the outer bwrap dies first.
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { Writable } from "node:stream";
@@ -30,7 +30,7 @@ export interface RunProcessOptions {
   signal?: AbortSignal;
 }
 
-// Both delays are fallbacks that only matter if something is broken: after its namespace init is killed,
+// Both delays are fallbacks that only matter if something is broken: after the namespace init is killed,
 // bwrap exits within a few hundred milliseconds (a fork bomb of 64 processes on a loaded 2-core machine
 // took ~300 ms). If it has not, the whole process group is killed; if the pipes are still open after
 // that, the call gives up on them, so a call can never hang.
@@ -94,8 +94,8 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessRun> {
     };
     const kill = () => {
       if (graceTimer) return;
-      // The namespace's init goes first, so the outer bwrap reaps it and exits on its own. Killing bwrap
-      // first would leave that init as a zombie wherever pid 1 does not reap orphans (containers).
+      // The namespace's init (bwrap's only child) goes first, so bwrap reaps it and exits on its own.
+      // Killing bwrap first would leave the init as a zombie wherever pid 1 does not reap orphans.
       const inner = child.pid === undefined ? [] : childrenOf(child.pid);
       for (const pid of inner) {
         try {

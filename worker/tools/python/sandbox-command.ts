@@ -1,10 +1,11 @@
 // The command line of one sandboxed Python run:
 //   prlimit (memory, CPU, file size, no core dumps)
-//   -> setpriv (a dedicated unprivileged uid; root is exempt from RLIMIT_NPROC)
+//   -> setpriv, when the worker is root (one unprivileged uid per slot: root ignores RLIMIT_NPROC)
 //   -> bwrap (own user/pid/net/ipc/uts namespaces, only /usr visible read-only, small tmpfs /tmp)
-//   -> prlimit --nproc inside the new user namespace -> python3 -I /tmp/main.py
+//   -> prlimit --nproc inside the new user namespace -> python3 -I /tmp/main.py as the namespace's pid 1
 // The process limit is set inside the namespace on purpose: since Linux 5.14 RLIMIT_NPROC is counted per
-// (user namespace, uid), so it caps this sandbox's processes only, whatever else that uid runs on the host.
+// (user namespace, uid), so it caps this sandbox's processes only, whatever else that uid runs on the host
+// (a non-root worker cannot switch uids). On older kernels the per-slot uids keep root workers correct.
 import { cpuSecondsFor, type PythonLimits } from "./limits.js";
 import type { SandboxPrograms } from "./requirements.js";
 

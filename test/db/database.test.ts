@@ -1,0 +1,78 @@
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestDatabase, openDatabase } from "../../server/db/database.js";
+import { readPostmasterPid } from "../../server/db/postmaster-files.js";
+import { isPidAlive } from "../../server/db/process-info.js";
+
+let scratch: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(os.tmpdir(), "icrl-database-test-"));
+  await chmod(scratch, 0o711);
+});
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe("createTestDatabase", () => {
+  it("gives every caller its own migrated database, and drop() removes it", async () => {
+    const [a, b] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+    try {
+      expect(a.name).not.toBe(b.name);
+      await a.prisma.experiment.create({ data: { name: "only-in-a" } });
+      expect(await a.prisma.experiment.count()).toBe(1);
+      expect(await b.prisma.experiment.count()).toBe(0);
+      const { rows } = await b.pool.query("SELECT count(*)::int AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL");
+      expect(rows[0].n).toBeGreaterThan(0);
+    } finally {
+      await a.drop();
+    }
+    const client = new pg.Client({ connectionString: a.url });
+    await expect(client.connect()).rejects.toThrow(`database "${a.name}" does not exist`);
+    await b.drop();
+  });
+});
+
+describe("openDatabase", () => {
+  it("uses DATABASE_URL when given: migrations checked, Prisma and the pool share one working connection pool", async () => {
+    const target = await createTestDatabase();
+    const db = await openDatabase({ databaseUrl: target.url, dataDir: path.join(scratch, "unused") });
+    try {
+      expect(db.embedded).toBe(false);
+      expect(db.url).toBe(target.url);
+      const experiment = await db.prisma.experiment.create({ data: { name: "via-prisma", tags: ["a"] } });
+      const { rows } = await db.pool.query("SELECT name, tags FROM experiments WHERE id = $1", [experiment.id]);
+      expect(rows).toEqual([{ name: "via-prisma", tags: ["a"] }]);
+    } finally {
+      await db.close();
+      await db.close();
+    }
+    await expect(db.pool.query("SELECT 1")).rejects.toThrow();
+    await target.drop();
+  });
+
+  it("starts, migrates and stops an embedded Postgres when no URL is given, keeping data across opens", async () => {
+    const dataDir = path.join(scratch, "server", "pg");
+    const first = await openDatabase({ dataDir });
+    const postmaster = readPostmasterPid(dataDir)!.pid;
+    try {
+      expect(first.embedded).toBe(true);
+      await first.prisma.experiment.create({ data: { name: "persisted" } });
+    } finally {
+      await first.close();
+    }
+    expect(isPidAlive(postmaster)).toBe(false);
+
+    const second = await openDatabase({ dataDir });
+    try {
+      expect(second.url).toBe(first.url);
+      expect((await second.prisma.experiment.findMany()).map((e) => e.name)).toEqual(["persisted"]);
+    } finally {
+      await second.close();
+    }
+  });
+});
