@@ -103,11 +103,17 @@ export default async function ingest(): Promise<Record<string, number | string>>
     let bestPg = Infinity;
     for (let round_ = 0; round_ < ROUNDS; round_++) {
       const jobs = await Promise.all(Array.from({ length: WORKERS }, (_, i) => cp.trainJob(`gql-${round_}-${i}`)));
+      let cpu = process.cpuUsage();
       const gql = await viaGraphql(jobs, batches);
+      cpu = process.cpuUsage(cpu);
+      progress(`gql node cpu ${round((cpu.user + cpu.system) / 1e6)} s over ${round(gql)} s`);
       const stored = await storedCount(direct, jobs.map((j) => j.runId));
       if (stored !== total) throw new Error(`GraphQL round stored ${stored} rollouts, expected ${total}`);
       const pgRuns = (await Promise.all(Array.from({ length: WORKERS }, (_, i) => cp.trainJob(`pg-${round_}-${i}`)))).map((j) => j.runId);
+      let cpu2 = process.cpuUsage();
       const raw = await viaPg(direct, pgRuns, batches);
+      cpu2 = process.cpuUsage(cpu2);
+      progress(`pg node cpu ${round((cpu2.user + cpu2.system) / 1e6)} s over ${round(raw)} s`);
       const storedPg = await storedCount(direct, pgRuns);
       if (storedPg !== total) throw new Error(`direct round stored ${storedPg} rollouts, expected ${total}`);
       progress(`round ${round_ + 1}: graphql ${round(total / gql, 0)} rollouts/s, pg ${round(total / raw, 0)} rollouts/s`);

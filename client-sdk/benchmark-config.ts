@@ -1,6 +1,7 @@
 // Evaluation settings of a benchmark run, shared by the server (startBenchmarkRun) and the worker.
 // Evaluation is zero-shot by default, as in the paper.
 import { z } from "zod";
+import { toolsConfigSchema } from "../worker/tools/config-schema.js";
 
 export const benchmarkConfigSchema = z
   .object({
@@ -9,27 +10,8 @@ export const benchmarkConfigSchema = z
     shots: z.number().int().min(0).max(16).default(0),
     task: z.enum(["qa", "math"]).optional(),
     metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).optional(),
-    tools: z
-      .object({
-        search: z
-          .object({
-            kind: z.enum(["local", "retriever"]).default("local"),
-            corpus: z.string().optional(),
-            url: z.string().url().optional(),
-            topK: z.number().int().positive().default(3),
-            maxTokens: z.number().int().positive().default(500),
-          })
-          .optional(),
-        python: z
-          .object({
-            kind: z.enum(["local", "sandbox-fusion"]).default("local"),
-            url: z.string().url().optional(),
-            timeoutMs: z.number().int().positive().default(10_000),
-            memoryMb: z.number().int().positive().default(512),
-          })
-          .optional(),
-      })
-      .prefault({}),
+    /** Same schema the worker builds its tools from (worker/tools/config-schema.ts). */
+    tools: toolsConfigSchema.prefault({}),
     decoding: z
       .object({
         temperature: z.number().min(0).max(5).default(0),

@@ -5,7 +5,6 @@
 import { print, type DocumentNode } from "graphql";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import WebSocket from "ws";
 import { IcrlApiError, IcrlNetworkError } from "./errors.js";
 
 export interface ClientOptions {
@@ -46,6 +45,21 @@ function cursorOf(data: unknown): string | number | null {
   return root?.cursor ?? null;
 }
 
+let webSocketImpl: Promise<unknown> | null = null;
+
+/**
+ * The WebSocket class for graphql-ws. Node gets the `ws` package, loaded only there (a dynamic
+ * import, so browser bundles leave it out); browsers use their own WebSocket.
+ */
+function loadWebSocket(): Promise<unknown> {
+  const inNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  return (webSocketImpl ??= inNode
+    ? import("ws").then((m) => m.default)
+    : globalThis.WebSocket
+      ? Promise.resolve(globalThis.WebSocket)
+      : Promise.reject(new IcrlNetworkError("This environment has no WebSocket implementation; subscriptions are unavailable.")));
+}
+
 function isFatal(err: unknown): boolean {
   if (Array.isArray(err)) return true; // GraphQL errors from the server (bad id, forbidden...)
   const code = (err as { code?: number })?.code;
@@ -57,15 +71,17 @@ export function createClient(options: ClientOptions): IcrlClient {
   const doFetch = options.fetch ?? fetch;
   const auth = `Bearer ${options.token}`;
   let ws: WsClient | null = null;
-  const wsClient = () =>
-    (ws ??= createWsClient({
+  const wsClient = async () => {
+    const impl = await loadWebSocket();
+    return (ws ??= createWsClient({
       url: urls.ws,
-      webSocketImpl: WebSocket,
+      webSocketImpl: impl,
       connectionParams: { authorization: auth },
       lazy: true,
       retryAttempts: 0, // we resubscribe ourselves, with the latest cursor
       keepAlive: 10_000,
     }));
+  };
 
   async function request<R>(document: DocumentNode, variables: unknown, signal?: AbortSignal): Promise<R> {
     let res: Response;
@@ -105,7 +121,7 @@ export function createClient(options: ClientOptions): IcrlClient {
         wake = null;
         w?.();
       };
-      const unsubscribe = wsClient().subscribe<R>(
+      const unsubscribe = (await wsClient()).subscribe<R>(
         { query, variables: { ...(variables ?? {}), ...(after != null ? { after } : {}) } },
         {
           next: (msg) => {

@@ -2,6 +2,8 @@
 // locally before sending) and the worker (which reads the parsed, defaulted config). Defaults follow
 // the paper (DESIGN.md section 1) except where LoRA needs a larger learning rate.
 import { z } from "zod";
+import { toolsConfigSchema } from "../worker/tools/config-schema.js";
+import { PromptTemplateSchema } from "../worker/icrl/prompt-schema.js";
 
 const stage = z.object({
   shots: z.number().int().min(0).max(16),
@@ -47,28 +49,13 @@ export const runConfigSchema = z
       split: z.string().default("train"),
       validationSplit: z.string().optional(),
     }),
-    tools: z
-      .object({
-        search: z
-          .object({
-            kind: z.enum(["local", "retriever"]).default("local"),
-            corpus: z.string().optional(),
-            url: z.string().url().optional(),
-            topK: z.number().int().positive().default(3),
-            maxTokens: z.number().int().positive().default(500),
-          })
-          .optional(),
-        python: z
-          .object({
-            kind: z.enum(["local", "sandbox-fusion"]).default("local"),
-            url: z.string().url().optional(),
-            timeoutMs: z.number().int().positive().default(10_000),
-            memoryMb: z.number().int().positive().default(512),
-          })
-          .optional(),
-      })
-      .prefault({}),
+    /** Same schema the worker builds its tools from (worker/tools/config-schema.ts). */
+    tools: toolsConfigSchema.prefault({}),
     curriculum: curriculumSchema.optional(),
+    /** Prompt wording (instructions, demonstration and question layout); default: the task's built-in template. */
+    template: PromptTemplateSchema.optional(),
+    /** LoRA warm start before RL: next-token training on the demonstrations (for tiny test/demo models). */
+    warmStart: z.object({ steps: z.number().int().positive(), lr: z.number().positive().default(1e-2) }).optional(),
     demonstrations: z
       .object({
         selection: z.enum(["first", "sampled"]).default("first"),

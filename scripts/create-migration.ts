@@ -85,7 +85,9 @@ async function withShadowDatabase<T>(env: NodeJS.ProcessEnv, work: (shadowUrl: s
       try {
         return await work(shadow.toString());
       } finally {
-        await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+        const drop = `DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)}`;
+        // WITH (FORCE) (Postgres >= 13) also ends connections the engine may have left open.
+        await admin.query(`${drop} WITH (FORCE)`).catch(() => admin.query(drop));
       }
     } finally {
       await admin.end();

@@ -15,6 +15,12 @@ const commandModules: Array<() => Promise<CommandModule>> = [
   () => import("./commands/model.js"),
   () => import("./commands/score.js"),
   () => import("./commands/tool.js"),
+  () => import("./commands/experiment.js"),
+  () => import("./commands/run.js"),
+  () => import("./commands/rollouts.js"),
+  () => import("./commands/dataset.js"),
+  () => import("./commands/worker.js"),
+  () => import("./commands/bench.js"),
 ];
 
 for (const load of commandModules) {

@@ -8,19 +8,17 @@
 // stay stable across restarts), else a new free port, remembered for next time.
 // Postgres listens on 127.0.0.1 only, with password auth, and no Unix socket.
 import { spawn, type ChildProcess } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import pg from "pg";
+import { copyCluster, initCluster, readSettings, spawnError, SUPERUSER, writeSettings, type Settings } from "./cluster-init.js";
 import { prepareDataDirParents } from "./data-dir-access.js";
 import { acquireDataDirOwnership, type DataDirOwnership, type OwnerRecord } from "./data-dir-owner.js";
 import { silentLogger, type DbLogger } from "./db-logger.js";
 import { findPostgresBinaries, postgresRunAs, type PostgresBinaries, type RunAs } from "./postgres-runtime.js";
 import { isPostmasterOf, readPostmasterPid, stopPostmasterByPid } from "./postmaster-files.js";
 
-const SETTINGS_FILE = "icrl-embedded.json";
-const SUPERUSER = "postgres";
 const LOG_ROTATE_BYTES = 10 * 1024 * 1024;
 
 export interface EmbeddedPostgresOptions {
@@ -33,6 +31,8 @@ export interface EmbeddedPostgresOptions {
   database?: string;
   /** Throwaway cluster (tests): fsync off. Never use for data you want to keep. */
   ephemeral?: boolean;
+  /** An initialised, never started cluster to copy instead of running initdb (see cluster-seed.ts). */
+  seedFrom?: string;
   startTimeoutMs?: number;
 }
 
@@ -50,11 +50,6 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-interface Settings {
-  password: string;
-  port: number | null;
-}
-
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   const logger = options.logger ?? silentLogger;
@@ -70,7 +65,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   try {
     await stopOrphanedPostmaster(dataDir, owner.previous, logger);
     if (!fs.existsSync(path.join(dataDir, "PG_VERSION"))) {
-      await initCluster(dataDir, binaries, runAs, options.ephemeral ?? false, logger);
+      if (options.seedFrom) await copyCluster(options.seedFrom, dataDir);
+      else await initCluster(dataDir, binaries, runAs, options.ephemeral ?? false, logger);
     }
     settings = await readSettings(dataDir);
     ({ child, port } = await launch({ dataDir, binaries, runAs, logFile, settings, options }));
@@ -159,91 +155,6 @@ async function stopOrphanedPostmaster(dataDir: string, previous: OwnerRecord | n
   }
   logger.warn({ dataDir, postmasterPid: pidFile.pid, previousOwnerPid: previous.pid }, "stopping postgres orphaned by a previous run");
   await stopPostmasterByPid(pidFile.pid);
-}
-
-async function initCluster(
-  dataDir: string,
-  binaries: PostgresBinaries,
-  runAs: RunAs | null,
-  ephemeral: boolean,
-  logger: DbLogger,
-): Promise<void> {
-  if (fs.existsSync(dataDir)) {
-    if ((await fs.promises.readdir(dataDir)).length > 0) {
-      throw new Error(`${dataDir} exists but is not a Postgres data directory (no PG_VERSION): move it away or choose another data directory`);
-    }
-    await fs.promises.rmdir(dataDir);
-  }
-  // initdb into a staging dir, then rename: a crash mid-initdb never leaves a half cluster at dataDir.
-  const staging = `${dataDir}.initdb`;
-  await fs.promises.rm(staging, { recursive: true, force: true });
-  await fs.promises.mkdir(staging, { mode: 0o700 });
-  const password = crypto.randomBytes(18).toString("hex");
-  const pwFile = path.join(staging, "pwfile");
-  await fs.promises.writeFile(pwFile, `${password}\n`, { mode: 0o600 });
-  if (runAs) {
-    await fs.promises.chown(staging, runAs.uid, runAs.gid);
-    await fs.promises.chown(pwFile, runAs.uid, runAs.gid);
-  }
-  const stagedData = path.join(staging, "data");
-  const started = Date.now();
-  await runToCompletion(binaries.initdb, [
-    `--pgdata=${stagedData}`,
-    `--username=${SUPERUSER}`,
-    `--pwfile=${pwFile}`,
-    "--auth=scram-sha-256",
-    "--encoding=UTF8",
-    "--no-locale",
-    ...(ephemeral ? ["--no-sync"] : []),
-  ], runAs);
-  await writeSettings(stagedData, { password, port: null });
-  await fs.promises.rename(stagedData, dataDir);
-  await fs.promises.rm(staging, { recursive: true, force: true });
-  logger.info({ dataDir, ms: Date.now() - started }, "embedded postgres cluster initialised");
-}
-
-function runToCompletion(command: string, args: string[], runAs: RunAs | null): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      ...(runAs ? { uid: runAs.uid, gid: runAs.gid } : {}),
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, LC_ALL: "C" },
-    });
-    let output = "";
-    child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("error", (error) => reject(spawnError(command, runAs, error)));
-    child.once("close", (code, signal) => {
-      if (code === 0) resolve();
-      else reject(new Error(`${path.basename(command)} failed (code ${code}, signal ${signal}):\n${output.trim()}`));
-    });
-  });
-}
-
-function spawnError(command: string, runAs: RunAs | null, error: Error): Error {
-  const hint = runAs && (error as NodeJS.ErrnoException).code === "EACCES"
-    ? ` OS user "${runAs.user}" must be able to reach and execute it: make the directories above it traversable (chmod o+x).`
-    : "";
-  return new Error(`Cannot run ${command}: ${error.message}.${hint}`);
-}
-
-async function readSettings(dataDir: string): Promise<Settings> {
-  try {
-    const parsed = JSON.parse(await fs.promises.readFile(path.join(dataDir, SETTINGS_FILE), "utf8")) as Partial<Settings>;
-    if (typeof parsed.password !== "string") throw new Error("no password");
-    return { password: parsed.password, port: typeof parsed.port === "number" ? parsed.port : null };
-  } catch (error) {
-    throw new Error(
-      `${dataDir} holds a Postgres cluster without a readable ${SETTINGS_FILE} (${(error as Error).message}), ` +
-        `so it was not created by ICRL or was damaged: remove the directory to start afresh, or set DATABASE_URL.`,
-    );
-  }
-}
-
-async function writeSettings(dataDir: string, settings: Settings): Promise<void> {
-  const file = path.join(dataDir, SETTINGS_FILE);
-  await fs.promises.writeFile(`${file}.tmp`, JSON.stringify(settings), { mode: 0o600 });
-  await fs.promises.rename(`${file}.tmp`, file);
 }
 
 class PortInUseError extends Error {}

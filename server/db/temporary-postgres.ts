@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { throwawayClusterSeed } from "./cluster-seed.js";
 import type { DbLogger } from "./db-logger.js";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "./embedded-postgres.js";
 
@@ -23,9 +24,14 @@ export async function startTemporaryPostgres(options: { prefix?: string; databas
   const watchdog = startWatchdog(dataDir, root);
   let embedded: EmbeddedPostgres;
   try {
+    const seed = await throwawayClusterSeed().catch((error: Error) => {
+      options.logger?.warn({ err: error.message }, "no cached cluster seed; running initdb");
+      return null;
+    });
     embedded = await startEmbeddedPostgres({
       dataDir,
       ephemeral: true,
+      seedFrom: seed ?? undefined,
       database: options.database,
       logger: options.logger,
     });

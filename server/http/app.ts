@@ -1,6 +1,9 @@
 // One HTTP port: /graphql (queries, mutations; WebSocket subscriptions on the same path),
 // /artifacts (streamed bytes), /healthz, /readyz, and the dashboard at / when it is built.
+import { existsSync } from "node:fs";
 import http from "node:http";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import { expressMiddleware } from "@as-integrations/express5";
@@ -23,6 +26,29 @@ export interface HttpServerHandle {
 }
 
 const KNOWN_CODES = new Set(["UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);
+
+const DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dashboard", "dist");
+
+/**
+ * The dashboard's built files at /, with every other GET answered by index.html so client routes
+ * survive a reload. Checked per request, so building while the server runs needs no restart.
+ */
+function dashboardRouter(): express.Router {
+  const router = express.Router();
+  const index = path.join(DASHBOARD_DIST, "index.html");
+  // No fixed asset hashes: revalidate every time so a rebuilt dashboard is picked up at once.
+  router.use(express.static(DASHBOARD_DIST, { index: false, cacheControl: true, maxAge: 0 }));
+  router.get("/{*path}", (req, res, next) => {
+    if (path.extname(req.path)) return next(); // a missing asset is a 404, not the app
+    if (!existsSync(index)) {
+      res.status(503).type("html").send("<!doctype html><p>The dashboard is not built: run <code>npm run build:dashboard</code>.</p>\n");
+      return;
+    }
+    res.setHeader("cache-control", "no-cache");
+    res.sendFile(index);
+  });
+  return router;
+}
 
 export function createHttpServer(services: Services): HttpServerHandle {
   const { config, logger } = services;
@@ -141,6 +167,8 @@ export function createHttpServer(services: Services): HttpServerHandle {
         }),
       })(req, res, next),
   );
+
+  app.use(dashboardRouter());
 
   // Body-parser failures (too large, malformed JSON) answered in GraphQL's error shape.
   app.use((err: { type?: string; status?: number; message?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {

@@ -1,7 +1,9 @@
-// Idempotent batched rollout ingestion. One round trip: lock the run row (so this run's cursors are
-// committed in order), insert with ON CONFLICT DO NOTHING on (run, step, group, sample), notify.
+// Idempotent batched rollout ingestion in ONE statement (one round trip, its own transaction): lock
+// the run row (so this run's cursors are committed in order), insert with ON CONFLICT DO NOTHING on
+// (run, step, group, sample), and notify. The worker path also checks the job lease in the same
+// statement, so a report costs a single round trip to Postgres.
 import type pg from "pg";
-import { notifyPayload } from "../events/hub.js";
+import { EVENT_CHANNEL } from "../events/hub.js";
 
 export interface RolloutRow {
   step: number;
@@ -28,58 +30,76 @@ export interface BatchOutcome {
   cursor: bigint;
 }
 
-const INSERT_SQL = `
+/** $1 = run id, or job id when `runOfHeldJob` picks the run ($20 = worker id); $2 = batch size. */
+function insertSql(runOfHeldJob: boolean): string {
+  const target = runOfHeldJob ? `(SELECT run_id FROM jobs WHERE id = $1 AND lease_owner_id = $20 AND status = 'LEASED')` : `$1`;
+  return `
 WITH base AS (
-  UPDATE runs SET rollout_seq = rollout_seq + $2, updated_at = now() WHERE id = $1
-  RETURNING rollout_seq - $2 AS b
+  UPDATE runs SET rollout_seq = rollout_seq + $2, updated_at = now() WHERE id = ${target}
+  RETURNING id, rollout_seq - $2 AS b
 ), ins AS (
   INSERT INTO rollouts (run_id, seq, step, stage, shots, group_index, sample_index, question_id, segments,
     reward, reward_components, advantage, prompt_tokens, response_tokens, turns, tool_calls_valid,
     tool_calls_invalid, finish_reason)
-  SELECT $1, base.b + u.ord, u.step, u.stage, u.shots, u.g, u.s, u.q, u.seg::jsonb, u.r, u.rc::jsonb, u.adv,
+  SELECT base.id, base.b + u.ord, u.step, u.stage, u.shots, u.g, u.s, u.q, u.seg::jsonb, u.r, u.rc::jsonb, u.adv,
     u.pt, u.rt, u.turns, u.tv, u.ti, u.fr
   FROM base, unnest($3::int[], $4::int[], $5::int[], $6::int[], $7::int[], $8::text[], $9::text[],
     $10::float8[], $11::text[], $12::float8[], $13::int[], $14::int[], $15::int[], $16::int[], $17::int[], $18::text[])
     WITH ORDINALITY AS u(step, stage, shots, g, s, q, seg, r, rc, adv, pt, rt, turns, tv, ti, fr, ord)
   ON CONFLICT (run_id, step, group_index, sample_index) DO NOTHING
   RETURNING seq
+), outcome AS (
+  SELECT (SELECT id FROM base) AS run_id, (SELECT b FROM base) AS base, count(*)::int AS inserted, max(seq) AS max_seq FROM ins
 )
-SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT max(seq) FROM ins) AS max_seq, (SELECT b FROM base) AS base`;
+-- Same payload as notifyPayload(): "<topic>|<cursor>", delivered when the statement commits.
+SELECT run_id, base, inserted, max_seq,
+  CASE WHEN inserted > 0 THEN pg_notify($19, 'rollouts:' || run_id || '|' || max_seq) END AS notified
+FROM outcome`;
+}
+
+const BY_RUN = insertSql(false);
+const BY_JOB = insertSql(true);
+
+function params(target: string, rows: RolloutRow[]): unknown[] {
+  const col = <T>(f: (r: RolloutRow) => T) => rows.map(f);
+  return [
+    target,
+    rows.length,
+    col((r) => r.step),
+    col((r) => r.stage),
+    col((r) => r.shots),
+    col((r) => r.groupIndex),
+    col((r) => r.sampleIndex),
+    col((r) => r.questionId),
+    col((r) => JSON.stringify(r.segments)),
+    col((r) => r.reward),
+    col((r) => JSON.stringify(r.rewardComponents ?? {})),
+    col((r) => r.advantage ?? null),
+    col((r) => r.promptTokens),
+    col((r) => r.responseTokens),
+    col((r) => r.turns),
+    col((r) => r.toolCallsValid),
+    col((r) => r.toolCallsInvalid),
+    col((r) => r.finishReason),
+    EVENT_CHANNEL,
+  ];
+}
+
+function outcome(row: { base: string | null; inserted: number; max_seq: string | null }, size: number): BatchOutcome {
+  return { inserted: row.inserted, duplicates: size - row.inserted, cursor: BigInt(row.max_seq ?? row.base ?? 0) };
+}
 
 export async function insertRollouts(pool: pg.Pool, runId: string, rows: RolloutRow[]): Promise<BatchOutcome> {
-  const col = <T>(f: (r: RolloutRow) => T) => rows.map(f);
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const res = await client.query(INSERT_SQL, [
-      runId,
-      rows.length,
-      col((r) => r.step),
-      col((r) => r.stage),
-      col((r) => r.shots),
-      col((r) => r.groupIndex),
-      col((r) => r.sampleIndex),
-      col((r) => r.questionId),
-      col((r) => JSON.stringify(r.segments)),
-      col((r) => r.reward),
-      col((r) => JSON.stringify(r.rewardComponents ?? {})),
-      col((r) => r.advantage ?? null),
-      col((r) => r.promptTokens),
-      col((r) => r.responseTokens),
-      col((r) => r.turns),
-      col((r) => r.toolCallsValid),
-      col((r) => r.toolCallsInvalid),
-      col((r) => r.finishReason),
-    ]);
-    const { inserted, max_seq, base } = res.rows[0];
-    const cursor = BigInt(max_seq ?? base ?? 0);
-    if (inserted > 0) await client.query("SELECT pg_notify($1, $2)", notifyPayload(`rollouts:${runId}`, cursor));
-    await client.query("COMMIT");
-    return { inserted, duplicates: rows.length - inserted, cursor };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  const res = await pool.query({ name: "insert_rollouts_by_run", text: BY_RUN, values: params(runId, rows) });
+  return outcome(res.rows[0], rows.length);
+}
+
+/**
+ * Inserts into the run of a TRAIN job that `workerId` holds right now. Returns null, having written
+ * nothing, when there is no such job (unknown, not leased by this worker, or not a run's job): the
+ * caller finds out which with a separate look-up, so only failures pay for it.
+ */
+export async function insertRolloutsForHeldJob(pool: pg.Pool, jobId: string, workerId: string, rows: RolloutRow[]): Promise<BatchOutcome | null> {
+  const res = await pool.query({ name: "insert_rollouts_by_job", text: BY_JOB, values: [...params(jobId, rows), workerId] });
+  return res.rows[0].run_id === null ? null : outcome(res.rows[0], rows.length);
 }

@@ -7,6 +7,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { throwawayClusterSeed } from "../../server/db/cluster-seed.js";
 import { prepareDataDirParents } from "../../server/db/data-dir-access.js";
 import { DataDirBusyError, ownerFileFor } from "../../server/db/data-dir-owner.js";
 import { startEmbeddedPostgres } from "../../server/db/embedded-postgres.js";
@@ -57,14 +58,15 @@ function startHolder(dataDir: string): { child: ChildProcess; ready: Promise<{ u
   return { child, ready };
 }
 
-// One data dir for the whole file: only the first start pays for initdb. `ephemeral` (fsync off)
+// One data dir for the whole file: only the first start creates a cluster. `ephemeral` (fsync off)
 // keeps the suite fast; durability itself is not what these tests are about.
 const sharedDir = () => path.join(root, "cluster", "pg");
 
 describe("startEmbeddedPostgres", () => {
   it("initialises once, then restarts on the same data, port and URL; stop() is idempotent", async () => {
     const dataDir = sharedDir();
-    const first = await startEmbeddedPostgres({ dataDir, ephemeral: true });
+    // Seeded from the cached initialised cluster: initdb itself is exercised by database.test.ts.
+    const first = await startEmbeddedPostgres({ dataDir, ephemeral: true, seedFrom: (await throwawayClusterSeed()) ?? undefined });
     postmasters.push(first.pid);
     expect(first.url).toMatch(/^postgresql:\/\/postgres:[0-9a-f]+@127\.0\.0\.1:\d+\/icrl$/);
     await query(first.url, "CREATE TABLE notes (body text)");

@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidModelError } from "../../worker/engine/errors.js";
+import { gguf } from "../../worker/engine/gguf/writer.js";
 import { loadLlamaEngine, type LlamaEngine } from "../../worker/engine/llama-engine.js";
 import { TINY_SPECIAL_TOKENS, TINY_VOCAB_SIZE, writeTinyModel } from "../../worker/engine/tiny-model.js";
 import type { GenerateOptions } from "../../worker/engine/types.js";
@@ -53,6 +54,8 @@ describe("loading", () => {
       t.dims = [128, 192];
       t.data = t.data.subarray(0, 128 * 192);
     });
+    // Passes our checks but llama.cpp refuses it (a catchable error): reported the same way, with its log.
+    variant("pre.gguf", "unknown pre-tokenizer type: 'no-such-pre'", (g) => g.metadata.set("tokenizer.ggml.pre", gguf.str("no-such-pre")));
     fs.writeFileSync(file("truncated.gguf"), whole.subarray(0, whole.length / 2));
     bad.push([file("truncated.gguf"), "truncated"]);
     fs.writeFileSync(file("text.gguf"), "#!/bin/sh\necho not a model\n");
@@ -90,6 +93,16 @@ describe("loading", () => {
     // Prompt tags stay plain bytes; without specialTokens the control tags are plain text too.
     expect(engine.detokenize(engine.tokenize("<search>é</search>"))).toBe("<search>é</search>");
     expect(engine.tokenize("<|im_end|>")).not.toContain(TINY_SPECIAL_TOKENS.imEnd);
+  });
+
+  it("falls back to node-llama-cpp's chat wrappers for a model without a template", async () => {
+    const noTemplate = file("no-template.gguf");
+    rewriteGguf(modelPath, noTemplate, (g) => g.metadata.delete("tokenizer.chat_template"));
+    const e = await loadLlamaEngine({ modelPath: noTemplate, threads: 1, contextSize: 64 });
+    const text = e.formatChat([{ role: "user", content: "Who wrote Hamlet?" }]);
+    expect(text).toContain("Who wrote Hamlet?");
+    expect(text.trimEnd().endsWith("Who wrote Hamlet?")).toBe(false); // an assistant opener follows
+    await e.dispose();
   });
 });
 

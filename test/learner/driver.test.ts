@@ -123,5 +123,7 @@ describe("LearnerDriver", () => {
 
     const missing = LearnerDriver.start({ python: path.join(dir, "no-such-python") });
     expect((await rejection(missing.request("ping", {}))).code).toBe("spawn_failed");
+    await missing.shutdown(); // settles even though the process never started
+    expect(missing.alive).toBe(false);
   });
 });

@@ -12,11 +12,3 @@ export class InvalidModelError extends Error {
     this.name = "InvalidModelError";
   }
 }
-
-/** A sequence ran out of room in its context (the engine never shifts context silently). */
-export class ContextOverflowError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ContextOverflowError";
-  }
-}

@@ -1,6 +1,8 @@
 // The Engine contract on node-llama-cpp: one model, groups of batched sequences for rollouts, exact
 // log-probs, LoRA hot-loading and chat formatting.
+import fs from "node:fs";
 import os from "node:os";
+import { InsufficientMemoryError } from "node-llama-cpp";
 import type { ControlledEvaluateInputItem, LlamaContext, LlamaContextOptions, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { AdapterVersions, type AdapterVersion } from "./adapter-versions.js";
 import { createChatFormatter, type ChatFormatter } from "./chat-format.js";
@@ -37,7 +39,12 @@ export interface LlamaEngineOptions {
   batchSize?: number;
   /** Where private adapter copies live (default: the OS temp dir). */
   adapterDir?: string;
-  /** Fallback when adapters cannot be freed individually: reload the model after this many versions. */
+  /**
+   * How old adapter versions give their memory back. "free" (default) disposes each one through
+   * node-llama-cpp's adapter cache once no context uses it; "reload" reloads the model every
+   * `reloadModelEveryAdapters` versions instead (used automatically if "free" is not possible).
+   */
+  adapterRelease?: "free" | "reload";
   reloadModelEveryAdapters?: number;
 }
 
@@ -48,6 +55,8 @@ export interface LlamaEngine extends Engine {
   readonly backend: string;
   /** Loaded adapter version (increments with each setAdapter with a path), 0 = base. */
   readonly adapterVersion: number;
+  /** Times the model file was loaded (more than 1 when adapterRelease "reload" kicked in). */
+  readonly modelLoads: number;
 }
 
 /** Validate the GGUF, then load it. Throws InvalidModelError for a bad file (the process survives). */
@@ -83,7 +92,6 @@ class NodeLlamaEngine implements LlamaEngine {
   private scorer: Scorer | null = null;
   private scorerQueue: Promise<unknown> = Promise.resolve();
   private disposed = false;
-  private freesAdaptersIndividually = true;
 
   constructor(
     private readonly summary: ModelSummary,
@@ -110,7 +118,12 @@ class NodeLlamaEngine implements LlamaEngine {
 
   async init(llama: Llama): Promise<void> {
     this.llama = llama;
-    this.model = await this.loadModel();
+    try {
+      this.model = await this.loadModel();
+    } catch (error) {
+      this.adapters.removeAll();
+      throw error;
+    }
     this.buildFormatter();
   }
 
@@ -133,6 +146,7 @@ class NodeLlamaEngine implements LlamaEngine {
         defaultContextFlashAttention: this.exact ? false : undefined,
       });
     } catch (error) {
+      if (error instanceof InsufficientMemoryError) throw error;
       const logs = recentLlamaLogs().slice(-5).join(" | ");
       const reason = error instanceof Error ? error.message : String(error);
       throw new InvalidModelError(this.options.modelPath, [`llama.cpp could not load it: ${reason}${logs ? ` (${logs})` : ""}`]);
@@ -222,8 +236,16 @@ class NodeLlamaEngine implements LlamaEngine {
     if (path === null) {
       await this.adapters.clear();
     } else {
-      validateAdapterFile(path, this.summary);
-      await this.adapters.install(path, scale);
+      if (!fs.existsSync(path)) throw new InvalidModelError(path, ["file does not exist"], "adapter");
+      await this.adapters.install(path, scale, (copy) => {
+        try {
+          validateAdapterFile(copy, this.summary);
+        } catch (error) {
+          // Report the caller's path, not the private copy's.
+          if (error instanceof InvalidModelError) throw new InvalidModelError(path, error.problems, "adapter");
+          throw error;
+        }
+      });
     }
     // The scoring context holds the previous adapter: drop it so logProbs uses the new one.
     await this.serialiseScoring(() => this.dropScorer());
@@ -295,17 +317,12 @@ class NodeLlamaEngine implements LlamaEngine {
 
   /** Free one adapter version's native memory through node-llama-cpp's adapter cache (see adapter-versions.ts). */
   private async freeNativeAdapter(version: AdapterVersion): Promise<boolean> {
+    if (this.options.adapterRelease === "reload") return false;
     const cache = (this.model as unknown as { _loraAdapters?: unknown })._loraAdapters;
-    if (!(cache instanceof Map)) {
-      this.freesAdaptersIndividually = false;
-      return false;
-    }
+    if (!(cache instanceof Map)) return false;
     const native = cache.get(version.path) as { dispose?: () => Promise<void> } | undefined;
     if (!native) return true; // never loaded (no context was opened with it)
-    if (typeof native.dispose !== "function") {
-      this.freesAdaptersIndividually = false;
-      return false;
-    }
+    if (typeof native.dispose !== "function") return false;
     await native.dispose();
     cache.delete(version.path);
     return true;
@@ -313,12 +330,17 @@ class NodeLlamaEngine implements LlamaEngine {
 
   private async reloadModelIfAdaptersLeaked(): Promise<void> {
     const limit = this.options.reloadModelEveryAdapters ?? 20;
-    if (this.freesAdaptersIndividually || this.adapters.leaked < limit || this.openContexts.size > 0) return;
+    // Only between uses: disposing the model would dispose open contexts with it.
+    if (this.adapters.leaked < limit || this.openContexts.size > 0) return;
     await this.model.dispose();
     this.adapters.forgetAll();
     this.model = await this.loadModel();
     this.buildFormatter();
+    this.modelLoads++;
   }
+
+  /** How many times the model was loaded (reloads release adapters in "reload" mode). */
+  modelLoads = 1;
 
   async dispose(): Promise<void> {
     if (this.disposed) return;

@@ -18,7 +18,8 @@ export function deriveSeed(seed: number, sequenceIndex: number, turn: number): n
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
     h = (h ^ (h >>> 16)) >>> 0;
   }
-  return h;
+  // 0xffffffff is llama.cpp's "pick a random seed" value.
+  return h === 0xffffffff ? 0 : h;
 }
 
 export class LlamaEngineSequence implements EngineSequence {
@@ -65,7 +66,7 @@ export class LlamaEngineSequence implements EngineSequence {
     // Without an explicit seed node-llama-cpp seeds from the current second: every sequence of a
     // group would share one RNG stream and sample identical rollouts. Always pass a distinct seed.
     const turn = this.turn++;
-    const seed = sampling.seed === undefined ? randomInt(0, 2 ** 32) : deriveSeed(sampling.seed, this.index, turn);
+    const seed = sampling.seed === undefined ? randomInt(0, 0xffffffff) : deriveSeed(sampling.seed, this.index, turn);
     const detector = new StopStringDetector(options.stopStrings, (t) => this.model.detokenize(t as Token[], false));
     const input = this.pending;
     const evaluatedBefore = this.sequence.nextTokenIndex;
@@ -100,8 +101,8 @@ export class LlamaEngineSequence implements EngineSequence {
       }
     } finally {
       // The last sampled token was never evaluated. If evaluation failed before sampling anything,
-      // re-queue whatever part of the input did not reach the KV cache.
-      // Tokens appended while the turn ran come after them.
+      // re-queue whatever part of the input did not reach the KV cache. Tokens appended while the
+      // turn ran come after them.
       const unevaluated = tokens.length > 0 ? [tokens[tokens.length - 1]] : input.slice(this.sequence.nextTokenIndex - evaluatedBefore);
       this.pending = [...unevaluated, ...this.pending];
     }

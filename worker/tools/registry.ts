@@ -1,48 +1,15 @@
 // Builds the tools a worker uses from its configuration. Each tool has a local default (bubblewrap
 // sandbox, BM25 index) and a remote alternative speaking an existing wire format (SandboxFusion,
 // Search-R1's retriever); the rest of the worker only sees the Tool interface.
-import { z } from "zod";
-import { pythonLimitsSchema } from "./python/limits.js";
+import { toolsConfigSchema, type ToolsConfig, type ToolsConfigInput } from "./config-schema.js";
 import { LocalPythonTool } from "./python/local-python-tool.js";
 import { SandboxFusionTool } from "./python/sandbox-fusion.js";
 import { LocalSearchTool } from "./search/local-search-tool.js";
 import { RetrieverSearchTool } from "./search/retriever-client.js";
-import { DEFAULT_MAX_TOKENS, DEFAULT_TOP_K } from "./search/search-options.js";
 import type { CountTokens } from "./search/token-count.js";
 import type { Tool } from "./types.js";
 
-const pythonConfigSchema = z.discriminatedUnion("kind", [
-  pythonLimitsSchema.extend({
-    kind: z.literal("local"),
-    /** Concurrent sandboxes (default: number of CPUs). */
-    slots: z.number().int().positive().optional(),
-    /** Slot i runs as uid uidBase + i when the worker is root (default 60000). */
-    uidBase: z.number().int().positive().optional(),
-    pythonPath: z.string().startsWith("/usr/").optional(),
-  }),
-  pythonLimitsSchema.extend({
-    kind: z.literal("sandbox-fusion"),
-    url: z.url(),
-  }),
-]);
-
-const searchOutputSchema = {
-  topK: z.number().int().positive().default(DEFAULT_TOP_K),
-  maxTokens: z.number().int().positive().default(DEFAULT_MAX_TOKENS),
-};
-
-const searchConfigSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("local"), corpus: z.string().min(1), cacheDir: z.string().min(1).optional(), ...searchOutputSchema }),
-  z.object({ kind: z.literal("retriever"), url: z.url(), timeoutMs: z.number().int().positive().optional(), ...searchOutputSchema }),
-]);
-
-export const toolsConfigSchema = z.object({
-  python: pythonConfigSchema.optional(),
-  search: searchConfigSchema.optional(),
-});
-
-export type ToolsConfig = z.infer<typeof toolsConfigSchema>;
-export type ToolsConfigInput = z.input<typeof toolsConfigSchema>;
+export { toolsConfigSchema, type ToolsConfig, type ToolsConfigInput };
 
 export interface BuildToolsOptions {
   /** The model's token counter for search budgets (default: a heuristic). */

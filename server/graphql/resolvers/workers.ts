@@ -3,7 +3,7 @@
 import type { Resolvers } from "../../generated/graphql.js";
 import { apiError, badInput } from "../../errors.js";
 import { createApiKey } from "../../auth/keys.js";
-import { insertRollouts } from "../../ingest/rollouts.js";
+import { insertRollouts, insertRolloutsForHeldJob } from "../../ingest/rollouts.js";
 import { insertMetrics } from "../../ingest/metrics.js";
 import { ROLLUP_WIDTHS } from "../../metrics/rollup.js";
 import { insertBenchmarkItems } from "../../ingest/benchmark-items.js";
@@ -13,13 +13,29 @@ import type { GraphQLContext } from "../context.js";
 import { datasetItemsPage } from "./datasets.js";
 import { jobFromRow } from "./admin.js";
 
+/**
+ * Size of `value` as UTF-8 JSON, not counting escape characters: enough for a size limit, and far
+ * cheaper than serialising a multi-megabyte batch a second time just to measure it.
+ */
+function jsonBytes(value: unknown): number {
+  if (typeof value === "string") return Buffer.byteLength(value) + 2;
+  if (value === null || typeof value !== "object") return String(value).length;
+  let n = 2;
+  if (Array.isArray(value)) {
+    for (const v of value) n += jsonBytes(v) + 1;
+    return n;
+  }
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) n += Buffer.byteLength(k) + 4 + jsonBytes(v);
+  return n;
+}
+
 function checkBatch(ctx: GraphQLContext, items: unknown[], what: string) {
   const { maxBatchItems, maxBatchBytes } = ctx.config;
   if (items.length === 0) throw badInput(`Send at least one ${what}.`);
   if (items.length > maxBatchItems) {
     throw apiError("PAYLOAD_TOO_LARGE", `Too many ${what}s in one call: ${items.length} > ${maxBatchItems}. Split the batch.`);
   }
-  const bytes = Buffer.byteLength(JSON.stringify(items));
+  const bytes = jsonBytes(items);
   if (bytes > maxBatchBytes) {
     throw apiError("PAYLOAD_TOO_LARGE", `Batch of ${what}s is ${bytes} bytes > ${maxBatchBytes}. Split it into smaller calls.`);
   }
@@ -74,7 +90,9 @@ async function jobContext(ctx: GraphQLContext, job: JobRow): Promise<Record<stri
   const adapter = bench.adapterArtifactId ? await ctx.prisma.artifact.findUnique({ where: { id: bench.adapterArtifactId } }) : null;
   const config = bench.config as Record<string, any>;
   const demonstrationSet = config.demonstrationSetId ? await ctx.prisma.demonstrationSet.findUnique({ where: { id: config.demonstrationSetId } }) : null;
-  const done = await ctx.pool.query("SELECT item_index FROM benchmark_items WHERE benchmark_run_id = $1 ORDER BY item_index", [bench.id]);
+  // Scores of stored items too: a resumed job's aggregate must cover the whole run, and a worker
+  // token cannot read benchmark items otherwise.
+  const done = await ctx.pool.query("SELECT item_index, score, metrics FROM benchmark_items WHERE benchmark_run_id = $1 ORDER BY item_index", [bench.id]);
   return {
     kind: "EVAL",
     benchmarkRun: { id: bench.id, name: bench.name, model: bench.model, config, total: bench.total },
@@ -82,6 +100,7 @@ async function jobContext(ctx: GraphQLContext, job: JobRow): Promise<Record<stri
     adapter: adapter ? artifactRef(adapter) : null,
     demonstrationSet: demonstrationSet ? { id: demonstrationSet.id, name: demonstrationSet.name, task: demonstrationSet.task, items: demonstrationSet.items } : null,
     completedItemIndexes: done.rows.map((r) => r.item_index as number),
+    completedItems: done.rows.map((r) => ({ itemIndex: r.item_index as number, score: r.score as number, metrics: r.metrics })),
   };
 }
 
@@ -138,7 +157,13 @@ export const workerResolvers: Resolvers = {
     },
     reportRollouts: async (_, { jobId, rollouts }, ctx) => {
       checkBatch(ctx, rollouts, "rollout");
-      const job = await assertHoldsJob(ctx.pool, checkId(jobId, "Job"), workerOf(ctx));
+      const id = checkId(jobId, "Job");
+      const workerId = workerOf(ctx);
+      // Hot path: lease check and insert in one statement. Only when that finds no held TRAIN job
+      // do we look the job up, to answer with the precise error (or insert if it was a race).
+      const done = await insertRolloutsForHeldJob(ctx.pool, id, workerId, rollouts);
+      if (done) return done;
+      const job = await assertHoldsJob(ctx.pool, id, workerId);
       return insertRollouts(ctx.pool, requireRunJob(job), rollouts);
     },
     logMetrics: async (_, { jobId, points }, ctx) => {

@@ -2,6 +2,7 @@
 // general.alignment (32 unless set) as llama.cpp requires. Used for the tiny test models and adapters
 // written in tests; the Python learner has its own writer for the adapters it trains.
 import fs from "node:fs";
+import os from "node:os";
 import { alignUp, DEFAULT_ALIGNMENT } from "./reader.js";
 import { GgmlType, tensorByteSize } from "./ggml-types.js";
 import { GgufValueType, type GgufArrayValue, type GgufMetadata, type GgufScalarTypeName, type GgufValue } from "./types.js";
@@ -117,6 +118,9 @@ function encodeTensor(t: GgufTensorToWrite): Buffer {
   if (typeof size === "string") throw new Error(`tensor ${t.name}: ${size}`);
   const n = t.dims.reduce((a, b) => a * b, 1);
   if (t.data.length !== n) throw new Error(`tensor ${t.name}: ${t.data.length} values for shape [${t.dims.join(", ")}]`);
+  if (t.type === GgmlType.F32 && os.endianness() === "LE") {
+    return Buffer.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  }
   const out = Buffer.alloc(size);
   if (t.type === GgmlType.F32) {
     for (let i = 0; i < n; i++) out.writeFloatLE(t.data[i], i * 4);

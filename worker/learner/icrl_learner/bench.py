@@ -16,7 +16,7 @@ import torch
 
 from .batching import Sample
 from .errors import bad_request
-from .learner import Learner, _int_param, check_keys
+from .learner import Learner, int_param, check_keys
 from .lora import adapter_mode
 from .model import pad_batch, token_logprobs
 
@@ -40,14 +40,14 @@ def _timed(fn) -> float:
 
 def run_bench(learner: Learner, params: Dict[str, Any]) -> Dict[str, Any]:
     check_keys(params, {"batch_size", "seq_len", "prompt_len", "iterations", "warmup", "seed"}, "bench")
-    batch_size = _int_param(params, "batch_size", 8, 1)
-    seq_len = _int_param(params, "seq_len", 256, 2)
-    prompt_len = _int_param(params, "prompt_len", seq_len // 2, 1)
-    iterations = _int_param(params, "iterations", 3, 1)
-    warmup = _int_param(params, "warmup", 1, 1)  # >= 1: the timed steps then run the reference forward too
+    batch_size = int_param(params, "batch_size", 8, 1)
+    seq_len = int_param(params, "seq_len", 256, 2)
+    prompt_len = int_param(params, "prompt_len", seq_len // 2, 1)
+    iterations = int_param(params, "iterations", 3, 1)
+    warmup = int_param(params, "warmup", 1, 1)  # >= 1: the timed steps then run the reference forward too
     if prompt_len >= seq_len:
         raise bad_request("prompt_len must be < seq_len")
-    samples = _samples(learner, batch_size, seq_len, prompt_len, _int_param(params, "seed", 0))
+    samples = _samples(learner, batch_size, seq_len, prompt_len, int_param(params, "seed", 0))
     n_tok = sum(s.n_trained for s in samples)
     model, device, trainer = learner.model, learner.device, learner.trainer
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, List
+from typing import Any
 
 from .errors import unsupported
 from .gguf_reader import GGUFFile
@@ -110,7 +110,3 @@ def config_from_gguf(g: GGUFFile) -> ModelConfig:
         attn_scale=attn_scale,
         qk_norm=arch == "qwen3",
     )
-
-
-def describe(cfg: ModelConfig) -> List[str]:
-    return [f"{k}={v}" for k, v in cfg.__dict__.items()]

@@ -166,17 +166,17 @@ class GRPOTrainer:
                     continue
                 self.optimizer.zero_grad(set_to_none=True)
                 for j, micro in enumerate(plan):
-                    logp, ent, adv = self._forward(micro, "policy", grad=True, entropy=True)
                     key = (m, j)
+                    if use_kl and not ref_is_policy and key not in ref:
+                        # Before the training forward, so its activations are not held meanwhile.
+                        ref[key] = self._forward(micro, "reference", grad=False, entropy=False)[0]
+                    logp, ent, adv = self._forward(micro, "policy", grad=True, entropy=True)
                     if key not in old:
                         old[key] = logp.detach()
                     pg, clipped, ppo_kl = policy_loss(logp, old[key], adv, cfg)
                     loss = pg - cfg.entropy_coef * ent
                     if use_kl:
-                        if key not in ref:
-                            ref[key] = old[key] if ref_is_policy else \
-                                self._forward(micro, "reference", grad=False, entropy=False)[0]
-                        kl = low_var_kl(logp, ref[key])
+                        kl = low_var_kl(logp, ref.setdefault(key, old[key]))  # old == ref when ref_is_policy
                         loss = loss + cfg.kl_coef * kl
                         sums["kl"] += kl.detach().sum().item()
                     (loss.sum() / n_tok).backward()

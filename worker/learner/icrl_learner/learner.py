@@ -29,7 +29,7 @@ def check_keys(params: Dict[str, Any], allowed: set, what: str) -> None:
         raise bad_request(f"unknown {what} parameter(s): {', '.join(sorted(unknown))}")
 
 
-def _int_param(params: Dict[str, Any], key: str, default: int, minimum: int = 0) -> int:
+def int_param(params: Dict[str, Any], key: str, default: int, minimum: int = 0) -> int:
     value = params.get(key, default)
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
         raise bad_request(f"{key} must be an integer >= {minimum}, got {value!r}")
@@ -58,10 +58,13 @@ class Learner:
         dtype_name = params.get("dtype", "float32")
         if dtype_name not in _DTYPES:
             raise bad_request(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype_name!r}")
+        if dtype_name == "float16" and self.device.type == "cpu":
+            raise bad_request("dtype float16 needs a CUDA device (CPU matmuls in half precision are not supported); "
+                              "use float32 or bfloat16")
         self.dtype_name = dtype_name
-        self.seed = _int_param(params, "seed", 0)
+        self.seed = int_param(params, "seed", 0)
         default_threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        self.threads = _int_param(params, "threads", default_threads, minimum=1)
+        self.threads = int_param(params, "threads", default_threads, minimum=1)
         torch.set_num_threads(self.threads)
 
         torch.manual_seed(self.seed)
@@ -70,7 +73,10 @@ class Learner:
         self.model_path = model_path
         self.model, gguf = load_model(model_path, self.device, _DTYPES[dtype_name])
         self.fingerprint = {"fingerprint": gguf.fingerprint, "file_size": gguf.file_size}
-        self.model.gradient_checkpointing = bool(params.get("gradient_checkpointing", False))
+        checkpointing = params.get("gradient_checkpointing", False)
+        if not isinstance(checkpointing, bool):
+            raise bad_request("gradient_checkpointing must be a boolean")
+        self.model.gradient_checkpointing = checkpointing
         for i in range(self.model.cfg.n_layer):
             for target in self.lora_cfg.targets:
                 self.model.projection(i, target).attach(self.lora_cfg.rank, self.lora_cfg.scale, self.generator)
@@ -133,7 +139,7 @@ class Learner:
                               "tokenise with the engine that serves the same GGUF")
         cfg = self.model.cfg
         samples = parse_sequences(params.get("sequences"), params.get("masks"), cfg.vocab_size, cfg.context_length)
-        steps = _int_param(params, "steps", 50, minimum=1)
+        steps = int_param(params, "steps", 50, minimum=1)
         lr = params.get("lr", 1e-3)
         if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
             raise bad_request(f"lr must be a positive number, got {lr!r}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional
 
 import torch
 import torch.nn as nn
@@ -204,7 +204,3 @@ def load_adapter_tensors(model: nn.Module, tensors: Dict[str, torch.Tensor], whi
             raise bad_request(f"adapter tensors for {name} are missing or have the wrong shape")
         m.lora_a.copy_(a)
         m.lora_b.copy_(b)
-
-
-def targets_of(modules: Sequence[str]) -> List[str]:
-    return [t for t in DEFAULT_TARGETS if t in modules]

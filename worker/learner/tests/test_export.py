@@ -5,7 +5,7 @@ import torch
 
 from icrl_learner.errors import LearnerError
 from icrl_learner.export import permute_hf_to_gguf
-from icrl_learner.gguf_reader import GGML_F16, GGML_F32, T_FLOAT32, GGUFFile
+from icrl_learner.gguf_reader import GGML_F16, GGML_F32, GGUFFile
 
 from .helpers import TempDirTest, batch
 

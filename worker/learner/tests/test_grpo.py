@@ -166,3 +166,35 @@ class StepTest(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class VariantsTest(TempDirTest):
+    def test_gradient_checkpointing_gives_the_same_update(self):
+        path = self.model()
+        adapters = []
+        for checkpointing in (False, True):
+            learner = self.learner(path, gradient_checkpointing=checkpointing)
+            learner.step({"batch": batch()})
+            adapters.append(adapter_tensors(learner.model))
+        for key in adapters[0]:
+            self.assertTrue(torch.allclose(adapters[0][key], adapters[1][key], atol=1e-6), key)
+
+    def test_bfloat16_weights_train(self):
+        path = self.model()
+        f32 = self.learner(path)
+        bf16 = self.learner(path, dtype="bfloat16")
+        seq = [random_tokens(20, 1)]
+        diff = max(abs(a - b) for a, b in zip(f32.logprobs({"sequences": seq})["logprobs"][0],
+                                              bf16.logprobs({"sequences": seq})["logprobs"][0]))
+        self.assertLess(diff, 0.5)
+        metrics = bf16.step({"batch": batch()})
+        self.assertGreater(metrics["grad_norm"], 0)
+        self.assertEqual(bf16.model.projection(0, "q").lora_a.dtype, torch.float32)  # adapter stays f32
+
+    def test_sequences_without_trained_tokens_are_carried_along(self):
+        learner = self.learner(self.model(), optim={"lr": 1e-2, "mini_batch_size": 1})
+        items = batch(seeds=(1, 2))
+        items[1]["mask"] = [0] * len(items[1]["mask"])
+        metrics = learner.step({"batch": items})
+        self.assertEqual(metrics["tokens"], 12)
+        self.assertEqual(metrics["updates"], 1)  # the mini-batch with nothing to train is skipped

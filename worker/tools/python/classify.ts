@@ -87,5 +87,10 @@ export function classifyLocalRun(run: ProcessRun, limits: PythonLimits): ToolErr
     }
     if (run.signal !== null) return { code: "RUNTIME_ERROR", message: `the sandbox was killed by ${run.signal}` };
   }
+  // A fork bomb may run out the clock before any process prints why its fork failed. The count is taken
+  // while processes die and fork, so it can read a little under the limit it keeps hitting.
+  if (run.timedOut && !run.outputLimited && (run.tasksAtTimeout ?? 0) >= Math.floor(0.9 * limits.maxProcesses)) {
+    return { code: "PROCESS_LIMIT", message: `the code hit the limit of ${limits.maxProcesses} processes` };
+  }
   return classifyRun(run, limits);
 }

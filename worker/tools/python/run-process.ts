@@ -3,9 +3,9 @@
 // Python runs as the init (pid 1) of the sandbox's pid namespace: killing it ends every process inside,
 // even ones that called setsid(); bwrap's --die-with-parent does the same if the outer bwrap dies first.
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import type { Writable } from "node:stream";
 import { OutputBudget } from "./output-budget.js";
+import { childrenOf, taskCountOfTree } from "./process-tree.js";
 import { CODE_FD } from "./sandbox-command.js";
 
 export interface ProcessRun {
@@ -16,6 +16,8 @@ export interface ProcessRun {
   timedOut: boolean;
   outputLimited: boolean;
   aborted: boolean;
+  /** Threads and processes the sandbox held when the wall clock ran out (a fork bomb sits at its limit). */
+  tasksAtTimeout?: number;
   /** Set when the process could not be started at all. */
   spawnError?: string;
   durationMs: number;
@@ -37,15 +39,6 @@ export interface RunProcessOptions {
 const GROUP_KILL_DELAY_MS = 5_000;
 const CLOSE_GRACE_MS = 7_000;
 
-/** Direct children of a process (Linux /proc); empty when unknown. */
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 export function runProcess(options: RunProcessOptions): Promise<ProcessRun> {
   const started = performance.now();
   return new Promise((resolve) => {
@@ -57,6 +50,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessRun> {
     let graceTimer: NodeJS.Timeout | undefined;
     let deadline: NodeJS.Timeout | undefined;
     let groupTimer: NodeJS.Timeout | undefined;
+    let tasksAtTimeout: number | undefined;
 
     const child = spawn(options.file, options.args, {
       stdio: ["ignore", "pipe", "pipe", "pipe"],
@@ -67,7 +61,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessRun> {
       cwd: "/",
     });
 
-    const finish = (run: Omit<ProcessRun, "stdout" | "stderr" | "durationMs" | "timedOut" | "outputLimited" | "aborted">) => {
+    const finish = (run: Pick<ProcessRun, "exitCode" | "signal" | "spawnError">) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
@@ -80,6 +74,7 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessRun> {
         timedOut,
         outputLimited,
         aborted,
+        ...(tasksAtTimeout !== undefined && { tasksAtTimeout }),
         durationMs: performance.now() - started,
       });
     };
@@ -115,6 +110,9 @@ export function runProcess(options: RunProcessOptions): Promise<ProcessRun> {
 
     deadline = setTimeout(() => {
       timedOut = true;
+      // The sandbox's pid 1 is bwrap's only child.
+      const sandboxInit = child.pid === undefined ? undefined : childrenOf(child.pid)[0];
+      if (sandboxInit !== undefined) tasksAtTimeout = taskCountOfTree(sandboxInit);
       kill();
     }, options.timeoutMs);
 

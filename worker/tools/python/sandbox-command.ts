@@ -49,6 +49,9 @@ export function buildSandboxCommand(options: SandboxCommandOptions): { file: str
     "--setenv", "PATH", "/usr/bin:/bin",
     "--setenv", "HOME", "/tmp",
     "--setenv", "LANG", "C.UTF-8",
+    // glibc reserves 64 MB of address space per thread arena; under RLIMIT_AS a few threads would
+    // exhaust the memory limit without using the memory.
+    "--setenv", "MALLOC_ARENA_MAX", "2",
     "--hostname", "sandbox",
     "--ro-bind", "/usr", "/usr",
     "--symlink", "usr/lib", "/lib",

@@ -1,2 +1,0 @@
-import { detectCapabilities } from "./capabilities.js";
-console.log(await detectCapabilities());
