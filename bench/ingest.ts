@@ -1,19 +1,32 @@
 // Rollout ingestion throughput: concurrent workers reporting realistic rollouts through GraphQL
 // (HTTP, auth, job-lease check, run lock, idempotent insert, notify), compared with the same rows
 // inserted straight into the same Postgres with `pg` (batched unnest INSERT, no server at all).
+//
+// The workers run in a child process (in production they are other machines), the server and the
+// direct baseline in this one; all share the same CPUs. Rounds alternate GraphQL and direct, each
+// on fresh runs, and the best round of each is reported. CPU seconds per 1,000 rollouts (Node
+// processes and Postgres) are reported too: unlike wall-clock rates they barely move with other
+// load on a shared machine.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { ReportRolloutsDocument, type RolloutInput } from "../client-sdk/index.js";
-import { startControlPlane, type ControlPlane, type TrainJob } from "./support/control-plane.js";
+import type { RolloutInput } from "../client-sdk/index.js";
+import { startControlPlane } from "./support/control-plane.js";
+import { forkBenchChild } from "./support/child.js";
+import { cpuMeter } from "./support/cpu.js";
 import { rolloutBatches, textBytes } from "./support/rollouts.js";
 import { progress, round } from "./support/stats.js";
+import type { ReportInit, ReportResult, ReportRound } from "./support/report-rollouts-child.js";
 
 const WORKERS = 4;
 const ROLLOUTS_PER_WORKER = 2000;
 const BATCH = 50;
-const ROUNDS = 2; // alternate GraphQL and direct rounds; report the best of each
+const ROUNDS = 3;
 
-/** The baseline: the same columns and the same multi-row unnest INSERT the server uses, minus the
- * run-row lock, cursor bookkeeping, duplicate check and notification. */
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The baseline: the same columns and multi-row unnest INSERT the server uses, minus the job and
+ * run-row checks, cursor bookkeeping, duplicate detection and notification. */
 const DIRECT_SQL = `
 INSERT INTO rollouts (run_id, seq, step, stage, shots, group_index, sample_index, question_id, segments,
   reward, reward_components, advantage, prompt_tokens, response_tokens, turns, tool_calls_valid,
@@ -48,25 +61,8 @@ function directParams(runId: string, firstSeq: number, rows: RolloutInput[]): un
   ];
 }
 
-async function storedCount(pool: pg.Pool, runIds: string[]): Promise<number> {
-  const res = await pool.query("SELECT count(*)::int AS n FROM rollouts WHERE run_id = ANY($1::uuid[])", [runIds]);
-  return res.rows[0].n;
-}
-
-async function viaGraphql(jobs: TrainJob[], batches: RolloutInput[][]): Promise<number> {
-  const started = performance.now();
-  await Promise.all(
-    jobs.map(async ({ worker, jobId }) => {
-      for (const rollouts of batches) {
-        const res = await worker.mutate(ReportRolloutsDocument, { jobId, rollouts });
-        if (res.reportRollouts.inserted !== rollouts.length) throw new Error(`expected ${rollouts.length} new rollouts, got ${res.reportRollouts.inserted}`);
-      }
-    }),
-  );
-  return (performance.now() - started) / 1000;
-}
-
-async function viaPg(pool: pg.Pool, runIds: string[], batches: RolloutInput[][]): Promise<number> {
+/** One connection per run, all at once, as many connections as the server's workers. */
+async function insertDirect(pool: pg.Pool, runIds: string[], batches: RolloutInput[][]): Promise<number> {
   const started = performance.now();
   await Promise.all(
     runIds.map(async (runId) => {
@@ -74,7 +70,7 @@ async function viaPg(pool: pg.Pool, runIds: string[], batches: RolloutInput[][])
       try {
         let seq = 1;
         for (const rows of batches) {
-          await client.query(DIRECT_SQL, directParams(runId, seq, rows));
+          await client.query({ name: "bench_direct_insert", text: DIRECT_SQL, values: directParams(runId, seq, rows) });
           seq += rows.length;
         }
       } finally {
@@ -85,56 +81,80 @@ async function viaPg(pool: pg.Pool, runIds: string[], batches: RolloutInput[][])
   return (performance.now() - started) / 1000;
 }
 
+async function storedCount(pool: pg.Pool, runIds: string[]): Promise<number> {
+  return (await pool.query("SELECT count(*)::int AS n FROM rollouts WHERE run_id = ANY($1::uuid[])", [runIds])).rows[0].n;
+}
+
 export default async function ingest(): Promise<Record<string, number | string>> {
-  const cp: ControlPlane = await startControlPlane();
+  const cp = await startControlPlane();
   const direct = new pg.Pool({ connectionString: cp.t.databaseUrl, max: WORKERS });
+  const reporter = forkBenchChild(path.join(here, "support", "report-rollouts-child.ts"), {
+    url: cp.t.server.url,
+    rollouts: ROLLOUTS_PER_WORKER,
+    batch: BATCH,
+  } satisfies ReportInit);
   try {
-    const batches = rolloutBatches(ROLLOUTS_PER_WORKER, BATCH);
     const total = WORKERS * ROLLOUTS_PER_WORKER;
+    const batches = rolloutBatches(ROLLOUTS_PER_WORKER, BATCH);
     const avgText = batches.flat().reduce((n, r) => n + textBytes(r), 0) / ROLLOUTS_PER_WORKER;
-    const requestBytes = Buffer.byteLength(JSON.stringify(batches[0]));
+    const meter = await cpuMeter(direct);
+    await reporter.next("ready");
+    const newJobs = (tag: string) => Promise.all(Array.from({ length: WORKERS }, (_, i) => cp.trainJob(`${tag}-${i}`)));
 
-    // Warm-up (JIT, connections, auth cache, plan cache) on runs that are not measured.
-    const warm = await Promise.all(Array.from({ length: WORKERS }, (_, i) => cp.trainJob(`warm-${i}`)));
-    await viaGraphql(warm, rolloutBatches(4 * BATCH, BATCH));
-    await viaPg(direct, (await Promise.all(Array.from({ length: WORKERS }, (_, i) => cp.trainJob(`warm-pg-${i}`)))).map((j) => j.runId), rolloutBatches(4 * BATCH, BATCH));
-
-    let bestGraphql = Infinity;
-    let bestPg = Infinity;
-    for (let round_ = 0; round_ < ROUNDS; round_++) {
-      const jobs = await Promise.all(Array.from({ length: WORKERS }, (_, i) => cp.trainJob(`gql-${round_}-${i}`)));
-      let cpu = process.cpuUsage();
-      const gql = await viaGraphql(jobs, batches);
-      cpu = process.cpuUsage(cpu);
-      progress(`gql node cpu ${round((cpu.user + cpu.system) / 1e6)} s over ${round(gql)} s`);
+    const viaGraphql = async (tag: string) => {
+      const jobs = await newJobs(tag);
+      const m = meter?.();
+      reporter.send("round", jobs.map((j) => ({ token: j.token, jobId: j.jobId })) satisfies ReportRound);
+      const res = await reporter.next<ReportResult>("done");
+      const cpu = m?.read();
       const stored = await storedCount(direct, jobs.map((j) => j.runId));
       if (stored !== total) throw new Error(`GraphQL round stored ${stored} rollouts, expected ${total}`);
-      const pgRuns = (await Promise.all(Array.from({ length: WORKERS }, (_, i) => cp.trainJob(`pg-${round_}-${i}`)))).map((j) => j.runId);
-      let cpu2 = process.cpuUsage();
-      const raw = await viaPg(direct, pgRuns, batches);
-      cpu2 = process.cpuUsage(cpu2);
-      progress(`pg node cpu ${round((cpu2.user + cpu2.system) / 1e6)} s over ${round(raw)} s`);
-      const storedPg = await storedCount(direct, pgRuns);
-      if (storedPg !== total) throw new Error(`direct round stored ${storedPg} rollouts, expected ${total}`);
-      progress(`round ${round_ + 1}: graphql ${round(total / gql, 0)} rollouts/s, pg ${round(total / raw, 0)} rollouts/s`);
-      bestGraphql = Math.min(bestGraphql, gql);
-      bestPg = Math.min(bestPg, raw);
+      return { seconds: res.seconds, cpu_s: cpu ? cpu.node_s + cpu.postgres_s + res.cpu_s : NaN };
+    };
+    const viaPg = async (tag: string) => {
+      const runIds = (await newJobs(tag)).map((j) => j.runId);
+      const m = meter?.();
+      const seconds = await insertDirect(direct, runIds, batches);
+      const cpu = m?.read();
+      const stored = await storedCount(direct, runIds);
+      if (stored !== total) throw new Error(`direct round stored ${stored} rollouts, expected ${total}`);
+      return { seconds, cpu_s: cpu ? cpu.node_s + cpu.postgres_s : NaN };
+    };
+
+    // Warm-up (JIT, connections, auth cache, statement plans), not measured.
+    await viaGraphql("warm-gql");
+    await viaPg("warm-pg");
+
+    const best = { gql: { seconds: Infinity, cpu_s: Infinity }, pg: { seconds: Infinity, cpu_s: Infinity } };
+    for (let r = 1; r <= ROUNDS; r++) {
+      const g = await viaGraphql(`gql-${r}`);
+      const d = await viaPg(`pg-${r}`);
+      progress(
+        `round ${r}: graphql ${round(total / g.seconds, 0)} rollouts/s (${round((g.cpu_s * 1000) / total, 3)} cpu-s/1k), ` +
+          `pg ${round(total / d.seconds, 0)} rollouts/s (${round((d.cpu_s * 1000) / total, 3)} cpu-s/1k)`,
+      );
+      if (g.seconds < best.gql.seconds) best.gql = g;
+      if (d.seconds < best.pg.seconds) best.pg = d;
     }
-    const rps = total / bestGraphql;
-    const pgRps = total / bestPg;
+    reporter.send("round", null satisfies ReportRound);
+    const rps = total / best.gql.seconds;
+    const pgRps = total / best.pg.seconds;
     return {
       workers: WORKERS,
-      rollouts: total,
+      rollouts_per_round: total,
       batch: BATCH,
       avg_text_bytes: Math.round(avgText),
-      request_bytes: requestBytes,
+      request_bytes: Buffer.byteLength(JSON.stringify(batches[0])),
       rollouts_per_s: round(rps, 0),
-      mb_per_s: round((rps * avgText) / 1e6, 1),
+      mb_text_per_s: round((rps * avgText) / 1e6, 1),
       pg_rollouts_per_s: round(pgRps, 0),
       ratio_vs_pg: round(rps / pgRps, 2),
       target_ratio: 0.5,
+      cpu_s_per_1k_rollouts: round((best.gql.cpu_s * 1000) / total, 3),
+      pg_cpu_s_per_1k_rollouts: round((best.pg.cpu_s * 1000) / total, 3),
     };
   } finally {
+    await reporter.stop();
     await direct.end();
     await cp.close();
   }

@@ -45,20 +45,13 @@ function cursorOf(data: unknown): string | number | null {
   return root?.cursor ?? null;
 }
 
-let webSocketImpl: Promise<unknown> | null = null;
-
 /**
- * The WebSocket class for graphql-ws. Node gets the `ws` package, loaded only there (a dynamic
- * import, so browser bundles leave it out); browsers use their own WebSocket.
+ * The WebSocket class for graphql-ws. Node (20 has no global WebSocket) gets the `ws` package,
+ * imported only there so browser bundles leave it out; browsers use their own. Resolved once at
+ * load, so subscribing stays synchronous.
  */
-function loadWebSocket(): Promise<unknown> {
-  const inNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
-  return (webSocketImpl ??= inNode
-    ? import("ws").then((m) => m.default)
-    : globalThis.WebSocket
-      ? Promise.resolve(globalThis.WebSocket)
-      : Promise.reject(new IcrlNetworkError("This environment has no WebSocket implementation; subscriptions are unavailable.")));
-}
+const inNode = !!(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+const WebSocketImpl: unknown = inNode ? (await import("ws")).default : globalThis.WebSocket;
 
 function isFatal(err: unknown): boolean {
   if (Array.isArray(err)) return true; // GraphQL errors from the server (bad id, forbidden...)
@@ -71,11 +64,11 @@ export function createClient(options: ClientOptions): IcrlClient {
   const doFetch = options.fetch ?? fetch;
   const auth = `Bearer ${options.token}`;
   let ws: WsClient | null = null;
-  const wsClient = async () => {
-    const impl = await loadWebSocket();
+  const wsClient = () => {
+    if (!WebSocketImpl) throw new IcrlNetworkError("This environment has no WebSocket; subscriptions are unavailable.");
     return (ws ??= createWsClient({
       url: urls.ws,
-      webSocketImpl: impl,
+      webSocketImpl: WebSocketImpl,
       connectionParams: { authorization: auth },
       lazy: true,
       retryAttempts: 0, // we resubscribe ourselves, with the latest cursor
@@ -121,7 +114,7 @@ export function createClient(options: ClientOptions): IcrlClient {
         wake = null;
         w?.();
       };
-      const unsubscribe = (await wsClient()).subscribe<R>(
+      const unsubscribe = wsClient().subscribe<R>(
         { query, variables: { ...(variables ?? {}), ...(after != null ? { after } : {}) } },
         {
           next: (msg) => {

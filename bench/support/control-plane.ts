@@ -19,7 +19,8 @@ import { writeQaJsonl } from "../../test/support/fixtures.js";
 export interface TrainJob {
   runId: string;
   jobId: string;
-  /** SDK client authenticated with the worker's own token. */
+  /** The worker's own token, and an SDK client using it. */
+  token: string;
   worker: IcrlClient;
 }
 
@@ -49,7 +50,7 @@ export async function startControlPlane(overrides: Record<string, unknown> = {})
         const worker = t.client(token);
         const claim = (await worker.mutate(ClaimJobDocument, {})).claimJob;
         if (!claim || claim.job.run?.id !== runId) throw new Error(`worker for ${name} did not get the job of run ${runId}`);
-        return { runId, jobId: claim.job.id, worker };
+        return { runId, jobId: claim.job.id, token, worker };
       });
       queue = next.catch(() => undefined);
       return next;

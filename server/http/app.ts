@@ -33,11 +33,11 @@ const DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url))
  * The dashboard's built files at /, with every other GET answered by index.html so client routes
  * survive a reload. Checked per request, so building while the server runs needs no restart.
  */
-function dashboardRouter(): express.Router {
+export function dashboardRouter(distDir = DASHBOARD_DIST): express.Router {
   const router = express.Router();
-  const index = path.join(DASHBOARD_DIST, "index.html");
+  const index = path.join(distDir, "index.html");
   // No fixed asset hashes: revalidate every time so a rebuilt dashboard is picked up at once.
-  router.use(express.static(DASHBOARD_DIST, { index: false, cacheControl: true, maxAge: 0 }));
+  router.use(express.static(distDir, { index: false, cacheControl: true, maxAge: 0 }));
   router.get("/{*path}", (req, res, next) => {
     if (path.extname(req.path)) return next(); // a missing asset is a 404, not the app
     if (!existsSync(index)) {

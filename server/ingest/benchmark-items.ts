@@ -1,6 +1,7 @@
 // Idempotent per-item benchmark results, keyed by (benchmark run, item index). The run's `completed`
 // counter moves only by what was really inserted, so retries cannot inflate progress.
 import type pg from "pg";
+import { pgJson, pgText } from "./text.js";
 import { notifyPayload } from "../events/hub.js";
 import type { BatchOutcome } from "./rollouts.js";
 
@@ -36,13 +37,13 @@ export async function insertBenchmarkItems(pool: pg.Pool, benchmarkRunId: string
       benchmarkRunId,
       rows.length,
       rows.map((r) => r.itemIndex),
-      rows.map((r) => r.itemId),
-      rows.map((r) => r.question),
-      rows.map((r) => r.prediction),
-      rows.map((r) => JSON.stringify(r.golds)),
+      rows.map((r) => pgText(r.itemId)),
+      rows.map((r) => pgText(r.question)),
+      rows.map((r) => pgText(r.prediction)),
+      rows.map((r) => pgJson(r.golds)),
       rows.map((r) => r.score),
-      rows.map((r) => JSON.stringify(r.metrics ?? {})),
-      rows.map((r) => JSON.stringify(r.trajectory)),
+      rows.map((r) => pgJson(r.metrics ?? {})),
+      rows.map((r) => pgJson(r.trajectory)),
     ]);
     const { inserted, max_seq, base } = res.rows[0];
     const cursor = BigInt(max_seq ?? base ?? 0);

@@ -133,7 +133,7 @@ describe("run compare and rollouts export", () => {
     expect(cmp.metrics.loss).toEqual([1 / 3, null]);
 
     expect(asTable.code).toBe(0);
-    expect(asTable.stdout).toMatch(/^grpo\.lr +1\.000e-4 +5\.000e-5$/m);
+    expect(asTable.stdout).toMatch(/^grpo\.lr +0\.0001 +0\.00005$/m);
     expect(asTable.stdout).toMatch(/^reward\/mean +0\.4 +0\.1$/m);
     expect(asTable.stdout).toMatch(/^loss +0\.3333 +-$/m);
     expect(asTable.stdout).not.toContain("model.path");

@@ -2,10 +2,12 @@
 // metrics and benchmark items through the API, and the pages must show them, live where promised.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import express from "express";
 import { chromium, type Browser, type Page } from "playwright-core";
 import {
   ClaimJobDocument,
@@ -25,6 +27,7 @@ import {
   type MetricPointInput,
 } from "../../client-sdk/index.js";
 import { buildDashboard, DIST_DIR } from "../../dashboard/build.js";
+import { dashboardRouter } from "../../server/http/app.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
 
@@ -63,6 +66,16 @@ beforeAll(async () => {
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-dash-"));
   await writeQaJsonl(path.join(tmp, "qa.jsonl"), 4);
   const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "hotpotqa-mini", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
+  // Scale for the runs list: 1,000 older runs in another experiment, written straight to the table
+  // (half of them finished) so the fixture costs one statement instead of 1,000 API calls.
+  const sweep = await t.admin.mutate(CreateExperimentDocument, { name: "lr-sweep" });
+  await t.server.services.pool.query(
+    `INSERT INTO runs (experiment_id, name, config, seed, status, step, created_at)
+     SELECT $1, 'sweep-' || i, '{}'::jsonb, i, CASE WHEN i % 2 = 0 THEN 'SUCCEEDED' ELSE 'QUEUED' END::"RunStatus", i % 300,
+       now() - make_interval(mins => i)
+     FROM generate_series(1, 1000) AS i`,
+    [sweep.createExperiment.id],
+  );
   const exp = await t.admin.mutate(CreateExperimentDocument, { name: "icrl-search" });
   const run = await t.admin.mutate(CreateRunDocument, {
     experimentId: exp.createExperiment.id,
@@ -70,11 +83,15 @@ beforeAll(async () => {
     config: { model: { path: "/models/qwen2.5-3b-instruct.gguf" }, dataset: { id: ds.importDataset.id }, curriculum: { stages: [{ shots: 3, steps: 3 }, { shots: 2, steps: 3 }, { shots: 0 }] } },
   });
   runId = run.createRun.id;
+  const baseline = await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name: "qwen-3b-zero-shot", config: { model: { path: "/models/qwen2.5-3b-instruct.gguf" }, dataset: { id: ds.importDataset.id } } });
   const bench = await t.admin.mutate(StartBenchmarkRunDocument, { input: { name: "base-hotpot", datasetId: ds.importDataset.id, model: "/models/qwen2.5-3b-instruct.gguf", config: { limit: 3 } } });
 
   const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
   worker = t.client((await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: { backend: "cpu" } })).registerWorker.token);
   trainJob = (await worker.mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob!.job.id;
+  const baselineJob = (await worker.mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob!;
+  expect(baselineJob.job.run?.id).toBe(baseline.createRun.id);
+  await worker.mutate(LogMetricsDocument, { jobId: baselineJob.job.id, points: series("reward/mean", [0.05, 0.1, 0.12, 0.1, 0.15, 0.2, 0.18], 0) });
   await worker.mutate(ReportRunProgressDocument, { jobId: trainJob, progress: { step: 4, stage: 1, shots: 2 } });
   await worker.mutate(ReportRolloutsDocument, { jobId: trainJob, rollouts: [0, 1, 2, 3, 4].flatMap((step) => [0, 1, 2, 3].map((i) => makeRollout(step, 0, i, 600))) });
   await worker.mutate(LogMetricsDocument, {
@@ -134,6 +151,19 @@ describe("dashboard", () => {
     expect(await (await fetch(`${t.server.url}/healthz`)).json()).toEqual({ status: "ok" });
   });
 
+  it("says how to build the dashboard when it is not built", async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), "icrl-no-dist-"));
+    const server = express().use(dashboardRouter(empty)).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    try {
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/runs`);
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain("npm run build:dashboard");
+    } finally {
+      server.close();
+    }
+  });
+
   it("asks for a key, and a ?key= link signs in once and leaves the address bar", async () => {
     const fresh = await browser.newPage();
     await fresh.goto(`${t.server.url}/`);
@@ -149,6 +179,27 @@ describe("dashboard", () => {
     const row = text(".runs-table tbody tr", "qwen-3b-curriculum");
     expect(await row.textContent()).toMatch(/running.*icrl-search.*1 · 2-shot.*4.*0\.500.*0\.400/);
     await page.screenshot({ path: path.join(SHOTS, "runs-list.png"), fullPage: true });
+  });
+
+  it("pages through 1,001 runs 50 at a time and filters by status and experiment", async () => {
+    const rows = page.locator(".runs-table tbody tr");
+    const pager = page.locator(".pager .muted");
+    expect(await pager.textContent()).toBe("1–50 of 1001");
+    expect(await rows.count()).toBe(50);
+    await page.locator(".pager button", { hasText: "Next" }).click();
+    await text(".pager .muted", "51–100 of 1001").waitFor();
+    expect(await rows.count()).toBe(50);
+    expect(await rows.first().textContent()).toContain("sweep-50");
+    await page.locator(".pager button", { hasText: "Prev" }).click();
+    await text(".runs-table tbody tr", "qwen-3b-curriculum").waitFor();
+
+    await page.locator(".filters select").nth(1).selectOption("SUCCEEDED");
+    await text(".pager .muted", "of 500").waitFor();
+    expect(page.url()).toContain("status=SUCCEEDED");
+    await page.locator(".filters select").nth(1).selectOption("");
+    await page.locator(".filters select").first().selectOption({ label: "icrl-search" });
+    await text(".pager .muted", "1–1 of 1").waitFor();
+    expect(await rows.count()).toBe(1);
   });
 
   it("shows the run's charts with stage boundaries and updates them live", async () => {
@@ -231,6 +282,13 @@ describe("dashboard", () => {
   it("overlays two runs' metrics on one chart per metric", async () => {
     await page.goto(`${t.server.url}/#/compare?runs=${runId}`);
     await page.locator('.chart[data-title="reward/mean"][data-points="6"]').waitFor();
-    expect(await page.locator(".run-chip").count()).toBe(1);
+    await page.locator(".compare-picker select").selectOption({ label: "qwen-3b-zero-shot · icrl-search · running" });
+    await page.locator(".run-chip").nth(1).waitFor();
+    expect(decodeURIComponent(page.url())).toMatch(new RegExp(`runs=${runId},[0-9a-f-]{36}$`));
+    // Steps 0-5 and 0-6 on one axis, one legend entry per run.
+    const chart = page.locator('.chart[data-title="reward/mean"][data-points="7"]');
+    await chart.waitFor();
+    expect(await chart.locator(".u-legend .u-series th").allTextContents()).toEqual(["step", "qwen-3b-curriculum", "qwen-3b-zero-shot"]);
+    await page.screenshot({ path: path.join(SHOTS, "compare.png"), fullPage: false });
   });
 });

@@ -9,6 +9,7 @@ import { pino } from "pino";
 import {
   BenchmarkRunDocument,
   CreateApiKeyDocument,
+  type BenchmarkRunQuery,
   ImportDatasetDocument,
   StartBenchmarkRunDocument,
   type BenchmarkItemFieldsFragment,
@@ -51,7 +52,7 @@ export async function allItems(client: IcrlClient, id: string): Promise<Benchmar
   const out: BenchmarkItemFieldsFragment[] = [];
   let after: string | null = null;
   for (;;) {
-    const res = await client.query(BenchmarkRunDocument, { id, first: 100, after });
+    const res: BenchmarkRunQuery = await client.query(BenchmarkRunDocument, { id, first: 100, after });
     const conn = res.benchmarkRun!.items;
     out.push(...conn.nodes);
     if (!conn.pageInfo.hasNextPage) return out;

@@ -1,11 +1,13 @@
-// Which job kinds this worker can run, and with what. TRAIN plugs in here once the trainer exists;
-// until then a worker only claims the kinds listed, so a TRAIN job waits for a worker that has it.
+// Which job kinds this worker can run, and with what. A worker only claims the kinds listed, so a
+// job waits for a worker that can run it.
 import type { JobKind } from "../../client-sdk/index.js";
 import { runEvalJob } from "./eval/run-eval-job.js";
+import { runTrainJob } from "../training/train-job.js";
 import type { JobRunners } from "./job-runner.js";
 
 export const defaultJobRunners: JobRunners = {
   EVAL: runEvalJob,
+  TRAIN: runTrainJob,
 };
 
 export function runnableKinds(runners: JobRunners): JobKind[] {

@@ -25,7 +25,7 @@ import {
   type IcrlClient,
   type JobKind,
 } from "../../client-sdk/index.js";
-import type { GpuChoice } from "../engine/llama-loader.js";
+import { addLlamaLogListener, type GpuChoice } from "../engine/llama-loader.js";
 import { AdapterCache } from "./adapter-cache.js";
 import { Backoff, sleep } from "./backoff.js";
 import { EngineCache } from "./engine-cache.js";
@@ -151,16 +151,22 @@ export class Worker {
     const outboxDir = path.join(outboxRoot, `${process.pid}-${randomBytes(3).toString("hex")}`);
 
     const threads = this.options.threads ?? Math.max(1, os.availableParallelism() - 1);
-    const identity = await registerWorker(
-      this.options.serverUrl,
-      this.options.token,
-      this.name,
-      async () => ({
-        ...(await describeMachine({ gpu: this.options.gpu, threads, kinds: this.kinds })),
-        ...this.options.capabilities,
-      }),
-      { signal: this.stopController.signal, onRetry: (err, delayMs) => this.logger.warn({ err: errorMessage(err), delayMs }, "cannot reach the server to register; retrying") },
-    );
+    let identity;
+    try {
+      identity = await registerWorker(
+        this.options.serverUrl,
+        this.options.token,
+        this.name,
+        async () => ({
+          ...(await describeMachine({ gpu: this.options.gpu, threads, kinds: this.kinds })),
+          ...this.options.capabilities,
+        }),
+        { signal: this.stopController.signal, onRetry: (err, delayMs) => this.logger.warn({ err: errorMessage(err), delayMs }, "cannot reach the server to register; retrying") },
+      );
+    } catch (error) {
+      if (this.stopping) return { workerId: null, jobs: 0, clean: true }; // stopped before it ever served
+      throw error;
+    }
     this.workerId = identity.workerId;
     this.logger.info({ workerId: identity.workerId, name: this.name, kinds: this.kinds, dataDir: this.dataDir, newRegistration: identity.registered }, "worker registered");
     this.readyResolve(identity.workerId);
@@ -170,9 +176,13 @@ export class Worker {
     const engines = new EngineCache({ threads, gpu: this.options.gpu, adapterDir: path.join(this.dataDir, "adapter-copies") });
     const adapters = new AdapterCache(path.join(this.dataDir, "adapters"), client);
     const subscription = this.watchJobs(client);
+    // llama.cpp's own warnings and errors (e.g. why a model or adapter did not load) join our log.
+    const llamaLog = this.logger.child({ component: "llama.cpp" });
+    const stopLlamaLog = addLlamaLogListener((level, message) => llamaLog.warn({ level }, message.trim()));
     try {
       await this.serve(client, outbox, engines, adapters);
     } finally {
+      stopLlamaLog();
       this.stopController.abort();
       await subscription;
       await outbox.close({ signal: this.deadline.signal }).catch((err) => this.logger.warn({ err: errorMessage(err) }, "outbox not fully delivered at exit"));

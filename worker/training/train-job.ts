@@ -79,7 +79,10 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   });
   await engine.setAdapter(null);
   const template = config.template ?? defaultTemplateFor(config.task);
-  const demonstrations = context.demonstrationSet ? DemonstrationSetSchema.parse(context.demonstrationSet) : defaultDemonstrationsFor(config.task);
+  // The server names tasks by dataset kind (QA, MATH); prompts use the lower-case task names.
+  const demonstrations = context.demonstrationSet
+    ? DemonstrationSetSchema.parse({ ...context.demonstrationSet, task: String(context.demonstrationSet.task).toLowerCase() })
+    : defaultDemonstrationsFor(config.task);
   let toolSet;
   try {
     toolSet = await buildTools(config.tools, { countTokens: (text) => engine.tokenize(text).length });

@@ -19,7 +19,7 @@ export interface DatasetPagesOptions {
 export async function* datasetItems(client: IcrlClient, options: DatasetPagesOptions): AsyncGenerator<EvalItem> {
   let seen = 0;
   let after: string | null = null;
-  const pageSize = options.pageSize ?? 200;
+  const pageSize = options.pageSize ?? 500;
   while (seen < options.limit) {
     const page = await retryTransient(
       () =>

@@ -82,10 +82,17 @@ export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
 
   const started = performance.now();
   try {
-    let batch: EvalItem[] = [];
-    const runBatch = async () => {
-      const results = await evaluateBatch(engine, batch, plan, tools, ctx.lease.signal);
-      batch = [];
+    // All questions up front (a benchmark is at most a few thousand short texts): generation then
+    // never waits on the server, which may be away while results pile up in the outbox.
+    const todo: EvalItem[] = [];
+    for await (const item of datasetItems(ctx.client, { jobId: ctx.job.id, datasetId: context.dataset.id, split: plan.split, limit: plan.limit, skip: completed, retry })) {
+      todo.push(item);
+    }
+    for (let start = 0; start < todo.length; start += plan.parallel) {
+      // Boundaries: a cancellation or a shutdown is honoured before each batch, never inside one.
+      if (ctx.lease.cancelRequested) return await finishEarly("cancelled");
+      if (ctx.stopRequested()) return await finishEarly("interrupted");
+      const results = await evaluateBatch(engine, todo.slice(start, start + plan.parallel), plan, tools, ctx.lease.signal);
       ctx.lease.assertHeld(); // results of a job we no longer hold must not be reported
       checkStream();
       for (const item of results) {
@@ -94,15 +101,7 @@ export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
       }
       done += results.length;
       log.debug({ done, total: run.total }, "benchmark batch done");
-    };
-    for await (const item of datasetItems(ctx.client, { jobId: ctx.job.id, datasetId: context.dataset.id, split: plan.split, limit: plan.limit, skip: completed, retry })) {
-      batch.push(item);
-      if (batch.length < plan.parallel) continue;
-      await runBatch();
-      if (ctx.lease.cancelRequested) return await finishEarly("cancelled");
-      if (ctx.stopRequested()) return await finishEarly("interrupted");
     }
-    if (batch.length > 0) await runBatch();
 
     await stream.close({ signal: ctx.signal });
     checkStream();

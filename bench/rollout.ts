@@ -1,0 +1,178 @@
+// Rollout throughput: model-sampled tokens per second of the full ICRL loop with real tools (BM25
+// search over the HotpotQA passages) against node-llama-cpp sampling the same number of tokens per
+// sequence in one go, in the same process, for groups of G = 1, 8 and 16. See BENCHMARKS.md "rollout".
+//
+// The policy is a tiny model (writeTinyModel's shapes: 2 layers x 128) whose weights make it write
+// search calls (bench/support/tool-calling-model.ts), so turns really end on </search>, the tool
+// really runs and its result is really evaluated. A random-weight tiny model is measured too, at G=8:
+// it never writes a tool call, so its rollouts are one long turn and show the per-token overhead alone.
+import fs from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { LlamaModel } from "node-llama-cpp";
+import { loadLlamaEngine, type LlamaEngine } from "../worker/engine/llama-engine.js";
+import { loadLlama } from "../worker/engine/llama-loader.js";
+import { writeTinyModel } from "../worker/engine/tiny-model.js";
+import { QA_SEARCH_TEMPLATE } from "../worker/icrl/default-templates.js";
+import { renderPrompt } from "../worker/icrl/prompt.js";
+import type { RolloutOptions } from "../worker/icrl/rollout.js";
+import { buildTools, type ToolSet } from "../worker/tools/registry.js";
+import { runLoop, runRaw, runReplay, type LoopRun, type RawContextOptions, type TimedRun } from "./support/rollout-runs.js";
+import { progress, round } from "./support/stats.js";
+import { writeToolCallingModel } from "./support/tool-calling-model.js";
+
+const GROUP_SIZES = [1, 8, 16] as const;
+/** Measured repetitions per group size (after one warm-up), reported as medians. */
+const REPEATS: Record<number, number> = { 1: 7, 8: 5, 16: 5 };
+const THREADS = 1;
+/** The defaults except maxTokensPerTurn: the model never writes </answer>, so the final tools-off turn always runs to it. */
+const LIMITS = { maxToolTurns: 6, maxTokensPerTurn: 200, maxResponseTokens: 4096, maxObservationTokens: 500 };
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const hotpot = path.resolve(projectRoot, "..", "shared", "data", "hotpotqa");
+
+const median = (values: number[]) => {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+};
+const tokS = (run: TimedRun) => (run.sampledTokens / run.wallMs) * 1000;
+
+interface Setup {
+  engine: LlamaEngine;
+  model: LlamaModel;
+  promptIds: number[];
+  tokensPerSequence: number;
+  options: RolloutOptions;
+}
+
+async function open(modelPath: string, tools: ToolSet | null): Promise<Setup> {
+  const engine = await loadLlamaEngine({ modelPath, threads: THREADS, gpu: false });
+  const llama = await loadLlama(false);
+  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  const question = JSON.parse(fs.readFileSync(path.join(hotpot, "dev_subsampled_qrels.jsonl"), "utf8").split("\n")[0]) as {
+    question: string;
+    question_id: string;
+  };
+  // Zero-shot keeps the prompt short: its prefill is the same work in every run and only dilutes the ratio.
+  const prompt = renderPrompt(engine, { question: question.question, questionId: question.question_id, shots: 0, template: QA_SEARCH_TEMPLATE });
+  const options: RolloutOptions = { tools: tools ? [tools.get("search")!] : [], messages: QA_SEARCH_TEMPLATE, ...LIMITS };
+  return { engine, model, promptIds: prompt.tokens, tokensPerSequence: prompt.tokens.length + LIMITS.maxResponseTokens + 8, options };
+}
+
+async function close(setup: Setup): Promise<void> {
+  await setup.engine.dispose();
+  await setup.model.dispose();
+}
+
+interface Trial {
+  loop: LoopRun;
+  raw: TimedRun;
+  replay?: TimedRun;
+}
+
+/** loop, then raw and replay (alternating order) on exactly the loop's token counts. */
+async function trial(setup: Setup, size: number, seed: number, withReplay: boolean): Promise<Trial> {
+  const context: RawContextOptions = { threads: THREADS, tokensPerSequence: setup.tokensPerSequence };
+  const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0, seed };
+  const loop = await runLoop(setup.engine, size, setup.tokensPerSequence, setup.promptIds, { ...setup.options, sampling });
+  const raw = () => runRaw(setup.model, setup.promptIds, loop.shapes, context, seed);
+  const replay = () => runReplay(setup.model, setup.promptIds, loop.shapes, context, seed);
+  if (!withReplay) return { loop, raw: await raw() };
+  if (seed % 2 === 0) {
+    const r = await raw();
+    return { loop, raw: r, replay: await replay() };
+  }
+  const p = await replay();
+  return { loop, raw: await raw(), replay: p };
+}
+
+async function measure(setup: Setup, size: number, repeats: number, withReplay: boolean): Promise<Trial[]> {
+  await trial(setup, size, 999, false); // warm-up: first contexts, page cache, JIT
+  const trials: Trial[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t = await trial(setup, size, 1 + i, withReplay);
+    trials.push(t);
+    progress(
+      `G=${size} #${i + 1}: loop ${round(tokS(t.loop), 0)} tok/s, raw ${round(tokS(t.raw), 0)}` +
+        (t.replay ? `, replay ${round(tokS(t.replay), 0)}` : "") +
+        ` (${t.loop.sampledTokens} sampled tokens, load ${round(loadavg()[0], 1)})`,
+    );
+  }
+  return trials;
+}
+
+/** What the loop's rollouts looked like: per rollout means over all measured trials. */
+function workload(trials: Trial[]): Record<string, number> {
+  const rollouts = trials.flatMap((t) => t.loop.rollouts);
+  const mean = (f: (r: (typeof rollouts)[number]) => number) => round(rollouts.reduce((n, r) => n + f(r), 0) / rollouts.length, 1);
+  const loopMs = trials.reduce((n, t) => n + t.loop.wallMs * t.loop.rollouts.length, 0);
+  return {
+    sampled_tokens_per_rollout: mean((r) => r.modelTokens),
+    inserted_tokens_per_rollout: mean((r) => r.responseTokens - r.modelTokens),
+    turns_per_rollout: mean((r) => r.turns),
+    tool_calls_per_rollout: mean((r) => r.toolCallsValid),
+    invalid_calls_per_rollout: mean((r) => r.toolCallsInvalid),
+    corrections_per_rollout: mean((r) => r.corrections),
+    // Share of each rollout's wall time spent waiting for its tool calls (other sequences keep decoding meanwhile).
+    tool_time_share: round(rollouts.reduce((n, r) => n + r.timing.toolMs, 0) / loopMs, 3),
+  };
+}
+
+export default async function bench(): Promise<Record<string, number | string>> {
+  const loadAtStart = round(loadavg()[0], 1);
+  const dir = fs.mkdtempSync(path.join(tmpdir(), "icrl-bench-rollout-"));
+  const figures: Record<string, number | string> = {};
+  let tools: ToolSet | null = null;
+  try {
+    progress("building the search index over hotpotqa/passages.jsonl");
+    tools = await buildTools(
+      { search: { kind: "local", corpus: path.join(hotpot, "passages.jsonl"), cacheDir: path.join(dir, "search-cache") } },
+      // The tiny models' vocabulary is bytes: one token per UTF-8 byte.
+      { countTokens: (text) => Buffer.byteLength(text, "utf8") },
+    );
+
+    const modelPath = writeToolCallingModel({ out: path.join(dir, "bigram-search.gguf"), context: 8192 });
+    const setup = await open(modelPath, tools);
+    figures.prompt_tokens = setup.promptIds.length;
+    try {
+      const all: Trial[] = [];
+      for (const size of GROUP_SIZES) {
+        const trials = await measure(setup, size, REPEATS[size], true);
+        all.push(...trials);
+        const ratio = median(trials.map((t) => tokS(t.loop) / tokS(t.raw)));
+        figures[`g${size}_loop_tok_s`] = round(median(trials.map((t) => tokS(t.loop))), 0);
+        figures[`g${size}_raw_tok_s`] = round(median(trials.map((t) => tokS(t.raw))), 0);
+        figures[`g${size}_ratio`] = round(ratio, 3);
+        figures[`g${size}_replay_tok_s`] = round(median(trials.map((t) => tokS(t.replay!))), 0);
+        figures[`g${size}_ratio_vs_replay`] = round(median(trials.map((t) => tokS(t.loop) / tokS(t.replay!))), 3);
+      }
+      figures.ratio_vs_raw = figures.g8_ratio;
+      Object.assign(figures, workload(all));
+    } finally {
+      await close(setup);
+    }
+
+    // A random-weight model of the same shapes: no tool calls, one turn per rollout (see the header).
+    const randomPath = path.join(dir, "random.gguf");
+    writeTinyModel({ out: randomPath, context: 8192, seed: 7 });
+    const random = await open(randomPath, tools);
+    try {
+      const trials = await measure(random, 8, REPEATS[8], false);
+      figures.random_g8_loop_tok_s = round(median(trials.map((t) => tokS(t.loop))), 0);
+      figures.random_g8_raw_tok_s = round(median(trials.map((t) => tokS(t.raw))), 0);
+      figures.random_g8_ratio = round(median(trials.map((t) => tokS(t.loop) / tokS(t.raw))), 3);
+      figures.random_sampled_tokens_per_rollout = round(median(trials.map((t) => t.loop.sampledTokens / 8)), 0);
+    } finally {
+      await close(random);
+    }
+  } finally {
+    await tools?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  figures.threads = THREADS;
+  figures.load_avg_1m_at_start = loadAtStart;
+  figures.load_avg_1m_at_end = round(loadavg()[0], 1);
+  return figures;
+}

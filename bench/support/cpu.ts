@@ -1,0 +1,53 @@
+// CPU time spent by this process and by the Postgres cluster behind a connection. On a shared,
+// busy machine wall-clock throughput swings with other people's load; CPU seconds per unit of work
+// do not, so the benchmarks report both.
+import { readFileSync, readdirSync } from "node:fs";
+import type pg from "pg";
+
+const TICKS_PER_S = 100; // USER_HZ on Linux
+
+function statFields(pid: number): string[] | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" "); // fields from #3 (state) on
+  } catch {
+    return null;
+  }
+}
+
+/** Postgres CPU seconds (user + system) of the postmaster and every process it started. */
+function clusterCpuSeconds(postmaster: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    const f = statFields(pid);
+    if (!f) continue;
+    // f[1] = ppid, f[11] = utime, f[12] = stime (fields 4, 14, 15 of /proc/pid/stat)
+    if (pid === postmaster || Number(f[1]) === postmaster) ticks += Number(f[11]) + Number(f[12]);
+  }
+  return ticks / TICKS_PER_S;
+}
+
+export interface CpuMeter {
+  /** CPU seconds since the meter was made: this Node process and the Postgres cluster. */
+  read(): { node_s: number; postgres_s: number };
+}
+
+/** Null where /proc is unreadable (not Linux, or Postgres runs elsewhere). */
+export async function cpuMeter(pool: pg.Pool): Promise<(() => CpuMeter) | null> {
+  const backend = (await pool.query("SELECT pg_backend_pid() AS pid")).rows[0].pid as number;
+  const f = statFields(backend);
+  if (!f) return null;
+  const postmaster = Number(f[1]);
+  return () => {
+    const node0 = process.cpuUsage();
+    const pg0 = clusterCpuSeconds(postmaster);
+    return {
+      read: () => {
+        const node = process.cpuUsage(node0);
+        return { node_s: (node.user + node.system) / 1e6, postgres_s: clusterCpuSeconds(postmaster) - pg0 };
+      },
+    };
+  };
+}

@@ -1,0 +1,172 @@
+// The README's SDK examples, executed against a real server: the quick start (the test is the
+// worker that trains its run, so rollouts arrive live) and the script logger; and a logging script
+// that never calls finish(), which must still deliver everything and finish its run on exit.
+import { spawn } from "node:child_process";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+  ClaimJobDocument,
+  CompleteJobDocument,
+  CreateApiKeyDocument,
+  ImportDatasetDocument,
+  MetricPointsDocument,
+  RegisterWorkerDocument,
+  ReportRolloutsDocument,
+  ReportRunProgressDocument,
+  RolloutsDocument,
+  RunDetailDocument,
+  type IcrlClient,
+  type RolloutInput,
+} from "../../client-sdk/index.js";
+import { PROJECT_ROOT } from "../../server/main.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import { writeQaJsonl } from "../support/fixtures.js";
+
+// Each example is a Node process compiling TypeScript on the fly; allow for a busy machine.
+vi.setConfig({ testTimeout: 180_000 });
+
+let t: TestServer;
+let memberKey: string;
+let registrationKey: string;
+let datasetId: string;
+let dir: string;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  dir = await mkdtemp(path.join(os.tmpdir(), "icrl-examples-"));
+  await writeQaJsonl(path.join(dir, "qa.jsonl"), 4);
+  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } })).importDataset.id;
+  memberKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "member", role: "MEMBER" })).createApiKey.secret;
+  registrationKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "workers", role: "WORKER" })).createApiKey.secret;
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+function runScript(file: string, env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", file], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ICRL_SERVER: t.server.url, ICRL_API_KEY: memberKey, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  // A script that hangs is killed with its output kept, so the failure shows where it stopped.
+  const timer = setTimeout(() => child.kill("SIGKILL"), 150_000);
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr: `${stderr}\n--- stdout ---\n${stdout}` });
+    }),
+  );
+  return { child, done, output: () => stdout };
+}
+
+async function newWorker(): Promise<IcrlClient> {
+  const token = (await t.client(registrationKey).mutate(RegisterWorkerDocument, { name: "example-worker", capabilities: { backend: "cpu" } })).registerWorker.token;
+  return t.client(token);
+}
+
+function trajectory(step: number, questionId: string, sample: number): RolloutInput {
+  return {
+    step,
+    stage: step - 1,
+    shots: step === 1 ? 2 : 0,
+    groupIndex: Number(questionId.slice(1)) - 1,
+    sampleIndex: sample,
+    questionId,
+    segments: [
+      { kind: "MODEL", text: "<think>I should search.</think><search>" },
+      { kind: "TOOL_CALL", text: `facts about ${questionId}` },
+      { kind: "TOOL_RESULT", text: "<information>Doc 1(Title: X) ...</information>" },
+      { kind: "MODEL", text: `<answer>answer-${questionId}-${sample}</answer>` },
+    ],
+    reward: sample === 0 ? 1 : 0.2,
+    rewardComponents: { accuracy: sample === 0 ? 1 : 0, format: 1 },
+    promptTokens: 100,
+    responseTokens: 30,
+    turns: 2,
+    toolCallsValid: 1,
+    toolCallsInvalid: 0,
+    finishReason: "answer",
+  };
+}
+
+describe("examples/sdk-quickstart.ts", () => {
+  it("creates an experiment, imports a dataset, starts a run and prints its rollouts live until it succeeds", async () => {
+    const script = runScript("examples/sdk-quickstart.ts", {});
+    const worker = await newWorker();
+    let claimed = null;
+    for (let i = 0; !claimed && i < 600 && script.child.exitCode === null; i++) {
+      claimed = (await worker.mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob;
+      if (!claimed) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(claimed, (await Promise.race([script.done, Promise.resolve(null)]))?.stderr).toBeTruthy();
+    const jobId = claimed!.job.id;
+    const context = claimed!.context as { run: { config: { dataset: { id: string } } }; dataset: { itemCount: number } };
+    expect(context.dataset.itemCount).toBe(3); // the example's own dataset
+
+    for (const step of [1, 2]) {
+      await worker.mutate(ReportRunProgressDocument, { jobId, progress: { step, stage: step - 1, shots: step === 1 ? 2 : 0 } });
+      await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: ["q1", "q2", "q3"].flatMap((q) => [trajectory(step, q, 0), trajectory(step, q, 1)]) });
+      if (step === 1) {
+        // Live: the first step's rollouts are printed while the run is still going.
+        for (let i = 0; i < 600 && !script.output().includes("step 1 · q3 · sample 1"); i++) await new Promise((r) => setTimeout(r, 100));
+        expect(script.output()).toContain("step 1 · q3 · sample 1");
+      }
+    }
+    await worker.mutate(CompleteJobDocument, { jobId });
+
+    const { code, stdout, stderr } = await script.done;
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^run [0-9a-f-]{36} is QUEUED; waiting for a worker/m);
+    for (const step of [1, 2]) {
+      for (const q of ["q1", "q2", "q3"]) {
+        expect(stdout).toContain(`step ${step} · ${q} · sample 0 · reward 1.00 · tool calls: facts about ${q} · answer: answer-${q}-0`);
+        expect(stdout).toContain(`step ${step} · ${q} · sample 1 · reward 0.20`);
+      }
+    }
+    expect(stdout).toMatch(/finished: SUCCEEDED, 12 rollouts$/m);
+  });
+});
+
+describe("script logger", () => {
+  it("examples/sdk-logger.ts logs a whole run and finishes it", async () => {
+    const { code, stdout, stderr } = await runScript("examples/sdk-logger.ts", { ICRL_WORKER_KEY: registrationKey, ICRL_DATASET_ID: datasetId }).done;
+    expect(code, stderr).toBe(0);
+    const runId = /logging to run ([0-9a-f-]{36})/.exec(stdout)![1];
+    expect(stdout).toContain(`run ${runId} SUCCEEDED`);
+    const run = (await t.admin.query(RunDetailDocument, { id: runId })).run!;
+    expect(run).toMatchObject({ status: "SUCCEEDED", step: 19, experiment: { name: "my-own-trainer" } });
+    expect(run.metricKeys.sort()).toEqual(["accuracy/mean", "loss", "reward/mean"]);
+    expect((await t.admin.query(RolloutsDocument, { runId, first: 0 })).rollouts.totalCount).toBe(20);
+  });
+
+  it("a script that never calls finish() still delivers everything and finishes its run on exit", async () => {
+    const file = path.join(dir, "forgetful.mts");
+    const sdk = pathToFileURL(path.join(PROJECT_ROOT, "client-sdk/index.ts")).href;
+    await writeFile(
+      file,
+      `import { createClient, startLoggedRun } from ${JSON.stringify(sdk)};
+const client = createClient({ url: process.env.ICRL_SERVER!, token: process.env.ICRL_API_KEY! });
+const run = await startLoggedRun({ client, registrationKey: process.env.ICRL_WORKER_KEY, experiment: "forgetful", name: "no-finish",
+  config: { model: { path: "m.gguf" }, dataset: { id: process.env.ICRL_DATASET_ID! } } });
+for (let step = 0; step < 300; step++) run.log({ loss: 1 / (step + 1) }, step);
+console.log(run.runId);
+`,
+    );
+    const { code, stdout, stderr } = await runScript(file, { ICRL_WORKER_KEY: registrationKey, ICRL_DATASET_ID: datasetId }).done;
+    expect(code, stderr).toBe(0);
+    const runId = stdout.trim();
+    const run = (await t.admin.query(RunDetailDocument, { id: runId })).run!;
+    expect(run).toMatchObject({ status: "SUCCEEDED", step: 299 });
+    const points = (await t.admin.query(MetricPointsDocument, { runId, first: 1000 })).metricPoints.nodes;
+    expect(points.map((p) => p.step)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+  });
+});
