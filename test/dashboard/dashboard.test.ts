@@ -15,7 +15,6 @@ import {
   CreateApiKeyDocument,
   CreateExperimentDocument,
   CreateRunDocument,
-  HeartbeatDocument,
   ImportDatasetDocument,
   LogMetricsDocument,
   RegisterWorkerDocument,
@@ -62,7 +61,8 @@ const series = (key: string, values: number[], from = 0): MetricPointInput[] => 
 
 beforeAll(async () => {
   const built = ensureBuilt();
-  t = await startTestServer();
+  // Long leases: on a busy machine the browser steps can outlast the default 60 s lease.
+  t = await startTestServer({ leaseSeconds: 600 });
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-dash-"));
   await writeQaJsonl(path.join(tmp, "qa.jsonl"), 4);
   const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "hotpotqa-mini", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
@@ -84,7 +84,7 @@ beforeAll(async () => {
   });
   runId = run.createRun.id;
   const baseline = await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name: "qwen-3b-zero-shot", config: { model: { path: "/models/qwen2.5-3b-instruct.gguf" }, dataset: { id: ds.importDataset.id } } });
-  const bench = await t.admin.mutate(StartBenchmarkRunDocument, { input: { name: "base-hotpot", datasetId: ds.importDataset.id, model: "/models/qwen2.5-3b-instruct.gguf", config: { limit: 3 } } });
+  await t.admin.mutate(StartBenchmarkRunDocument, { input: { name: "base-hotpot", datasetId: ds.importDataset.id, model: "/models/qwen2.5-3b-instruct.gguf", config: { limit: 3 } } });
 
   const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
   worker = t.client((await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: { backend: "cpu" } })).registerWorker.token);
@@ -108,6 +108,12 @@ beforeAll(async () => {
     ],
   });
 
+  // A long series, charted downsampled: one spike must survive as its bucket's max.
+  const entropy = Array.from({ length: 3000 }, (_, i) => (i === 1234 ? 9 : 1 + 0.1 * Math.sin(i / 50)));
+  for (let from = 0; from < entropy.length; from += 1000) {
+    await worker.mutate(LogMetricsDocument, { jobId: trainJob, points: series("learner/entropy", entropy.slice(from, from + 1000), from) });
+  }
+
   const evalJob = (await worker.mutate(ClaimJobDocument, { kinds: ["EVAL"] })).claimJob!.job.id;
   await worker.mutate(ReportBenchmarkItemsDocument, {
     jobId: evalJob,
@@ -127,7 +133,6 @@ beforeAll(async () => {
     })),
   });
   await worker.mutate(CompleteJobDocument, { jobId: evalJob, result: { aggregate: { em: 2 / 3, f1: 0.7 } } });
-  void bench;
 
   await built;
   await mkdir(SHOTS, { recursive: true });
@@ -181,15 +186,15 @@ describe("dashboard", () => {
     await page.screenshot({ path: path.join(SHOTS, "runs-list.png"), fullPage: true });
   });
 
-  it("pages through 1,001 runs 50 at a time and filters by status and experiment", async () => {
+  it("pages through 1,002 runs 50 at a time and filters by status and experiment", async () => {
     const rows = page.locator(".runs-table tbody tr");
     const pager = page.locator(".pager .muted");
-    expect(await pager.textContent()).toBe("1–50 of 1001");
+    expect(await pager.textContent()).toBe("1–50 of 1002");
     expect(await rows.count()).toBe(50);
     await page.locator(".pager button", { hasText: "Next" }).click();
-    await text(".pager .muted", "51–100 of 1001").waitFor();
+    await text(".pager .muted", "51–100 of 1002").waitFor();
     expect(await rows.count()).toBe(50);
-    expect(await rows.first().textContent()).toContain("sweep-50");
+    expect(await rows.first().textContent()).toContain("sweep-49");
     await page.locator(".pager button", { hasText: "Prev" }).click();
     await text(".runs-table tbody tr", "qwen-3b-curriculum").waitFor();
 
@@ -198,8 +203,8 @@ describe("dashboard", () => {
     expect(page.url()).toContain("status=SUCCEEDED");
     await page.locator(".filters select").nth(1).selectOption("");
     await page.locator(".filters select").first().selectOption({ label: "icrl-search" });
-    await text(".pager .muted", "1–1 of 1").waitFor();
-    expect(await rows.count()).toBe(1);
+    await text(".pager .muted", "1–2 of 2").waitFor();
+    expect(await rows.count()).toBe(2);
   });
 
   it("shows the run's charts with stage boundaries and updates them live", async () => {
@@ -210,11 +215,15 @@ describe("dashboard", () => {
     await boundary.waitFor();
     expect(await boundary.getAttribute("data-step")).toBe("3");
     expect(await boundary.textContent()).toBe("2-shot");
+    const entropy = page.locator('.chart[data-title="learner/entropy"]');
+    await text('.chart[data-title="learner/entropy"] .chart-note', "bucket min–max shaded").waitFor();
+    expect(Number(await entropy.getAttribute("data-points"))).toBeLessThan(1000);
+    // The spike (9) is kept as its bucket's max although no bucket mean comes near it.
+    expect(await entropy.locator(".chart-note").textContent()).toContain("… 9");
     const latestReward = page.locator('.latest-metric[data-key="reward/mean"] .latest-value');
     expect(await latestReward.textContent()).toBe("0.500");
 
     // The worker moves on: a new step and the 0-shot stage, with no reload.
-    await worker.mutate(HeartbeatDocument, { jobId: trainJob });
     await worker.mutate(LogMetricsDocument, {
       jobId: trainJob,
       points: [

@@ -81,16 +81,25 @@ function boundaryPlugin(boundaries: { current: StageBoundary[] }): uPlot.Plugin 
         if (!layer) return;
         layer.replaceChildren();
         const [lo, hi] = [u.scales.x.min ?? -Infinity, u.scales.x.max ?? Infinity];
+        // Labels closer than a label's width drop a row, so boundaries bunched together on a
+        // long run stay readable.
+        const rowEnds: number[] = [];
         for (const b of boundaries.current) {
           if (b.step < lo || b.step > hi) continue;
           const left = u.valToPos(b.step, "x");
-          const mark = document.createElement("div");
           // Near the right edge the label goes on the line's left so it stays inside the plot.
-          mark.className = `stage-boundary${b.initial ? " initial" : ""}${left > u.over.clientWidth - 60 ? " flip" : ""}`;
+          const flip = left > u.over.clientWidth - 60;
+          const start = flip ? left - 52 : left;
+          let row = rowEnds.findIndex((end) => start >= end);
+          if (row < 0) row = rowEnds.length;
+          rowEnds[row] = start + 52;
+          const mark = document.createElement("div");
+          mark.className = `stage-boundary${b.initial ? " initial" : ""}${flip ? " flip" : ""}`;
           mark.style.left = `${left}px`;
           mark.dataset.step = String(b.step);
           const label = document.createElement("span");
           label.className = "stage-label";
+          label.style.top = `${2 + row * 15}px`;
           label.textContent = b.shots === null ? `stage ${b.stage}` : shotsLabel(b.shots);
           label.title = `stage ${b.stage} from step ${b.step}`;
           mark.appendChild(label);

@@ -10,6 +10,7 @@ import { MetricSeriesDocument } from "../lib/sdk.js";
 import { mergePoints, stageBoundaries, type Point } from "../lib/series.js";
 import { Chart, type ChartLine } from "../components/chart.js";
 import { ErrorLine, Loading } from "../components/status.js";
+import { fmtNum } from "../lib/format.js";
 
 export interface LivePoint {
   key: string;
@@ -101,6 +102,12 @@ export function RunCharts({ runId, keys, live }: { runId: string; keys: string[]
 
 function KeyChart({ name, points, boundaries }: { name: string; points: Point[]; boundaries: ReturnType<typeof stageBoundaries> }) {
   const { x, lines } = useMemo(() => linesFor(name, points), [name, points]);
-  const downsampled = points.some((p) => p.count > 1);
-  return <Chart title={name} x={x} lines={lines} boundaries={boundaries} note={downsampled ? "bucket min–max shaded" : undefined} />;
+  // Downsampled: say so, with the true range, which the bucket means alone would understate.
+  const note = useMemo(() => {
+    if (!points.some((p) => p.count > 1)) return undefined;
+    const lo = Math.min(...points.map((p) => p.min));
+    const hi = Math.max(...points.map((p) => p.max));
+    return `bucket min–max shaded · range ${fmtNum(lo)} … ${fmtNum(hi)}`;
+  }, [points]);
+  return <Chart title={name} x={x} lines={lines} boundaries={boundaries} note={note} />;
 }
