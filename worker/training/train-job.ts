@@ -4,9 +4,11 @@
 // Resume: the claim's context names the latest checkpoint (this run's own, or the parent's for a
 // fork). Steps after it are deleted on the server first (truncateRun), then the loop restores the
 // learner, curriculum and data cursor and continues, so no step is recorded twice and the step axis
-// stays monotonic. A worker asked to stop (SIGTERM) checkpoints at the step boundary before it
-// releases the job, so the next worker loses nothing.
+// stays monotonic. A fork continues its parent's step numbering from forkStep. A worker asked to
+// stop (SIGTERM) or a cancelled run checkpoints at the step boundary before it releases or
+// completes the job, so the next worker (or resumeRun) loses nothing.
 import path from "node:path";
+import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import {
   LogMetricsDocument,
@@ -66,7 +68,9 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   const jobId = ctx.job.id;
   const log = ctx.logger.child({ jobId, runId });
   const retry = { signal: ctx.signal, onRetry: (err: unknown, delayMs: number) => log.warn({ err: errorMessage(err), delayMs }, "server call failed; retrying") };
-  const workDir = path.join(ctx.dataDir, "train", jobId);
+  // One directory per claim: llama.cpp caches adapters by path, so a worker claiming the same job
+  // again must never rewrite an adapter file it loaded before.
+  const workDir = path.join(ctx.dataDir, "train", `${jobId}-${randomBytes(4).toString("hex")}`);
   await mkdir(workDir, { recursive: true });
 
   if (!context.dataset) throw new JobInputError(`Run ${runId}: its dataset no longer exists.`);
@@ -130,13 +134,15 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
     let resumeFrom: string | undefined;
     if (context.checkpoint) {
       resumeFrom = await ctx.adapters.fetch({ ...context.checkpoint, bytes: Number(context.checkpoint.bytes) } as never, retry);
-      if (context.checkpoint.fromRunId === runId) {
-        // Steps after the checkpoint were lost with the previous worker: drop what they reported.
-        await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: context.checkpoint!.step }), retry);
-      }
+      // Steps after the checkpoint were lost with the previous worker: drop what they reported. For a
+      // fork resuming from its parent's checkpoint these are its own steps after forkStep (none yet
+      // on a first start); the parent's data is never touched.
+      await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: context.checkpoint!.step }), retry);
       log.info({ step: context.checkpoint.step, fromRunId: context.checkpoint.fromRunId }, "resuming from checkpoint");
     } else {
-      if (context.run.step > 0) await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: 0 }), retry);
+      // A start without a checkpoint redoes everything: drop whatever an earlier attempt reported
+      // (run.step alone cannot tell, progress reports race with rollout batches).
+      await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: 0 }), retry);
       if (config.warmStart) {
         const result = await warmStart(learner, engine, { demonstrations, template, shots: [0, 1, 2, 3], steps: config.warmStart.steps, lr: config.warmStart.lr });
         log.info({ lossBefore: result.loss_before, lossAfter: result.loss_after }, "warm start done");
@@ -159,7 +165,9 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       workDir,
       resumeFrom,
       shouldStop: () => ctx.lease.cancelRequested || ctx.stopRequested() || ctx.lease.lost,
-      checkpointOnStop: () => ctx.stopRequested() && !ctx.lease.lost,
+      // Shutdown and cancel both checkpoint the finished steps, so a released job or a resumed run
+      // redoes nothing; a lost lease cannot store anything any more.
+      checkpointOnStop: () => !ctx.lease.lost,
       log: (msg, fields) => log.info(fields ?? {}, msg),
       events: {
         rollouts: (_step, list) => {
@@ -183,6 +191,10 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
           await retryTransient(() => uploadArtifact(ctx.client, { jobId, kind: "ADAPTER", name: `adapter-step-${step}.gguf`, step, file: files.adapter, signal: ctx.signal }), retry);
           await retryTransient(() => uploadArtifact(ctx.client, { jobId, kind: "CHECKPOINT", name: `checkpoint-step-${step}.icrl`, step, file: files.checkpoint, signal: ctx.signal }), retry);
           log.info({ step }, "checkpoint stored");
+        },
+        flush: async () => {
+          await ctx.outbox.flush({ signal: ctx.signal });
+          checkStreams();
         },
       },
     });

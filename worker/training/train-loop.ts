@@ -54,6 +54,11 @@ export interface TrainingEvents {
   stageChange?(change: StageChange): void;
   /** Persist a checkpoint (upload). Awaited: the step is not done until it is stored. */
   checkpoint(step: number, files: { adapter: string; checkpoint: string }): Promise<void>;
+  /**
+   * Deliver everything reported so far. Called after the last metrics of a checkpointed step (its
+   * timings come after the upload), so a crash later on cannot lose a step the checkpoint vouches for.
+   */
+  flush?(): Promise<void>;
 }
 
 export interface TrainingOptions {
@@ -144,6 +149,34 @@ export async function evaluateZeroShot(
   return { accuracy: mean(accuracies), toolCallsMean: mean(calls) };
 }
 
+/**
+ * The curriculum state to continue with after restoring a checkpoint taken at `step`. A run resuming
+ * itself gets the saved state as is. A fork may have patched its curriculum: a fixed one is then
+ * placed by absolute step (stage i covers the steps after the earlier stages' lengths, the step
+ * numbering continuing the parent's), a rule-driven one keeps the saved stage and rule history.
+ */
+export function resumedCurriculum(spec: CurriculumSpecInput, saved: unknown, step: number): CurriculumState {
+  const restored = CurriculumState.fromJSON(saved);
+  const wanted = new CurriculumState(spec).spec;
+  if (JSON.stringify(restored.spec) === JSON.stringify(wanted)) return restored;
+  const snapshot = restored.toJSON();
+  const fixed = wanted.advance.length === 0 && wanted.stages.every((s) => !s.advance?.length);
+  let stageIndex = Math.min(snapshot.stageIndex, wanted.stages.length - 1);
+  let stepsInStage = stageIndex === snapshot.stageIndex ? snapshot.stepsInStage : 0;
+  if (fixed) {
+    let before = 0;
+    stageIndex = 0;
+    for (;;) {
+      const length = wanted.stages[stageIndex].maxSteps ?? wanted.stages[stageIndex].steps;
+      if (stageIndex === wanted.stages.length - 1 || length === undefined || step < before + length) break;
+      before += length;
+      stageIndex++;
+    }
+    stepsInStage = step - before;
+  }
+  return CurriculumState.fromJSON({ ...snapshot, spec: wanted, stageIndex, stepsInStage, recent: fixed ? {} : snapshot.recent });
+}
+
 export async function runTraining(options: TrainingOptions): Promise<TrainingOutcome> {
   const { config, engine, learner, events, workDir } = options;
   const log = options.log ?? (() => {});
@@ -159,7 +192,7 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
     const learnerState = path.join(workDir, "learner-state.pt");
     const header = await readCheckpointFile(options.resumeFrom, learnerState);
     await learner.loadState(learnerState);
-    curriculum = CurriculumState.fromJSON(header.curriculum as never);
+    curriculum = resumedCurriculum(options.curriculum, header.curriculum, header.step);
     sampler.restore(header.sampler as SamplerState);
     step = header.step;
     adapterVersion = header.adapterVersion;
@@ -355,11 +388,13 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
     events.metrics(step, values);
     const uploadStarted = performance.now();
     const last = step >= lastStep || observed.finished;
-    if (step % config.checkpointEvery === 0 || last) await saveCheckpoint(step);
+    const checkpointed = step % config.checkpointEvery === 0 || last;
+    if (checkpointed) await saveCheckpoint(step);
     events.metrics(step, {
       "time/upload_s": (performance.now() - uploadStarted) / 1000,
       "time/step_s": (performance.now() - stepStarted) / 1000,
     });
+    if (checkpointed) await events.flush?.();
     log("step done", { step, stage, shots, reward: values["reward/mean"], accuracy: values["accuracy/mean"] });
     if (observed.finished) break;
   }

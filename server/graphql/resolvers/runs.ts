@@ -125,6 +125,15 @@ export const runResolvers: Resolvers = {
       }
       const merged = deepMerge(parent.config as Record<string, unknown>, (configPatch ?? {}) as Record<string, unknown>);
       const parsed = await validateForCreate(ctx, merged);
+      // The fork starts from the parent's learner state: a different base model or LoRA shape
+      // cannot load it, so say so now instead of failing on a worker.
+      const before = validateRunConfig(parent.config);
+      if (before.ok) {
+        const clashes: FieldError[] = [];
+        if (parsed.model.path !== before.config.model.path) clashes.push({ path: "model.path", message: "a fork keeps its parent's model (the checkpoint holds weights for it)" });
+        if (JSON.stringify(parsed.lora) !== JSON.stringify(before.config.lora)) clashes.push({ path: "lora", message: "a fork keeps its parent's LoRA rank, alpha and targets" });
+        if (clashes.length) throw badInput(`Invalid configPatch: ${clashes.map((e) => `${e.path}: ${e.message}`).join("; ")}`, clashes);
+      }
       return insertRunWithJob(ctx, {
         experimentId: parent.experimentId,
         name,

@@ -190,6 +190,13 @@ export const workerResolvers: Resolvers = {
         await c.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [runId]);
         await c.query("DELETE FROM rollouts WHERE run_id = $1 AND step > $2", [runId, afterStep]);
         await c.query("DELETE FROM metric_points WHERE run_id = $1 AND step > $2", [runId, afterStep]);
+        // Adapters and checkpoints of the discarded steps describe a trajectory that no longer exists
+        // (the redone steps upload their own). Files stay: the store is content-addressed and shared.
+        await c.query(
+          `DELETE FROM artifacts a WHERE a.run_id = $1 AND a.step > $2
+             AND NOT EXISTS (SELECT 1 FROM benchmark_runs b WHERE b.adapter_artifact_id = a.id)`,
+          [runId, afterStep],
+        );
         // Rebuild the rollups of the affected buckets from the surviving points.
         await c.query(`DELETE FROM metric_rollups WHERE run_id = $1 AND last_step > $2`, [runId, afterStep]);
         await c.query(

@@ -1,0 +1,71 @@
+// Dataset import in the formats users already have: verl parquet rows (from a server path or an
+// uploaded artifact) and JSONL, with clear errors for files that are not what they claim.
+import { createHash } from "node:crypto";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CreateApiKeyDocument, DatasetDocument, IcrlApiError, ImportDatasetDocument, DatasetsDocument } from "../../client-sdk/index.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+let t: TestServer;
+let dir: string;
+
+function verlParquet(n: number): Buffer {
+  const rows = Array.from({ length: n }, (_, i) => ({
+    data_source: "nq",
+    prompt: [{ role: "user", content: `Question number ${i}?` }],
+    ability: "fact-reasoning",
+    reward_model: { style: "rule", ground_truth: { target: [`answer ${i}`, `alt ${i}`] } },
+    extra_info: { split: i % 5 === 0 ? "test" : "train", index: i },
+  }));
+  const columnData = Object.keys(rows[0]).map((name) => ({ name, data: rows.map((r) => r[name as keyof typeof r]) }));
+  return Buffer.from(parquetWriteBuffer({ columnData: columnData as never }));
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+  dir = await mkdtemp(path.join(os.tmpdir(), "icrl-import-"));
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe("verl parquet import", () => {
+  it("reads questions, golds and splits from a server path", async () => {
+    const file = path.join(dir, "nq.parquet");
+    await writeFile(file, verlParquet(25));
+    const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "nq-verl", kind: "QA", format: "VERL_PARQUET", path: file } });
+    expect(ds.importDataset).toMatchObject({ itemCount: 25, splits: ["test", "train"] });
+    const items = await t.admin.query(DatasetDocument, { id: ds.importDataset.id, split: "test", first: 10 });
+    expect(items.dataset!.items.totalCount).toBe(5);
+    expect(items.dataset!.items.nodes[0]).toMatchObject({ externalId: "0", question: "Question number 0?", golds: ["answer 0", "alt 0"] });
+  });
+
+  it("members import from an uploaded artifact, not from server paths", async () => {
+    const member = t.client((await t.admin.mutate(CreateApiKeyDocument, { name: "m", role: "MEMBER" })).createApiKey.secret);
+    const file = path.join(dir, "upload.parquet");
+    const bytes = verlParquet(7);
+    await writeFile(file, bytes);
+    const denied = await member.mutate(ImportDatasetDocument, { input: { name: "by-path", kind: "QA", format: "VERL_PARQUET", path: file } }).catch((e) => e);
+    expect((denied as IcrlApiError).code).toBe("FORBIDDEN");
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    const res = await member.http(`/artifacts?kind=DATASET&name=upload.parquet&sha256=${sha}`, { method: "POST", body: bytes });
+    expect(res.status).toBe(201);
+    const artifact = await res.json();
+    const ds = await member.mutate(ImportDatasetDocument, { input: { name: "uploaded", kind: "QA", format: "VERL_PARQUET", artifactId: artifact.id } });
+    expect(ds.importDataset.itemCount).toBe(7);
+    expect(ds.importDataset.source).toContain(artifact.id);
+  });
+
+  it("rejects a file that is not parquet, and keeps existing datasets intact", async () => {
+    const file = path.join(dir, "fake.parquet");
+    await writeFile(file, "this is not parquet");
+    const before = (await t.admin.query(DatasetsDocument, {})).datasets.totalCount;
+    const err = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "fake", kind: "QA", format: "VERL_PARQUET", path: file } }).catch((e) => e)) as IcrlApiError;
+    expect(err.code).toBe("BAD_USER_INPUT");
+    expect(err.message).toMatch(/parquet/);
+    expect((await t.admin.query(DatasetsDocument, {})).datasets.totalCount).toBe(before);
+  });
+});
