@@ -22,6 +22,7 @@ class Feed<T extends Cursored> {
   /** Everything up to here has been fetched into `rows` (or skipped past). */
   fetchedTo: bigint | null = null;
   private inflight: Promise<void> | null = null;
+  private again = false;
   refs = 0;
 
   constructor(private fetch: FetchAfter<T>) {}
@@ -31,15 +32,32 @@ class Feed<T extends Cursored> {
     if (this.fetchedTo === null) return null;
     const first = this.rows[0];
     if (!first || after < first.cursor - 1n) return after >= this.fetchedTo ? [] : null;
-    return this.rows.filter((r) => r.cursor > after);
+    // Rows are in cursor order: binary search, since every subscriber reads on every event.
+    let lo = 0;
+    let hi = this.rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.rows[mid].cursor > after) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo === this.rows.length ? [] : this.rows.slice(lo);
   }
 
-  /** Single-flight fetch of whatever is new since fetchedTo. */
+  /**
+   * Single-flight fetch of whatever is new since fetchedTo. A call made while a fetch is running
+   * (a notification for a commit that fetch may not see) makes it fetch once more before it
+   * resolves, so no announced row is left behind.
+   */
   refresh(): Promise<void> {
     if (this.fetchedTo === null) return Promise.resolve();
-    if (!this.inflight) {
-      this.inflight = (async () => {
-        try {
+    if (this.inflight) {
+      this.again = true;
+      return this.inflight;
+    }
+    this.inflight = (async () => {
+      try {
+        do {
+          this.again = false;
           for (;;) {
             const batch = await this.fetch(this.fetchedTo!, PAGE);
             if (batch.length === 0) break;
@@ -47,12 +65,12 @@ class Feed<T extends Cursored> {
             this.fetchedTo = batch[batch.length - 1].cursor;
             if (batch.length < PAGE) break;
           }
-          if (this.rows.length > KEEP) this.rows.splice(0, this.rows.length - KEEP);
-        } finally {
-          this.inflight = null;
-        }
-      })();
-    }
+        } while (this.again);
+        if (this.rows.length > KEEP) this.rows.splice(0, this.rows.length - KEEP);
+      } finally {
+        this.inflight = null;
+      }
+    })();
     return this.inflight;
   }
 
@@ -113,6 +131,9 @@ export class FeedRegistry {
           if (rows.length < PAGE) {
             // Caught up with Postgres: from here the shared feed can serve us.
             feed.seed(rows.length ? rows[rows.length - 1].cursor : last);
+            // A notification that came during our own fetch found the feed unseeded and fetched
+            // nothing, and our snapshot may predate its commit: have the feed look again.
+            if (dirty) await feed.refresh();
           }
         }
         let delivered = 0;

@@ -16,6 +16,8 @@ import {
   ReportRolloutsDocument,
   RolloutAddedDocument,
   RunUpdatedDocument,
+  RunDocument,
+  RolloutsDocument,
   ReportRunProgressDocument,
   createClient,
   type IcrlClient,
@@ -30,14 +32,20 @@ let worker: IcrlClient;
 let runId: string;
 let jobId: string;
 
-async function take<T>(it: AsyncGenerator<T>, n: number, timeoutMs = 15_000): Promise<T[]> {
+/**
+ * Collect n events, or fail after timeoutMs: the abort signal wakes a subscription that is waiting
+ * for events, so a missed event fails the test quickly instead of hanging it.
+ */
+async function take<T>(subscribe: (signal: AbortSignal) => AsyncGenerator<T>, n: number, timeoutMs = 20_000): Promise<T[]> {
+  const controller = new AbortController();
   const out: T[] = [];
-  const timer = setTimeout(() => void it.return(undefined as never), timeoutMs);
-  for await (const v of it) {
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  for await (const v of subscribe(controller.signal)) {
     out.push(v);
     if (out.length >= n) break;
   }
   clearTimeout(timer);
+  if (out.length < n) throw new Error(`got ${out.length} of ${n} events within ${timeoutMs} ms`);
   return out;
 }
 
@@ -64,11 +72,11 @@ describe("rolloutAdded", () => {
   it("delivers writes made through one server to subscribers of the other", async () => {
     const onReplica = createClient({ url: replica.url, token: ADMIN_KEY });
     const onPrimary = t.client(ADMIN_KEY);
-    const a = onReplica.subscribe(RolloutAddedDocument, { runId });
-    const b = onPrimary.subscribe(RolloutAddedDocument, { runId, filter: { hasToolCall: true } });
-    const gotA = take(a, 24);
-    const gotB = take(b, 15);
-    await new Promise((r) => setTimeout(r, 300)); // let both subscriptions register
+    const gotA = take((signal) => onReplica.subscribe(RolloutAddedDocument, { runId, after: "0" }, { signal }), 24);
+    const gotB = take((signal) => onPrimary.subscribe(RolloutAddedDocument, { runId, filter: { hasToolCall: true }, after: "0" }, { signal }), 15);
+    // after: "0" (the run has no rollouts yet) so events committed before a slow subscription
+    // registers are replayed rather than missed; live delivery follows without a seam.
+    await new Promise((r) => setTimeout(r, 300));
     for (let step = 0; step < 3; step++) {
       await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: Array.from({ length: 8 }, (_, i) => makeRollout(step, 0, i)) });
     }
@@ -86,8 +94,8 @@ describe("rolloutAdded", () => {
 
   it("a client that reconnects with `after` receives what it missed exactly once", async () => {
     const c1 = t.client(ADMIN_KEY);
-    const live = c1.subscribe(RolloutAddedDocument, { runId });
-    const firstTwo = take(live, 4);
+    const tail = (await t.admin.query(RolloutsDocument, { runId, first: 1000 })).rollouts.nodes.at(-1)!.cursor;
+    const firstTwo = take((signal) => c1.subscribe(RolloutAddedDocument, { runId, after: tail }, { signal }), 4);
     await new Promise((r) => setTimeout(r, 200));
     await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: Array.from({ length: 4 }, (_, i) => makeRollout(10, 0, i)) });
     const seen = await firstTwo;
@@ -97,8 +105,7 @@ describe("rolloutAdded", () => {
     await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: Array.from({ length: 8 }, (_, i) => makeRollout(11, 0, i)) });
     await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: Array.from({ length: 8 }, (_, i) => makeRollout(11, 0, i)) });
     const c2 = createClient({ url: replica.url, token: ADMIN_KEY });
-    const resumed = c2.subscribe(RolloutAddedDocument, { runId, after: last });
-    const missedAndLive = take(resumed, 12);
+    const missedAndLive = take((signal) => c2.subscribe(RolloutAddedDocument, { runId, after: last }, { signal }), 12);
     await new Promise((r) => setTimeout(r, 300));
     await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: Array.from({ length: 4 }, (_, i) => makeRollout(12, 0, i)) });
     const got = await missedAndLive;
@@ -113,8 +120,9 @@ describe("rolloutAdded", () => {
 describe("metricsAdded and runUpdated", () => {
   it("streams metric batches filtered by key and run progress", async () => {
     const c = t.client(ADMIN_KEY);
-    const metrics = take(c.subscribe(MetricsAddedDocument, { runId, keys: ["reward/mean"] }), 2);
-    const updates = take(c.subscribe(RunUpdatedDocument, { runId }), 2);
+    const metrics = take((signal) => c.subscribe(MetricsAddedDocument, { runId, keys: ["reward/mean"], after: "0" }, { signal }), 2);
+    const version = (await t.admin.query(RunDocument, { id: runId })).run!.version;
+    const updates = take((signal) => c.subscribe(RunUpdatedDocument, { runId, after: version }, { signal }), 2);
     await new Promise((r) => setTimeout(r, 300));
     await worker.mutate(LogMetricsDocument, { jobId, points: [{ key: "reward/mean", step: 1, value: 0.5 }, { key: "kl", step: 1, value: 0.01 }] });
     await worker.mutate(ReportRunProgressDocument, { jobId, progress: { step: 1, stage: 0, shots: 3 } });

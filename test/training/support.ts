@@ -2,7 +2,16 @@
 // a run config small enough for a few CPU seconds per step.
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { ImportDatasetDocument } from "../../client-sdk/index.js";
+import {
+  ArtifactsDocument,
+  ImportDatasetDocument,
+  JobsDocument,
+  MetricPointsDocument,
+  RolloutsDocument,
+  type IcrlClient,
+  type MetricPointsQuery,
+  type RolloutsQuery,
+} from "../../client-sdk/index.js";
 import { writeTinyModel } from "../../worker/engine/tiny-model.js";
 import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles, type LookupItem } from "../../worker/training/lookup-task.js";
 import type { TestServer } from "../support/server.js";
@@ -55,3 +64,57 @@ export function lookupRunConfig(setup: LookupSetup, overrides: Record<string, un
 export function lookupDemoSet(setup: LookupSetup) {
   return lookupDemonstrations(setup.items.slice(0, 3));
 }
+
+// ---------------------------------------------------------------- resume tests: reading a run back
+
+export type RolloutRow = RolloutsQuery["rollouts"]["nodes"][number];
+export type MetricRow = MetricPointsQuery["metricPoints"]["nodes"][number];
+
+export async function allRollouts(client: IcrlClient, runId: string): Promise<RolloutRow[]> {
+  const out: RolloutRow[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: RolloutsQuery = await client.query(RolloutsDocument, { runId, first: 200, after });
+    out.push(...page.rollouts.nodes);
+    if (!page.rollouts.pageInfo.hasNextPage) return out;
+    after = page.rollouts.pageInfo.endCursor;
+  }
+}
+
+/** Every metric point of a run in cursor (insertion) order. */
+export async function allMetricPoints(client: IcrlClient, runId: string): Promise<MetricRow[]> {
+  const out: MetricRow[] = [];
+  let after: string | null = null;
+  for (;;) {
+    const page: MetricPointsQuery = await client.query(MetricPointsDocument, { runId, first: 5000, after });
+    out.push(...page.metricPoints.nodes);
+    if (!page.metricPoints.pageInfo.hasNextPage) return out;
+    after = page.metricPoints.pageInfo.endCursor;
+  }
+}
+
+export async function runJobs(client: IcrlClient, runId: string) {
+  const res = await client.query(JobsDocument, { first: 200 });
+  return res.jobs.nodes.filter((j) => j.run?.id === runId).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+export async function artifactSteps(client: IcrlClient, runId: string, kind: "CHECKPOINT" | "ADAPTER"): Promise<number[]> {
+  const res = await client.query(ArtifactsDocument, { runId, kind });
+  return res.artifacts.map((a) => a.step!).sort((a, b) => a - b);
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 120_000, intervalMs = 50): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The rollout identity the server deduplicates on. */
+export const rolloutKey = (r: Pick<RolloutRow, "step" | "groupIndex" | "sampleIndex">) => `${r.step}/${r.groupIndex}/${r.sampleIndex}`;
+
+/** Cursors compare as integers (they are Postgres bigint sequence values). */
+export const cursorValue = (cursor: string) => BigInt(cursor);
