@@ -51,7 +51,7 @@ describe("verl parquet import", () => {
     const denied = await member.mutate(ImportDatasetDocument, { input: { name: "by-path", kind: "QA", format: "VERL_PARQUET", path: file } }).catch((e) => e);
     expect((denied as IcrlApiError).code).toBe("FORBIDDEN");
     const sha = createHash("sha256").update(bytes).digest("hex");
-    const res = await member.http(`/artifacts?kind=DATASET&name=upload.parquet&sha256=${sha}`, { method: "POST", body: bytes });
+    const res = await member.http(`/artifacts?kind=DATASET&name=upload.parquet&sha256=${sha}`, { method: "POST", body: new Uint8Array(bytes) });
     expect(res.status).toBe(201);
     const artifact = await res.json();
     const ds = await member.mutate(ImportDatasetDocument, { input: { name: "uploaded", kind: "QA", format: "VERL_PARQUET", artifactId: artifact.id } });
