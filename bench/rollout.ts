@@ -4,8 +4,8 @@
 //
 // The policy is a tiny model (writeTinyModel's shapes: 2 layers x 128) whose weights make it write
 // search calls (bench/support/tool-calling-model.ts), so turns really end on </search>, the tool
-// really runs and its result is really evaluated. A random-weight tiny model is measured too, at G=8:
-// it never writes a tool call, so its rollouts are one long turn and show the per-token overhead alone.
+// really runs and its result is really evaluated. A tools-off variant at G=8 (one long turn per
+// rollout, no tool call) shows the loop's per-token overhead alone.
 import fs from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -13,7 +13,6 @@ import { fileURLToPath } from "node:url";
 import type { LlamaModel } from "node-llama-cpp";
 import { loadLlamaEngine, type LlamaEngine } from "../worker/engine/llama-engine.js";
 import { loadLlama } from "../worker/engine/llama-loader.js";
-import { writeTinyModel } from "../worker/engine/tiny-model.js";
 import { QA_SEARCH_TEMPLATE } from "../worker/icrl/default-templates.js";
 import { renderPrompt } from "../worker/icrl/prompt.js";
 import type { RolloutOptions } from "../worker/icrl/rollout.js";
@@ -23,11 +22,15 @@ import { progress, round } from "./support/stats.js";
 import { writeToolCallingModel } from "./support/tool-calling-model.js";
 
 const GROUP_SIZES = [1, 8, 16] as const;
-/** Measured repetitions per group size (after one warm-up), reported as medians. */
-const REPEATS: Record<number, number> = { 1: 7, 8: 5, 16: 5 };
+/** Measured repetitions per group size, reported as medians (one warm-up trial runs first). */
+const REPEATS: Record<number, number> = { 1: 5, 8: 3, 16: 3 };
 const THREADS = 1;
-/** The defaults except maxTokensPerTurn: the model never writes </answer>, so the final tools-off turn always runs to it. */
-const LIMITS = { maxToolTurns: 6, maxTokensPerTurn: 200, maxResponseTokens: 4096, maxObservationTokens: 500 };
+/**
+ * The loop's defaults except maxTokensPerTurn (500): the model never writes </answer>, so the final
+ * tools-off turn runs to the cap, and 300 keeps that turn near the length of two tool turns while
+ * tools-on turns (about 100 tokens) rarely reach it.
+ */
+const LIMITS = { maxToolTurns: 6, maxTokensPerTurn: 300, maxResponseTokens: 4096, maxObservationTokens: 500 };
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const hotpot = path.resolve(projectRoot, "..", "shared", "data", "hotpotqa");
@@ -47,7 +50,7 @@ interface Setup {
   options: RolloutOptions;
 }
 
-async function open(modelPath: string, tools: ToolSet | null): Promise<Setup> {
+async function open(modelPath: string, tools: ToolSet): Promise<Setup> {
   const engine = await loadLlamaEngine({ modelPath, threads: THREADS, gpu: false });
   const llama = await loadLlama(false);
   const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
@@ -57,7 +60,7 @@ async function open(modelPath: string, tools: ToolSet | null): Promise<Setup> {
   };
   // Zero-shot keeps the prompt short: its prefill is the same work in every run and only dilutes the ratio.
   const prompt = renderPrompt(engine, { question: question.question, questionId: question.question_id, shots: 0, template: QA_SEARCH_TEMPLATE });
-  const options: RolloutOptions = { tools: tools ? [tools.get("search")!] : [], messages: QA_SEARCH_TEMPLATE, ...LIMITS };
+  const options: RolloutOptions = { tools: [tools.get("search")!], messages: QA_SEARCH_TEMPLATE, ...LIMITS };
   return { engine, model, promptIds: prompt.tokens, tokensPerSequence: prompt.tokens.length + LIMITS.maxResponseTokens + 8, options };
 }
 
@@ -69,17 +72,16 @@ async function close(setup: Setup): Promise<void> {
 interface Trial {
   loop: LoopRun;
   raw: TimedRun;
-  replay?: TimedRun;
+  replay: TimedRun;
 }
 
 /** loop, then raw and replay (alternating order) on exactly the loop's token counts. */
-async function trial(setup: Setup, size: number, seed: number, withReplay: boolean): Promise<Trial> {
+async function trial(setup: Setup, size: number, seed: number): Promise<Trial> {
   const context: RawContextOptions = { threads: THREADS, tokensPerSequence: setup.tokensPerSequence };
   const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0, seed };
   const loop = await runLoop(setup.engine, size, setup.tokensPerSequence, setup.promptIds, { ...setup.options, sampling });
   const raw = () => runRaw(setup.model, setup.promptIds, loop.shapes, context, seed);
   const replay = () => runReplay(setup.model, setup.promptIds, loop.shapes, context, seed);
-  if (!withReplay) return { loop, raw: await raw() };
   if (seed % 2 === 0) {
     const r = await raw();
     return { loop, raw: r, replay: await replay() };
@@ -88,15 +90,14 @@ async function trial(setup: Setup, size: number, seed: number, withReplay: boole
   return { loop, raw: await raw(), replay: p };
 }
 
-async function measure(setup: Setup, size: number, repeats: number, withReplay: boolean): Promise<Trial[]> {
-  await trial(setup, size, 999, false); // warm-up: first contexts, page cache, JIT
+async function measure(label: string, setup: Setup, size: number, repeats: number): Promise<Trial[]> {
   const trials: Trial[] = [];
   for (let i = 0; i < repeats; i++) {
-    const t = await trial(setup, size, 1 + i, withReplay);
+    const t = await trial(setup, size, 1 + i);
     trials.push(t);
     progress(
-      `G=${size} #${i + 1}: loop ${round(tokS(t.loop), 0)} tok/s, raw ${round(tokS(t.raw), 0)}` +
-        (t.replay ? `, replay ${round(tokS(t.replay), 0)}` : "") +
+      `${label} G=${size} #${i + 1}: loop ${round(tokS(t.loop), 0)} tok/s, raw ${round(tokS(t.raw), 0)}` +
+        `, replay ${round(tokS(t.replay), 0)}` +
         ` (${t.loop.sampledTokens} sampled tokens, load ${round(loadavg()[0], 1)})`,
     );
   }
@@ -116,7 +117,7 @@ function workload(trials: Trial[]): Record<string, number> {
     invalid_calls_per_rollout: mean((r) => r.toolCallsInvalid),
     corrections_per_rollout: mean((r) => r.corrections),
     // Share of each rollout's wall time spent waiting for its tool calls (other sequences keep decoding meanwhile).
-    tool_time_share: round(rollouts.reduce((n, r) => n + r.timing.toolMs, 0) / loopMs, 3),
+    tool_time_share: round(rollouts.reduce((n, r) => n + r.timing.toolMs, 0) / loopMs, 4),
   };
 }
 
@@ -137,35 +138,32 @@ export default async function bench(): Promise<Record<string, number | string>> 
     const setup = await open(modelPath, tools);
     figures.prompt_tokens = setup.promptIds.length;
     try {
+      progress("warm-up (JIT, page cache, first contexts)");
+      await trial(setup, 2, 999);
       const all: Trial[] = [];
       for (const size of GROUP_SIZES) {
-        const trials = await measure(setup, size, REPEATS[size], true);
+        const trials = await measure("tools", setup, size, REPEATS[size]);
         all.push(...trials);
         const ratio = median(trials.map((t) => tokS(t.loop) / tokS(t.raw)));
         figures[`g${size}_loop_tok_s`] = round(median(trials.map((t) => tokS(t.loop))), 0);
         figures[`g${size}_raw_tok_s`] = round(median(trials.map((t) => tokS(t.raw))), 0);
         figures[`g${size}_ratio`] = round(ratio, 3);
-        figures[`g${size}_replay_tok_s`] = round(median(trials.map((t) => tokS(t.replay!))), 0);
-        figures[`g${size}_ratio_vs_replay`] = round(median(trials.map((t) => tokS(t.loop) / tokS(t.replay!))), 3);
+        figures[`g${size}_replay_tok_s`] = round(median(trials.map((t) => tokS(t.replay))), 0);
+        figures[`g${size}_ratio_vs_replay`] = round(median(trials.map((t) => tokS(t.loop) / tokS(t.replay))), 3);
       }
       figures.ratio_vs_raw = figures.g8_ratio;
       Object.assign(figures, workload(all));
+
+      // Tools off: the tools-disabled notice, then one turn of maxTokensPerTurn tokens (the model never
+      // writes </answer>): stop-string scanning on every token, no tool call, almost nothing inserted.
+      const toolsOff = { ...setup, options: { ...setup.options, tools: [], maxToolTurns: 0, maxTokensPerTurn: 500 } };
+      const trials = await measure("tools off", toolsOff, 8, REPEATS[8]);
+      figures.tools_off_g8_loop_tok_s = round(median(trials.map((t) => tokS(t.loop))), 0);
+      figures.tools_off_g8_raw_tok_s = round(median(trials.map((t) => tokS(t.raw))), 0);
+      figures.tools_off_g8_ratio = round(median(trials.map((t) => tokS(t.loop) / tokS(t.raw))), 3);
+      figures.tools_off_g8_ratio_vs_replay = round(median(trials.map((t) => tokS(t.loop) / tokS(t.replay))), 3);
     } finally {
       await close(setup);
-    }
-
-    // A random-weight model of the same shapes: no tool calls, one turn per rollout (see the header).
-    const randomPath = path.join(dir, "random.gguf");
-    writeTinyModel({ out: randomPath, context: 8192, seed: 7 });
-    const random = await open(randomPath, tools);
-    try {
-      const trials = await measure(random, 8, REPEATS[8], false);
-      figures.random_g8_loop_tok_s = round(median(trials.map((t) => tokS(t.loop))), 0);
-      figures.random_g8_raw_tok_s = round(median(trials.map((t) => tokS(t.raw))), 0);
-      figures.random_g8_ratio = round(median(trials.map((t) => tokS(t.loop) / tokS(t.raw))), 3);
-      figures.random_sampled_tokens_per_rollout = round(median(trials.map((t) => t.loop.sampledTokens / 8)), 0);
-    } finally {
-      await close(random);
     }
   } finally {
     await tools?.close();
