@@ -19,7 +19,7 @@ export function register(program: Command): void {
         databaseUrl: opts.databaseUrl,
         artifactDir: opts.artifactDir,
       });
-      process.stdout.write(`\nICRL Lab server: ${server.graphqlUrl}\n`);
+      process.stdout.write(`\nICRL Lab server: ${server.graphqlUrl}\nDashboard: ${server.url}/\n`);
       if (server.generatedAdminKey) {
         process.stdout.write(`Admin API key (shown once, store it now): ${server.generatedAdminKey}\n`);
       }
