@@ -109,7 +109,11 @@ export default async function ingest(): Promise<Record<string, number | string>>
       const cpu = m?.read();
       const stored = await storedCount(direct, jobs.map((j) => j.runId));
       if (stored !== total) throw new Error(`GraphQL round stored ${stored} rollouts, expected ${total}`);
-      return { seconds: res.seconds, cpu_s: cpu ? cpu.node_s + cpu.postgres_s + res.cpu_s : NaN };
+      return {
+        seconds: res.seconds,
+        cpu_s: cpu ? cpu.node_s + cpu.postgres_s + res.cpu_s : NaN,
+        parts: cpu ? { workers: res.cpu_s, server: cpu.node_s, postgres: cpu.postgres_s } : null,
+      };
     };
     const viaPg = async (tag: string) => {
       const runIds = (await newJobs(tag)).map((j) => j.runId);
@@ -125,7 +129,8 @@ export default async function ingest(): Promise<Record<string, number | string>>
     await viaGraphql("warm-gql");
     await viaPg("warm-pg");
 
-    const best = { gql: { seconds: Infinity, cpu_s: Infinity }, pg: { seconds: Infinity, cpu_s: Infinity } };
+    type Round = { seconds: number; cpu_s: number; parts?: { workers: number; server: number; postgres: number } | null };
+    const best: { gql: Round; pg: Round } = { gql: { seconds: Infinity, cpu_s: Infinity }, pg: { seconds: Infinity, cpu_s: Infinity } };
     for (let r = 1; r <= ROUNDS; r++) {
       const g = await viaGraphql(`gql-${r}`);
       const d = await viaPg(`pg-${r}`);
@@ -152,6 +157,13 @@ export default async function ingest(): Promise<Record<string, number | string>>
       target_ratio: 0.5,
       cpu_s_per_1k_rollouts: round((best.gql.cpu_s * 1000) / total, 3),
       pg_cpu_s_per_1k_rollouts: round((best.pg.cpu_s * 1000) / total, 3),
+      // The same comparison in CPU cost (both sides' Node processes plus Postgres): what the ratio
+      // tends to on a machine the benchmark has to itself.
+      cpu_ratio_vs_pg: round(best.pg.cpu_s / best.gql.cpu_s, 2),
+      // Where the GraphQL path's CPU goes, per 1,000 rollouts: worker clients, server, Postgres.
+      cpu_s_per_1k_workers: best.gql.parts ? round((best.gql.parts.workers * 1000) / total, 3) : "n/a",
+      cpu_s_per_1k_server: best.gql.parts ? round((best.gql.parts.server * 1000) / total, 3) : "n/a",
+      cpu_s_per_1k_postgres: best.gql.parts ? round((best.gql.parts.postgres * 1000) / total, 3) : "n/a",
     };
   } finally {
     await reporter.stop();

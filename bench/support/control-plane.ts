@@ -32,7 +32,8 @@ export interface ControlPlane {
 }
 
 export async function startControlPlane(overrides: Record<string, unknown> = {}): Promise<ControlPlane> {
-  const t = await startTestServer(overrides);
+  // Long leases: the load generators report without heartbeating.
+  const t = await startTestServer({ leaseSeconds: 3600, ...overrides });
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-bench-"));
   try {
     await writeQaJsonl(path.join(tmp, "qa.jsonl"), 10);

@@ -22,7 +22,7 @@ class Feed<T extends Cursored> {
   /** Everything up to here has been fetched into `rows` (or skipped past). */
   fetchedTo: bigint | null = null;
   private inflight: Promise<void> | null = null;
-  private again = false;
+  private queued: Promise<void> | null = null;
   refs = 0;
 
   constructor(private fetch: FetchAfter<T>) {}
@@ -44,28 +44,33 @@ class Feed<T extends Cursored> {
   }
 
   /**
-   * Single-flight fetch of whatever is new since fetchedTo. A call made while a fetch is running
-   * (a notification for a commit that fetch may not see) makes it fetch once more before it
-   * resolves, so no announced row is left behind.
+   * Fetch whatever is new since fetchedTo, one fetch at a time. A call made while a fetch is
+   * running (say, a notification for a commit that fetch started too early to see) gets one more
+   * fetch after it, shared by every call made meanwhile: each caller's promise resolves after a
+   * fetch that began after the call, so no announced row is left behind.
    */
   refresh(): Promise<void> {
     if (this.fetchedTo === null) return Promise.resolve();
-    if (this.inflight) {
-      this.again = true;
-      return this.inflight;
-    }
+    if (this.queued) return this.queued;
+    if (!this.inflight) return this.start();
+    const next = () => {
+      this.queued = null;
+      return this.start();
+    };
+    this.queued = this.inflight.then(next, next);
+    return this.queued;
+  }
+
+  private start(): Promise<void> {
     this.inflight = (async () => {
       try {
-        do {
-          this.again = false;
-          for (;;) {
-            const batch = await this.fetch(this.fetchedTo!, PAGE);
-            if (batch.length === 0) break;
-            this.rows.push(...batch);
-            this.fetchedTo = batch[batch.length - 1].cursor;
-            if (batch.length < PAGE) break;
-          }
-        } while (this.again);
+        for (;;) {
+          const batch = await this.fetch(this.fetchedTo!, PAGE);
+          if (batch.length === 0) break;
+          this.rows.push(...batch);
+          this.fetchedTo = batch[batch.length - 1].cursor;
+          if (batch.length < PAGE) break;
+        }
         if (this.rows.length > KEEP) this.rows.splice(0, this.rows.length - KEEP);
       } finally {
         this.inflight = null;

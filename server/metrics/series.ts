@@ -41,12 +41,17 @@ export async function metricSeries(
   const hi = options.maxStep ?? 2147483647;
   const coarsest = ROLLUP_WIDTHS[ROLLUP_WIDTHS.length - 1];
   // Extent and size of each key in range, from the coarsest rollup (cheap); exact for whole buckets.
+  // One index range per key (a plain `key = ANY(...)` made Postgres walk the run's whole index),
+  // with the bucket bounds as integers so they are index conditions too.
   const extent = await pool.query(
-    `SELECT key, sum(count)::int AS n, min(first_step) AS lo, max(last_step) AS hi
-     FROM metric_rollups WHERE run_id = $1 AND key = ANY($2) AND width = $3
-       AND bucket BETWEEN floor($4::float8 / $3) AND floor($5::float8 / $3)
-     GROUP BY key`,
-    [runId, keys, coarsest, lo, hi],
+    `SELECT k.key, e.n, e.lo, e.hi
+     FROM unnest($2::text[]) AS k(key)
+     CROSS JOIN LATERAL (
+       SELECT sum(count)::int AS n, min(first_step) AS lo, max(last_step) AS hi FROM metric_rollups r
+       WHERE r.run_id = $1 AND r.key = k.key AND r.width = $3 AND r.bucket BETWEEN $4 AND $5
+     ) e
+     WHERE e.n IS NOT NULL`,
+    [runId, keys, coarsest, Math.floor(lo / coarsest), Math.floor(hi / coarsest)],
   );
   const byKey = new Map(extent.rows.map((r) => [r.key as string, r]));
   return Promise.all(
@@ -106,12 +111,15 @@ async function downsample(pool: pg.Pool, runId: string, key: string, lo: number,
     // Whole rollup buckets inside [lo, hi]; the partial buckets at either edge come from raw points.
     const firstWhole = Math.ceil(lo / level);
     const lastWhole = Math.floor((hi + 1) / level) - 1;
+    // Merged into output buckets by Postgres: maxPoints rows cross the wire, not span / level.
     const res = await pool.query(
-      `SELECT min, max, sum, count, first_step, last_step FROM metric_rollups
-       WHERE run_id = $1 AND key = $2 AND width = $3 AND bucket BETWEEN $4 AND $5`,
-      [runId, key, level, firstWhole, lastWhole],
+      `SELECT min(min) AS mn, max(max) AS mx, sum(sum) AS sm, sum(count)::int AS n, min(first_step) AS fs, max(last_step) AS ls
+       FROM metric_rollups
+       WHERE run_id = $1 AND key = $2 AND width = $3 AND bucket BETWEEN $4 AND $5
+       GROUP BY floor(first_step::float8 / $6)`,
+      [runId, key, level, firstWhole, lastWhole, outWidth],
     );
-    for (const r of res.rows) add({ min: r.min, max: r.max, sum: r.sum, count: r.count, firstStep: r.first_step, lastStep: r.last_step });
+    for (const r of res.rows) add({ min: r.mn, max: r.mx, sum: r.sm, count: r.n, firstStep: r.fs, lastStep: r.ls });
     const edges: [number, number][] = [];
     if (firstWhole > lastWhole) edges.push([lo, hi]);
     else {

@@ -8,6 +8,7 @@ import type { GraphQLContext } from "../context.js";
 import { fetchRolloutsAfter } from "./rollouts.js";
 import { fetchBenchmarkItemsAfter } from "./benchmarks.js";
 import { jobFromRow } from "./admin.js";
+import { sharedEvent } from "../../events/subscription-delivery.js";
 
 async function* mapStream<T, U>(source: AsyncGenerator<T>, fn: (t: T) => U | Promise<U>): AsyncGenerator<U> {
   try {
@@ -75,7 +76,8 @@ export const subscriptionResolvers: Resolvers = {
         });
         // The cursor advances over filtered-out rows too, so a resume never re-reads them.
         return (async function* () {
-          for await (const r of rows) if (matches(filter, r)) yield { rolloutAdded: { cursor: r.cursor, rollout: r } };
+          // One event object per row for all subscribers: they then share its execution.
+          for await (const r of rows) if (matches(filter, r)) yield sharedEvent(r, "rolloutAdded", () => ({ rolloutAdded: { cursor: r.cursor, rollout: r } }));
         })() as never;
       },
     },

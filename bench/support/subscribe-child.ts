@@ -1,0 +1,156 @@
+// Subscribers for bench/fanout.ts: `connections` SDK clients (one WebSocket each) with
+// `perConnection` rolloutAdded subscriptions each, all on one run. Every event is checked (cursor
+// strictly increasing, so none is seen twice) and timed on arrival against the wall clock, which
+// all processes on this machine share.
+import { setMaxListeners } from "node:events";
+import { parse } from "graphql";
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
+import { createClient, RolloutAddedDocument, type IcrlClient } from "../../client-sdk/index.js";
+import { runBenchChild } from "./child.js";
+import { percentile, wallMs } from "./stats.js";
+
+export interface SubscribeInit {
+  url: string;
+  token: string;
+  runId: string;
+  connections: number;
+  perConnection: number;
+  /** "full": the SDK's RolloutAddedDocument (what the dashboard's rollout viewer uses); "live":
+   * only the fields of a live table row. */
+  selection: "full" | "live";
+}
+
+/** Sent by the parent once reporting has stopped; `acks` are [firstCursor, lastCursor, ackWallMs]. */
+export interface SubscribeEnd {
+  from: number;
+  to: number;
+  acks: [number, number, number][];
+  timeoutMs: number;
+}
+
+export interface SubscribeResult {
+  subscribers: number;
+  expected_per_subscriber: number;
+  delivered: number;
+  complete_subscribers: number;
+  out_of_order_or_repeated: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  ack_p50_ms: number;
+  ack_p99_ms: number;
+  payload_bytes: number;
+  client_cpu_s: number;
+}
+
+type Event = { rolloutAdded: { cursor: string | number; rollout: { createdAt: string | Date } } };
+
+const LIVE = parse(`
+  subscription RolloutAddedLive($runId: ID!, $after: BigInt) {
+    rolloutAdded(runId: $runId, after: $after) {
+      cursor
+      rollout { id step groupIndex sampleIndex reward finishReason toolCallsValid createdAt }
+    }
+  }`) as TypedDocumentNode<Event, { runId: string; after?: string }>;
+
+interface Sub {
+  last: number;
+  /** Arrival wall time by cursor - base, for events after the measured window opened. */
+  arrivals: Float64Array | null;
+  received: number;
+  bad: number;
+}
+
+runBenchChild<SubscribeInit>(async (init, io) => {
+  const doc = (init.selection === "full" ? RolloutAddedDocument : LIVE) as unknown as TypedDocumentNode<Event, { runId: string }>;
+  const clients: IcrlClient[] = Array.from({ length: init.connections }, () => createClient({ url: init.url, token: init.token }));
+  const subs: Sub[] = [];
+  const latencies: number[] = [];
+  const abort = new AbortController();
+  setMaxListeners(init.connections * init.perConnection + 10, abort.signal); // one listener per subscription
+  let window: { from: number; size: number } | null = null;
+  let payloadBytes = 0;
+  let onProgress: (() => void) | null = null;
+
+  const consume = async (client: IcrlClient, sub: Sub) => {
+    for await (const e of client.subscribe(doc, { runId: init.runId }, { signal: abort.signal })) {
+      const now = wallMs();
+      const cursor = Number(e.rolloutAdded.cursor);
+      if (cursor <= sub.last) sub.bad++;
+      sub.last = cursor;
+      if (window && cursor > window.from) {
+        sub.received++;
+        latencies.push(now - new Date(e.rolloutAdded.rollout.createdAt).getTime());
+        const i = cursor - window.from - 1;
+        if (i < window.size) sub.arrivals![i] = now;
+        if (!payloadBytes) payloadBytes = Buffer.byteLength(JSON.stringify(e));
+      }
+      onProgress?.();
+    }
+  };
+  const running: Promise<void>[] = [];
+  for (const client of clients) {
+    for (let k = 0; k < init.perConnection; k++) {
+      const sub: Sub = { last: 0, arrivals: null, received: 0, bad: 0 };
+      subs.push(sub);
+      running.push(consume(client, sub));
+    }
+  }
+  const until = (done: () => boolean, timeoutMs: number) =>
+    new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        onProgress = null;
+        resolve(false);
+      }, timeoutMs);
+      onProgress = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        onProgress = null;
+        resolve(true);
+      };
+      onProgress();
+    });
+
+  // Live = every subscription has seen an event; the parent keeps reporting single rollouts until then.
+  io.send("subscribed");
+  await until(() => subs.every((s) => s.last > 0), 120_000);
+  io.send("live");
+
+  const open = await io.next<{ from: number; size: number }>("open");
+  for (const s of subs) s.arrivals = new Float64Array(open.size).fill(Number.NaN);
+  window = open;
+  const cpu0 = process.cpuUsage();
+
+  const end = await io.next<SubscribeEnd>("end");
+  await until(() => subs.every((s) => s.last >= end.to), end.timeoutMs);
+  const cpu = process.cpuUsage(cpu0);
+  abort.abort();
+  await Promise.all(clients.map((c) => c.close()));
+
+  // Arrival after the reporter had its answer: a lower bound on commit-to-receipt latency.
+  const ackLatencies: number[] = [];
+  for (const [first, last, ack] of end.acks) {
+    for (let c = first; c <= last; c++) {
+      for (const s of subs) {
+        const t = s.arrivals![c - end.from - 1];
+        if (!Number.isNaN(t)) ackLatencies.push(t - ack);
+      }
+    }
+  }
+  const expected = end.to - end.from;
+  io.send("result", {
+    subscribers: subs.length,
+    expected_per_subscriber: expected,
+    delivered: subs.reduce((n, s) => n + s.received, 0),
+    complete_subscribers: subs.filter((s) => s.received === expected && s.bad === 0).length,
+    out_of_order_or_repeated: subs.reduce((n, s) => n + s.bad, 0),
+    p50_ms: percentile(latencies, 50),
+    p99_ms: percentile(latencies, 99),
+    max_ms: percentile(latencies, 100),
+    ack_p50_ms: percentile(ackLatencies, 50),
+    ack_p99_ms: percentile(ackLatencies, 99),
+    payload_bytes: payloadBytes,
+    client_cpu_s: (cpu.user + cpu.system) / 1e6,
+  } satisfies SubscribeResult);
+  await Promise.allSettled(running);
+});
