@@ -10,14 +10,27 @@ import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { StopStringDetector } from "./stop-strings.js";
 import type { EngineSequence, GenerateOptions, TurnResult } from "./types.js";
 
-/** 32-bit mix of (seed, sequence index, turn) so sequences and turns get independent RNG streams. */
+/**
+ * 32-bit hash of (seed, sequence index, turn) so sequences and turns get independent RNG streams
+ * (MurmurHash3's block and finalisation steps). Each step is a bijection of the running hash for a
+ * fixed input word, and each input word is mixed on its own before it is combined, so changing any one
+ * of the three inputs always changes the result, and distinct (seed, sequence) pairs do not collapse
+ * onto one stream (a plain `seed ^ sequence` start made (s, s) the same stream for every s).
+ */
 export function deriveSeed(seed: number, sequenceIndex: number, turn: number): number {
-  let h = (seed >>> 0) ^ 0x9e3779b9;
+  let h = seed >>> 0;
   for (const v of [sequenceIndex, turn]) {
-    h = Math.imul(h ^ (v >>> 0), 0x85ebca6b) >>> 0;
-    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35) >>> 0;
-    h = (h ^ (h >>> 16)) >>> 0;
+    let k = Math.imul(v >>> 0, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    h ^= k;
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
   }
+  h ^= 8;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h = (h ^ (h >>> 16)) >>> 0;
   // 0xffffffff is llama.cpp's "pick a random seed" value.
   return h === 0xffffffff ? 0 : h;
 }
