@@ -166,6 +166,52 @@ describe("batches", () => {
     await w.mutate(CompleteJobDocument, { jobId });
   });
 
+  it("stores rollout text exactly (NUL and lone surrogates as U+FFFD), in batches of any size", async () => {
+    const runId = await newRun("text");
+    const w = await newWorker("text");
+    const jobId = (await w.mutate(ClaimJobDocument, {})).claimJob!.job.id;
+    const sent = [
+      "plain ascii",
+      "NUL \u0000 inside",
+      "cut pair \ud83d end",
+      "low half alone \udc00",
+      "emoji \u{1f600}, é, ü, 中文",
+      "backslashes then u0000: \\u0000 \\\\u0000 \\ud83d",
+      'quote " newline \n tab \t',
+    ];
+    const stored = [
+      "plain ascii",
+      "NUL \uFFFD inside",
+      "cut pair \uFFFD end",
+      "low half alone \uFFFD",
+      "emoji \u{1f600}, é, ü, 中文",
+      "backslashes then u0000: \\u0000 \\\\u0000 \\ud83d",
+      'quote " newline \n tab \t',
+    ];
+    const tricky = sent.map((text, i) => ({ ...makeRollout(0, 0, i), questionId: text, segments: [{ kind: "MODEL" as const, text }, { kind: "TOOL_RESULT" as const, text: `${text}!` }] }));
+    // Over 1 MB, more than the server's reusable encoding buffer holds.
+    const big = Array.from({ length: 60 }, (_, i) => makeRollout(1, 0, i, 24_000));
+    expect((await w.mutate(ReportRolloutsDocument, { jobId, rollouts: tricky })).reportRollouts.inserted).toBe(sent.length);
+    expect((await w.mutate(ReportRolloutsDocument, { jobId, rollouts: big })).reportRollouts.inserted).toBe(big.length);
+    // Concurrent batches, so several encodings are alive at once.
+    const more = await Promise.all(
+      Array.from({ length: 6 }, (_, g) => w.mutate(ReportRolloutsDocument, { jobId, rollouts: Array.from({ length: 20 }, (_, i) => makeRollout(2, g, i)) })),
+    );
+    expect(more.map((r) => r.reportRollouts.inserted)).toEqual([20, 20, 20, 20, 20, 20]);
+
+    const back = (await t.admin.query(RolloutsDocument, { runId, first: 100, filter: { minStep: 0, maxStep: 0 } })).rollouts.nodes;
+    back.sort((a, b) => a.sampleIndex - b.sampleIndex);
+    expect(back.map((r) => r.questionId)).toEqual(stored);
+    expect(back.map((r) => r.segments.map((s) => s.text))).toEqual(stored.map((text) => [text, `${text}!`]));
+    const bigBack = (await t.admin.query(RolloutsDocument, { runId, first: 100, filter: { minStep: 1, maxStep: 1 } })).rollouts.nodes;
+    bigBack.sort((a, b) => a.sampleIndex - b.sampleIndex);
+    expect(bigBack.map((r) => r.segments)).toEqual(big.map((r) => r.segments));
+    const all = (await t.admin.query(RolloutsDocument, { runId, first: 200, filter: { minStep: 2, maxStep: 2 } })).rollouts;
+    expect(all.totalCount).toBe(120);
+    for (const r of all.nodes) expect(r.segments).toEqual(makeRollout(2, r.groupIndex, r.sampleIndex).segments);
+    await w.mutate(CompleteJobDocument, { jobId });
+  });
+
   it("rejects oversize and malformed batches with codes and stores nothing", async () => {
     const runId = await newRun("limits");
     const w = await newWorker("limits");
