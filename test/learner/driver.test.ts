@@ -1,9 +1,10 @@
 // The driver against the real Python learner: a normal session, then every way the child can fail.
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { LearnerDriver, LearnerError } from "../../worker/learner/driver.js";
+import { LEARNER_DIR, LearnerDriver, LearnerError } from "../../worker/learner/driver.js";
 import { seededTokens, tempDir, writePythonTinyModel } from "./helpers.js";
 
 let dir: string;
@@ -114,6 +115,48 @@ describe("LearnerDriver", () => {
     expect(error.code).toBe("protocol");
     expect(error.message).toContain("this is not json");
     await learner.exited;
+  });
+
+  it("runs the learner in its own process group and still kills it when the worker exits", async () => {
+    // Own group: a Ctrl-C in the terminal (SIGINT to the foreground group) must not kill it mid-step.
+    const learner = LearnerDriver.start({ debug: true });
+    await expect(learner.request("ping", {})).resolves.toEqual({ pong: true });
+    const pgid = Number(execFileSync("ps", ["-o", "pgid=", "-p", String(learner.pid)], { encoding: "utf8" }).trim());
+    expect(pgid).toBe(learner.pid);
+    expect(pgid).not.toBe(Number(execFileSync("ps", ["-o", "pgid=", "-p", String(process.pid)], { encoding: "utf8" }).trim()));
+    await learner.shutdown();
+    expect((await learner.exited).code).toBe(0);
+
+    // A worker that exits without shutting its learner down (process.exit) takes the learner with it,
+    // even mid-request (a busy learner would not notice its stdin closing until the request ends).
+    const script = path.join(dir, "exit-with-learner.mts");
+    fs.writeFileSync(
+      script,
+      `import { LearnerDriver } from ${JSON.stringify(path.join(LEARNER_DIR, "driver.ts"))};\n` +
+        `const learner = LearnerDriver.start({ debug: true });\n` +
+        `await learner.request("ping", {});\n` +
+        `void learner.request("_debug", { action: "sleep", seconds: 600 }).catch(() => undefined);\n` +
+        `await new Promise((r) => setTimeout(r, 300));\n` +
+        `console.log(learner.pid);\n` +
+        `process.exit(0);\n`,
+    );
+    const child = spawn(process.execPath, ["--import", "tsx", script], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(0);
+    const orphan = Number(out.trim());
+    expect(orphan).toBeGreaterThan(0);
+    const alive = (pid: number) => {
+      try {
+        // A killed process not yet reaped by its new parent shows up as a zombie (state Z).
+        return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
+      } catch {
+        return false; // ps exits 1: no such process
+      }
+    };
+    const until = Date.now() + 5_000;
+    while (alive(orphan) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(alive(orphan)).toBe(false);
   });
 
   it("keeps stray prints out of the protocol and reports a missing interpreter", async () => {

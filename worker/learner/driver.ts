@@ -4,13 +4,19 @@
 // learner unusable: every pending request is rejected with a LearnerError and later calls fail fast.
 // An error the learner reports for one request (bad batch, unsupported model...) rejects only that
 // request; the process keeps serving.
+//
+// The child runs in its own process group (detached), so a Ctrl-C in the terminal (SIGINT to the
+// foreground group) reaches only the worker, which finishes its step and checkpoints before it shuts
+// the learner down. Since the terminal no longer takes it down, the driver kills the learner's group
+// itself: on a failure, on shutdown, and when this process exits. A worker killed outright (SIGKILL)
+// closes the learner's stdin, and the learner exits on EOF.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import type {
   BenchParams, BenchResult, ExportResult, InitParams, InitResult, LearnerMethod, LearnerMethods, LogprobsParams,
-  PretrainParams, PretrainResult, StepMetrics, TrainingSample,
+  PretrainBaseParams, PretrainBaseResult, PretrainParams, PretrainResult, StepMetrics, TrainingSample,
 } from "./protocol.js";
 
 export * from "./protocol.js";
@@ -71,7 +77,7 @@ interface Pending {
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
-const LONG_METHODS: Partial<Record<LearnerMethod, number>> = { init: 30 * 60_000, bench: 30 * 60_000 };
+const LONG_METHODS: Partial<Record<LearnerMethod, number>> = { init: 30 * 60_000, bench: 30 * 60_000, pretrain_base: 60 * 60_000 };
 const STDERR_TAIL = 40;
 
 export class LearnerDriver {
@@ -102,9 +108,15 @@ export class LearnerDriver {
         ...(options.debug ? { ICRL_LEARNER_DEBUG: "1" } : {}),
       },
       stdio: ["pipe", "pipe", "pipe"],
+      detached: true,
     });
+    if (this.child.pid !== undefined) {
+      LIVE.add(this);
+      ensureExitHook();
+    }
     this.exited = new Promise((resolve) => {
       this.child.once("close", (code, signal) => {
+        LIVE.delete(this);
         this.onExit(code, signal);
         resolve({ code, signal });
       });
@@ -162,6 +174,11 @@ export class LearnerDriver {
     return this.request("pretrain", params);
   }
 
+  /** Pre-trains every weight of a small model and writes it as a new GGUF (tests and the demo build their models so). */
+  pretrainBase(params: PretrainBaseParams): Promise<PretrainBaseResult> {
+    return this.request("pretrain_base", params);
+  }
+
   /** Per-stage reset: reference makes the current policy the KL reference; optimizer restarts AdamW. */
   reset(options: { optimizer?: boolean; reference?: boolean }): Promise<{ optimizer: boolean; reference: boolean }> {
     return this.request("reset", options);
@@ -186,13 +203,13 @@ export class LearnerDriver {
   /** Ask the learner to exit; kills it if it has not exited within graceMs. */
   async shutdown(graceMs = 10_000): Promise<void> {
     if (this.failure) {
-      this.child.kill("SIGKILL");
+      this.killGroup();
       await this.exited;
       return;
     }
     this.shuttingDown = true;
     const ack = this.request("shutdown", {}, graceMs).catch(() => undefined);
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs);
+    const timer = setTimeout(() => this.killGroup(), graceMs);
     await Promise.all([ack, this.exited]);
     clearTimeout(timer);
   }
@@ -200,6 +217,24 @@ export class LearnerDriver {
   /** Kill the process now; pending requests are rejected with code "closed". */
   kill(): void {
     this.fail(new LearnerError("closed", "learner process was killed by its driver"));
+  }
+
+  /**
+   * SIGKILL the learner's process group (it leads its own group: detached), so helpers it may have
+   * started die with it; falls back to the process alone.
+   */
+  killGroup(): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.child.exitCode !== null || this.child.signalCode !== null) return;
+    try {
+      process.kill(-pid, "SIGKILL");
+    } catch {
+      try {
+        this.child.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
   }
 
   private onStdout(chunk: string): void {
@@ -286,7 +321,7 @@ export class LearnerDriver {
   private fail(error: LearnerError): void {
     if (!this.failure) this.failure = error;
     this.rejectAll(this.failure);
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    if (this.child.exitCode === null && this.child.signalCode === null) this.killGroup();
   }
 
   private rejectAll(error: LearnerError): void {
@@ -296,4 +331,18 @@ export class LearnerDriver {
       pending.reject(error);
     }
   }
+}
+
+/** Learners whose process has not exited yet: killed when this process exits. */
+const LIVE = new Set<LearnerDriver>();
+let exitHooked = false;
+
+function ensureExitHook(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  // A detached child outlives its parent unless killed; "exit" runs on process.exit() and on a normal
+  // end (signal handlers that exit go through process.exit too). Only synchronous work is possible here.
+  process.on("exit", () => {
+    for (const learner of LIVE) learner.killGroup();
+  });
 }
