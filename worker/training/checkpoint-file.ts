@@ -13,6 +13,13 @@ export interface TrainerCheckpoint {
   /** Sampling seed state for rollouts: derived from (run seed, step), stored for clarity. */
   rolloutSeed: number;
   adapterVersion: number;
+  /**
+   * Metrics of the checkpointed step that are logged after the checkpoint is stored (its upload and
+   * step timings, here measured up to the checkpoint's writing). A run resuming from this checkpoint
+   * logs them again; the server keeps the first point per (key, step), so they only fill the gap when
+   * the worker died before the exact values were delivered.
+   */
+  lateMetrics?: Record<string, number>;
 }
 
 export async function writeCheckpointFile(file: string, header: TrainerCheckpoint, learnerStateFile: string): Promise<void> {
@@ -22,12 +29,22 @@ export async function writeCheckpointFile(file: string, header: TrainerCheckpoin
   await writeFile(file, Buffer.concat([MAGIC, len, json, await readFile(learnerStateFile)]));
 }
 
-export async function readCheckpointFile(file: string, learnerStateFile: string): Promise<TrainerCheckpoint> {
-  const buf = await readFile(file);
+function parseHeader(buf: Buffer, file: string): { header: TrainerCheckpoint; end: number } {
   if (buf.length < 12 || !buf.subarray(0, 8).equals(MAGIC)) throw new Error(`${file} is not an ICRL checkpoint`);
   const len = buf.readUInt32LE(8);
   const header = JSON.parse(buf.subarray(12, 12 + len).toString("utf8")) as TrainerCheckpoint;
   if (header.version !== 1) throw new Error(`unsupported checkpoint version ${header.version}`);
-  await writeFile(learnerStateFile, buf.subarray(12 + len));
+  return { header, end: 12 + len };
+}
+
+/** The trainer state of a checkpoint file, without extracting the learner's state. */
+export async function readCheckpointHeader(file: string): Promise<TrainerCheckpoint> {
+  return parseHeader(await readFile(file), file).header;
+}
+
+export async function readCheckpointFile(file: string, learnerStateFile: string): Promise<TrainerCheckpoint> {
+  const buf = await readFile(file);
+  const { header, end } = parseHeader(buf, file);
+  await writeFile(learnerStateFile, buf.subarray(end));
   return header;
 }

@@ -30,6 +30,7 @@ import { datasetItems } from "../runtime/eval/dataset-items.js";
 import { errorMessage, JobInputError, LeaseLostError } from "../runtime/errors.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { retryTransient } from "../runtime/retry.js";
+import { readCheckpointHeader } from "./checkpoint-file.js";
 import { runTraining, type TrainingItem } from "./train-loop.js";
 import { uploadArtifact } from "./upload-artifact.js";
 import { warmStart } from "./warm-start.js";
@@ -138,6 +139,12 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       // fork resuming from its parent's checkpoint these are its own steps after forkStep (none yet
       // on a first start); the parent's data is never touched.
       await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: context.checkpoint!.step }), retry);
+      if (context.checkpoint.fromRunId === runId) {
+        // The checkpointed step's own last metrics (timings) follow its upload: if the previous worker
+        // died in between, log the ones the checkpoint carries (the server keeps the first per key and step).
+        const { step, lateMetrics } = await readCheckpointHeader(resumeFrom);
+        for (const [key, value] of Object.entries(lateMetrics ?? {})) if (Number.isFinite(value)) metrics.enqueue({ key, step, value });
+      }
       log.info({ step: context.checkpoint.step, fromRunId: context.checkpoint.fromRunId }, "resuming from checkpoint");
     } else {
       // A start without a checkpoint redoes everything: drop whatever an earlier attempt reported

@@ -214,7 +214,7 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
   let stopped = false;
   let lastCheckpointStep = step;
 
-  const saveCheckpoint = async (at: number) => {
+  const saveCheckpoint = async (at: number, lateMetrics?: () => Record<string, number>) => {
     const learnerState = path.join(workDir, "learner-state.pt");
     await learner.saveState(learnerState);
     const checkpoint = path.join(workDir, `checkpoint-${at}.icrl`);
@@ -225,6 +225,7 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
       sampler: sampler.snapshot(),
       rolloutSeed: config.seed,
       adapterVersion,
+      ...(lateMetrics ? { lateMetrics: lateMetrics() } : {}),
     };
     await writeCheckpointFile(checkpoint, header, learnerState);
     const adapter = currentAdapter ?? path.join(workDir, "adapters", `adapter-${at}.gguf`);
@@ -389,7 +390,13 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
     const uploadStarted = performance.now();
     const last = step >= lastStep || observed.finished;
     const checkpointed = step % config.checkpointEvery === 0 || last;
-    if (checkpointed) await saveCheckpoint(step);
+    // The step's timings are logged after the upload, so the checkpoint also carries them measured
+    // up to its own writing: a resumed run logs those if the exact ones never reached the server.
+    const timings = () => ({
+      "time/upload_s": (performance.now() - uploadStarted) / 1000,
+      "time/step_s": (performance.now() - stepStarted) / 1000,
+    });
+    if (checkpointed) await saveCheckpoint(step, timings);
     events.metrics(step, {
       "time/upload_s": (performance.now() - uploadStarted) / 1000,
       "time/step_s": (performance.now() - stepStarted) / 1000,

@@ -1,0 +1,368 @@
+// Resumable runs: a worker killed mid-step (SIGKILL), a cancelled run resumed with resumeRun, and
+// forks of a finished run. Whatever happens, a run ends with every (step, group, sample) rollout
+// exactly once, one point per metric key and step, and a step axis that never goes back: a restart
+// continues from the last checkpoint and redoes only the steps after it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import pg from "pg";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CancelRunDocument,
+  CreateApiKeyDocument,
+  CreateDemonstrationSetDocument,
+  CreateExperimentDocument,
+  CreateRunDocument,
+  ForkRunDocument,
+  IcrlApiError,
+  ResumeRunDocument,
+  RunDocument,
+} from "../../client-sdk/index.js";
+import { createLogger } from "../../server/logger.js";
+import { Worker } from "../../worker/runtime/worker.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+import {
+  allMetricPoints,
+  allRollouts,
+  artifactSteps,
+  cursorValue,
+  lookupDemoSet,
+  lookupRunConfig,
+  rolloutKey,
+  runJobs,
+  setupLookup,
+  waitFor,
+  type LookupSetup,
+  type MetricRow,
+  type RolloutRow,
+} from "./support.js";
+
+const PROJECT_ROOT = path.resolve(import.meta.dirname, "..", "..");
+const STEPS = 6;
+const GROUPS = 2;
+const SAMPLES = 4;
+
+let t: TestServer;
+let dir: string;
+let setup: LookupSetup;
+let workerToken: string;
+let experimentId: string;
+let demoSetId: string;
+let child: ChildProcess | null = null;
+/** The run of the SIGKILL test, forked by the fork tests once it has finished. */
+let killedRunId: string | null = null;
+
+beforeAll(async () => {
+  // A short lease so a killed worker's job is requeued within seconds.
+  t = await startTestServer({ leaseSeconds: 4, reaperIntervalMs: 300 });
+  dir = await mkdtemp(path.join(os.tmpdir(), "icrl-resume-"));
+  await chmod(dir, 0o755);
+  setup = await setupLookup(t, dir);
+  workerToken = (await t.admin.mutate(CreateApiKeyDocument, { name: "trainers", role: "WORKER" })).createApiKey.secret;
+  experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "resume" })).createExperiment.id;
+  const demos = lookupDemoSet(setup);
+  demoSetId = (await t.admin.mutate(CreateDemonstrationSetDocument, { input: { name: "lookup-resume", task: "QA", items: demos.items } })).createDemonstrationSet.id;
+}, 120_000);
+
+afterAll(async () => {
+  if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await t?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** 6 steps (2-shot, then 0-shot), a checkpoint every 2 steps, no validation (only the training split). */
+function resumeConfig(overrides: Record<string, unknown> = {}) {
+  return lookupRunConfig(setup, {
+    dataset: { id: setup.datasetId, split: "train" },
+    curriculum: { stages: [{ shots: 2, steps: 3 }, { shots: 0, steps: 3 }] },
+    demonstrations: { selection: "first", setId: demoSetId },
+    warmStart: { steps: 2 },
+    checkpointEvery: 2,
+    ...overrides,
+  });
+}
+
+async function createRun(name: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const run = await t.admin.mutate(CreateRunDocument, { experimentId, name, config: resumeConfig(overrides) });
+  return run.createRun.id;
+}
+
+/** The worker's JSON log lines, to see which steps it ran and where it resumed. */
+type LogLines = string[];
+
+function inProcessWorker(name: string, options: { maxJobs?: number; heartbeatMs?: number; log?: LogLines } = {}): Worker {
+  const lines = options.log;
+  return new Worker({
+    serverUrl: t.server.url,
+    token: workerToken,
+    name,
+    threads: 1,
+    gpu: false,
+    dataDir: path.join(dir, name),
+    pollMs: 100,
+    maxJobs: options.maxJobs ?? 1,
+    heartbeatMs: options.heartbeatMs,
+    logger: lines
+      ? pino({ level: "info" }, { write: (line: string) => void lines.push(line) })
+      : createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
+  });
+}
+
+const records = (lines: LogLines) => lines.map((l) => JSON.parse(l) as { msg: string; step?: number; runId?: string });
+/** Steps this worker trained (in order), per the training loop's "step done" log. */
+const stepsRun = (lines: LogLines, runId?: string) =>
+  records(lines).filter((r) => r.msg === "step done" && (!runId || r.runId === runId)).map((r) => r.step!);
+/** Checkpoint steps this worker restored before training. */
+const resumedFrom = (lines: LogLines, runId?: string) =>
+  records(lines).filter((r) => r.msg === "resuming from checkpoint" && (!runId || r.runId === runId)).map((r) => r.step!);
+
+/** Polls run.step until stopped: what a dashboard following the run sees. */
+function watchRunStep(runId: string) {
+  const seen: number[] = [];
+  let watching = true;
+  const loop = (async () => {
+    while (watching) {
+      seen.push((await runOf(runId)).step);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    seen,
+    stop: async () => {
+      watching = false;
+      await loop;
+      return seen;
+    },
+  };
+}
+
+async function runOf(id: string) {
+  return (await t.admin.query(RunDocument, { id })).run!;
+}
+
+/**
+ * The exactly-once contract of a finished run covering steps first..last: every (step, group,
+ * sample) once, every metric key once per step, in cursor order with steps strictly increasing.
+ */
+async function expectCompleteRun(runId: string, first: number, last: number) {
+  const steps = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  const rollouts = await allRollouts(t.admin, runId);
+  const expected = steps.flatMap((step) => Array.from({ length: GROUPS * SAMPLES }, (_, i) => `${step}/${Math.floor(i / SAMPLES)}/${i % SAMPLES}`));
+  expect(rollouts.map(rolloutKey).sort()).toEqual(expected.sort());
+
+  const points = await allMetricPoints(t.admin, runId);
+  const stepsByKey = new Map<string, number[]>();
+  for (const p of points) stepsByKey.set(p.key, [...(stepsByKey.get(p.key) ?? []), p.step]);
+  expect(stepsByKey.size).toBeGreaterThan(10);
+  for (const [key, keySteps] of stepsByKey) expect(keySteps, key).toEqual(steps);
+  // The step axis never goes back: in cursor order, steps only grow.
+  const axis = points.map((p) => p.step);
+  expect(axis).toEqual([...axis].sort((a, b) => a - b));
+  return { rollouts, points };
+}
+
+const maxCursor = (rows: { cursor: string }[]) => rows.reduce((m, r) => (cursorValue(r.cursor) > m ? cursorValue(r.cursor) : m), 0n);
+const pointKey = (p: MetricRow) => `${p.key}@${p.step}`;
+/** What a rollout says, without where and when it was stored. */
+const rolloutContent = (r: RolloutRow) => ({ key: rolloutKey(r), questionId: r.questionId, shots: r.shots, segments: r.segments, reward: r.reward });
+
+describe("resumable training runs", () => {
+  it("a SIGKILLed worker's job is requeued and resumed from the last checkpoint, exactly once", { timeout: 900_000 }, async () => {
+    const runId = await createRun("killed");
+    child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "bin/icrl.js"), "worker", "--server", t.server.url, "--token", workerToken, "--name", "to-kill", "--threads", "1", "--gpu", "cpu", "--data-dir", path.join(dir, "to-kill"), "--poll-ms", "100", "--log-level", "warn"],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child!.once("exit", (code, signal) => resolve(signal ?? code)));
+
+    // Checkpoint 2 is stored and step 3 is half-reported: rollouts yes, its checkpoint (step 4) no.
+    await waitFor("checkpoint 2 and rollouts of step 3", async () => {
+      if (child!.exitCode !== null) throw new Error(`the worker exited early: ${stderr}`);
+      const reported = await allRollouts(t.admin, runId);
+      return reported.some((r) => r.step === 3) && (await artifactSteps(t.admin, runId, "CHECKPOINT")).includes(2);
+    }, 600_000);
+    child.kill("SIGKILL");
+    expect(await exited).toBe("SIGKILL");
+    // Step 2's timings are logged after its checkpoint is stored. Drop them, as if the worker had died
+    // in between: the checkpoint carries them, so the resumed run fills the gap.
+    const late = new Set(["time/upload_s", "time/step_s"]);
+    const db = new pg.Client({ connectionString: t.databaseUrl });
+    await db.connect();
+    try {
+      const removed = await db.query("DELETE FROM metric_points WHERE run_id = $1 AND step = 2 AND key = ANY($2)", [runId, [...late]]);
+      expect(removed.rowCount).toBe(2);
+    } finally {
+      await db.end();
+    }
+
+    const rolloutsAtKill = await allRollouts(t.admin, runId);
+    const pointsAtKill = await allMetricPoints(t.admin, runId);
+    expect(await artifactSteps(t.admin, runId, "CHECKPOINT")).toEqual([2]);
+    expect(rolloutsAtKill.filter((r) => r.step <= 2)).toHaveLength(2 * GROUPS * SAMPLES);
+    const lostStep3 = rolloutsAtKill.filter((r) => r.step === 3);
+    expect(lostStep3.length).toBeGreaterThan(0);
+    expect(Math.max(...rolloutsAtKill.map((r) => r.step))).toBe(3);
+
+    // The lease runs out (nobody heartbeats it) and the server requeues the job, counting the attempt.
+    const requeued = await waitFor("the job to be requeued", async () => {
+      const [job] = await runJobs(t.admin, runId);
+      return job.status === "QUEUED" && job;
+    }, 30_000);
+    expect(requeued.attempts).toBe(1);
+    expect(requeued.error).toMatch(/lease expired/);
+    expect((await runOf(runId)).status).toBe("QUEUED");
+
+    const resumeLog: LogLines = [];
+    const watch = watchRunStep(runId);
+    await inProcessWorker("after-kill", { log: resumeLog }).run();
+    const stepsSeen = await watch.stop();
+    // The new worker restored checkpoint 2 and trained steps 3-6 only: nothing before the checkpoint
+    // was redone, and the run's step never went back past it.
+    expect(resumedFrom(resumeLog)).toEqual([2]);
+    expect(stepsRun(resumeLog)).toEqual([3, 4, 5, 6]);
+    expect(Math.min(...stepsSeen)).toBeGreaterThanOrEqual(2);
+
+    const final = await runOf(runId);
+    expect(final.error).toBeNull();
+    expect(final.status).toBe("SUCCEEDED");
+    expect(final.step).toBe(STEPS);
+    const jobs = await runJobs(t.admin, runId);
+    expect(jobs.map((j) => [j.status, j.attempts])).toEqual([["SUCCEEDED", 1]]);
+
+    const { rollouts, points } = await expectCompleteRun(runId, 1, STEPS);
+    // Steps 1-2 are exactly what the killed worker stored; step 3 was dropped and redone.
+    const killCursor = maxCursor(rolloutsAtKill);
+    const before = rolloutsAtKill.filter((r) => r.step <= 2);
+    expect(rollouts.filter((r) => r.step <= 2).map((r) => r.id).sort()).toEqual(before.map((r) => r.id).sort());
+    expect(rollouts.filter((r) => r.step >= 3).every((r) => cursorValue(r.cursor) > killCursor)).toBe(true);
+    // The restore is exact: the redone step samples what the lost one did (same adapter, questions, seeds).
+    const redone = new Map(rollouts.filter((r) => r.step === 3).map((r) => [rolloutKey(r), rolloutContent(r)]));
+    for (const lost of lostStep3) expect(redone.get(rolloutKey(lost))).toEqual(rolloutContent(lost));
+
+    // Metrics: steps 1-2 untouched (same values, same cursors); everything logged after the kill is
+    // for step 3 onwards, so a chart following the cursor never goes back past the checkpoint.
+    const pointCursorAtKill = maxCursor(pointsAtKill);
+    const refilled = (p: MetricRow) => p.step === 2 && late.has(p.key);
+    const early = (rows: MetricRow[]) =>
+      rows.filter((p) => p.step <= 2 && !refilled(p)).map((p) => ({ k: pointKey(p), v: p.value, c: p.cursor })).sort((a, b) => a.k.localeCompare(b.k));
+    expect(early(points)).toEqual(early(pointsAtKill));
+    expect(early(points).length).toBeGreaterThan(20);
+    const logged = points.filter((p) => cursorValue(p.cursor) > pointCursorAtKill);
+    // After the kill: step 2's timings from the checkpoint first, then steps 3 onwards.
+    expect(logged.filter(refilled).map((p) => p.key).sort()).toEqual([...late].sort());
+    expect(logged.filter(refilled).every((p) => p.value > 0)).toBe(true);
+    expect(Math.min(...logged.filter((p) => !refilled(p)).map((p) => p.step))).toBe(3);
+
+    expect(await artifactSteps(t.admin, runId, "CHECKPOINT")).toEqual([2, 4, 6]);
+    expect(await artifactSteps(t.admin, runId, "ADAPTER")).toEqual([2, 4, 6]);
+    killedRunId = runId;
+  });
+
+  it("a cancelled run checkpoints at the step boundary and resumeRun continues it without redoing a step", { timeout: 900_000 }, async () => {
+    // Checkpoints every 4 steps: the cancel (during step 2) lands between checkpoints, so only the
+    // checkpoint taken on cancel lets resumeRun continue without redoing a step.
+    const runId = await createRun("cancelled", { checkpointEvery: 4 });
+    const firstLog: LogLines = [];
+    const first = inProcessWorker("before-cancel", { heartbeatMs: 250, log: firstLog });
+    const done = first.run();
+    await waitFor("rollouts of step 2", async () => (await allRollouts(t.admin, runId)).some((r) => r.step === 2), 600_000);
+    await t.admin.mutate(CancelRunDocument, { id: runId });
+    await done;
+
+    const cancelled = await runOf(runId);
+    expect(cancelled.status).toBe("CANCELLED");
+    const stoppedAt = cancelled.step;
+    expect(stoppedAt).toBeGreaterThanOrEqual(2);
+    expect(stoppedAt).toBeLessThan(4);
+    expect(await artifactSteps(t.admin, runId, "CHECKPOINT")).toEqual([stoppedAt]);
+    const rolloutsAtCancel = await allRollouts(t.admin, runId);
+    expect(Math.max(...rolloutsAtCancel.map((r) => r.step))).toBe(stoppedAt);
+    expect(stepsRun(firstLog)).toEqual(Array.from({ length: stoppedAt }, (_, i) => i + 1));
+    const pointsAtCancel = await allMetricPoints(t.admin, runId);
+
+    const resumed = (await t.admin.mutate(ResumeRunDocument, { id: runId })).resumeRun;
+    expect(resumed.status).toBe("QUEUED");
+    const resumeLog: LogLines = [];
+    const watch = watchRunStep(runId);
+    await inProcessWorker("after-cancel", { log: resumeLog }).run();
+    const stepsSeen = await watch.stop();
+    expect(resumedFrom(resumeLog)).toEqual([stoppedAt]);
+    expect(stepsRun(resumeLog)).toEqual(Array.from({ length: STEPS - stoppedAt }, (_, i) => stoppedAt + 1 + i));
+    expect(Math.min(...stepsSeen)).toBeGreaterThanOrEqual(stoppedAt);
+
+    const final = await runOf(runId);
+    expect(final.error).toBeNull();
+    expect(final.status).toBe("SUCCEEDED");
+    expect(final.step).toBe(STEPS);
+    expect((await runJobs(t.admin, runId)).map((j) => j.status)).toEqual(["CANCELLED", "SUCCEEDED"]);
+
+    const { rollouts, points } = await expectCompleteRun(runId, 1, STEPS);
+    // Nothing before the cancel was redone: the same rows, and only later steps were added.
+    const kept = new Set(rolloutsAtCancel.map((r) => r.id));
+    expect(rollouts.filter((r) => kept.has(r.id))).toHaveLength(rolloutsAtCancel.length);
+    expect(rollouts.filter((r) => !kept.has(r.id)).every((r) => r.step > stoppedAt)).toBe(true);
+    const keptPoints = new Set(pointsAtCancel.map((p) => p.cursor));
+    expect(points.filter((p) => keptPoints.has(p.cursor))).toHaveLength(pointsAtCancel.length);
+    expect(points.filter((p) => !keptPoints.has(p.cursor)).every((p) => p.step > stoppedAt)).toBe(true);
+    // One checkpoint and adapter per checkpointed step: the one taken on cancel and the regular ones.
+    const checkpointSteps = [stoppedAt, 4, 6];
+    expect(await artifactSteps(t.admin, runId, "CHECKPOINT")).toEqual(checkpointSteps);
+    expect(await artifactSteps(t.admin, runId, "ADAPTER")).toEqual(checkpointSteps);
+  });
+
+  it("forks continue the parent's step numbering from its checkpoint, with the patched config", { timeout: 900_000 }, async () => {
+    expect(killedRunId, "the SIGKILL test's run").not.toBeNull();
+    const parentId = killedRunId!;
+    const parentRollouts = await allRollouts(t.admin, parentId);
+
+    // A fork must be able to load its parent's learner state.
+    const clash = await t.admin.mutate(ForkRunDocument, { id: parentId, name: "bad", step: 2, configPatch: { lora: { rank: 4 } } }).catch((e) => e);
+    expect(clash).toBeInstanceOf(IcrlApiError);
+    expect((clash as IcrlApiError).code).toBe("BAD_USER_INPUT");
+
+    // Only the learning rate differs: step 3 starts from the parent's step-2 state.
+    const lrFork = (await t.admin.mutate(ForkRunDocument, { id: parentId, name: "lr", step: 3, configPatch: { grpo: { lr: 5e-4 }, maxSteps: 3 } })).forkRun;
+    expect(lrFork.parentRun?.id).toBe(parentId);
+    expect(lrFork.forkStep).toBe(2);
+    // A new curriculum: the fork's steps 3-4 fall in its second stage (1 shot).
+    const curriculumFork = (
+      await t.admin.mutate(ForkRunDocument, { id: parentId, name: "one-shot", step: 2, configPatch: { curriculum: { stages: [{ shots: 2, steps: 2 }, { shots: 1, steps: 2 }] } } })
+    ).forkRun;
+    expect(curriculumFork.forkStep).toBe(2);
+
+    const forkLog: LogLines = [];
+    await inProcessWorker("forks", { maxJobs: 2, log: forkLog }).run();
+    // Both forks restored the parent's step-2 checkpoint and trained only their own steps.
+    expect(resumedFrom(forkLog, lrFork.id)).toEqual([2]);
+    expect(stepsRun(forkLog, lrFork.id)).toEqual([3]);
+    expect(resumedFrom(forkLog, curriculumFork.id)).toEqual([2]);
+    expect(stepsRun(forkLog, curriculumFork.id)).toEqual([3, 4]);
+
+    const lr = await runOf(lrFork.id);
+    expect(lr.error).toBeNull();
+    expect(lr.status).toBe("SUCCEEDED");
+    expect(lr.step).toBe(3);
+    const lrData = await expectCompleteRun(lrFork.id, 3, 3);
+    // Same state, same seeds: the fork's first step samples exactly what the parent's step 3 did.
+    const parentStep3 = parentRollouts.filter((r) => r.step === 3).map(rolloutContent);
+    expect(lrData.rollouts.map(rolloutContent).sort((a, b) => a.key.localeCompare(b.key))).toEqual(parentStep3.sort((a, b) => a.key.localeCompare(b.key)));
+    expect(lrData.points.find((p) => p.key === "learner/lr")?.value).toBeCloseTo(5e-4, 10);
+    expect(await artifactSteps(t.admin, lrFork.id, "CHECKPOINT")).toEqual([3]);
+
+    const oneShot = await runOf(curriculumFork.id);
+    expect(oneShot.error).toBeNull();
+    expect(oneShot.status).toBe("SUCCEEDED");
+    expect(oneShot.step).toBe(4);
+    const oneShotData = await expectCompleteRun(curriculumFork.id, 3, 4);
+    expect(new Set(oneShotData.rollouts.map((r) => `${r.stage}/${r.shots}`))).toEqual(new Set(["1/1"]));
+    expect(oneShotData.points.filter((p) => p.key === "curriculum/shots").map((p) => p.value)).toEqual([1, 1]);
+
+    // The parent is untouched by its forks.
+    expect((await allRollouts(t.admin, parentId)).map((r) => r.id).sort()).toEqual(parentRollouts.map((r) => r.id).sort());
+  });
+});
