@@ -88,7 +88,8 @@ describe("TRAIN job", () => {
     for (const p of points.metricPoints.nodes) byKey.set(p.key, [...(byKey.get(p.key) ?? []), p.step]);
     for (const k of REQUIRED_KEYS) expect(byKey.has(k), k).toBe(true);
     expect(byKey.get("reward/mean")).toEqual([1, 2, 3, 4]);
-    expect(byKey.get("val/accuracy")).toEqual([2, 4]);
+    // Step 0 is the baseline before any RL update.
+    expect(byKey.get("val/accuracy")).toEqual([0, 2, 4]);
     const shots = points.metricPoints.nodes.filter((p) => p.key === "curriculum/shots").map((p) => p.value);
     expect(shots).toEqual([2, 2, 0, 0]);
 

@@ -111,6 +111,27 @@ export interface PretrainResult {
   time_s: number;
 }
 
+/** Full-parameter pre-training of a small F32/F16 model into a new GGUF (base_pretrain.py); no init needed. */
+export interface PretrainBaseParams {
+  model_path: string;
+  out_path: string;
+  sequences: number[][];
+  masks?: number[][];
+  steps?: number;
+  lr?: number;
+  batch_size?: number;
+  seed?: number;
+  threads?: number;
+}
+
+export interface PretrainBaseResult {
+  steps: number;
+  loss_first: number;
+  loss_last: number;
+  params: number;
+  time_s: number;
+}
+
 export interface BenchParams {
   batch_size?: number;
   seq_len?: number;
@@ -141,6 +162,7 @@ export interface LearnerMethods {
   logprobs: [LogprobsParams, { logprobs: number[][] }];
   step: [{ batch: TrainingSample[] }, StepMetrics];
   pretrain: [PretrainParams, PretrainResult];
+  pretrain_base: [PretrainBaseParams, PretrainBaseResult];
   reset: [{ optimizer?: boolean; reference?: boolean }, { optimizer: boolean; reference: boolean }];
   export_adapter: [{ path: string; dtype?: "f32" | "f16"; permute_qk?: boolean }, ExportResult];
   save_state: [{ path: string }, { path: string; bytes: number; step: number }];

@@ -2,12 +2,22 @@
 // learning test and the demo. Each question asks for the secret code of a made-up name; the code is
 // random, so it can only be answered by searching the corpus and copying the code from the result.
 //
-//   Question: What is the code of Velko?
-//   <search> Velko </search>
-//   <information>Doc 1(Title: Velko) Velko code 417</information>
-//   <answer> 417 </answer>
+//   Q: Code of KM?
+//   <search> KM </search>
 //
-// The prompt wording is short on purpose: a byte-level tiny model reads every character.
+//   <information>Doc 1(Title: KM) 7</information>
+//
+//   <answer> 7 </answer>
+//
+// Why so small: a tiny model trained from random weights (LoRA only) learns "copy the token of this
+// kind from the recent context" in about a hundred warm-start steps, but not ordered copying of longer
+// strings (4-letter names and 3-digit codes stayed at chance after 200+ steps). So a name is two
+// capitals from two disjoint sets (the first letter always from FIRST, the second from SECOND) and a
+// code is one digit; none of these characters occur in the fixed prompt text around them (Use, Q,
+// Code, Doc 1, Title). Held-out questions are still new: unseen names (letter pairs) with their own codes.
+// Everything is short on purpose: a byte-level tiny model reads every character, and the learner's cost
+// grows faster than linearly with sequence length. There is no <think> block (the format score's
+// "no think" penalty is the same for every rollout, so it does not change any advantage).
 import { writeFile } from "node:fs/promises";
 import { PromptTemplateSchema, type DemonstrationSet, type PromptTemplate } from "../icrl/prompt-schema.js";
 
@@ -29,29 +39,33 @@ function rng(seed: number): () => number {
   };
 }
 
-const CONSONANTS = "bdfgklmnprstvz";
-const VOWELS = "aeiou";
+const FIRST = "BFGHJKPVWX";
+const SECOND = "LMARSZEIOY";
+const DIGITS = "023456789";
 
-/** Distinct pronounceable names with random 3-digit codes, deterministic for a seed. */
+/** How many distinct names exist (makeLookupItems cannot make more items). */
+export const LOOKUP_NAME_COUNT = FIRST.length * SECOND.length;
+
+/** Distinct names with random one-digit codes, in a random order; deterministic for a seed. */
 export function makeLookupItems(count: number, seed = 1): LookupItem[] {
+  if (!Number.isInteger(count) || count < 0 || count > LOOKUP_NAME_COUNT) {
+    throw new RangeError(`the lookup task has ${LOOKUP_NAME_COUNT} names, asked for ${count} items`);
+  }
   const random = rng(seed);
   const pick = (s: string) => s[Math.floor(random() * s.length)];
-  const names = new Set<string>();
-  while (names.size < count) {
-    const n = pick(CONSONANTS).toUpperCase() + pick(VOWELS) + pick(CONSONANTS) + pick(VOWELS);
-    names.add(n);
+  const names = [...FIRST].flatMap((a) => [...SECOND].map((b) => a + b));
+  for (let i = names.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [names[i], names[j]] = [names[j], names[i]];
   }
-  return [...names].map((name, i) => {
-    const code = String(100 + Math.floor(random() * 900));
-    return { id: `lookup-${i}`, name, code, question: `Code of ${name}?` };
-  });
+  return names.slice(0, count).map((name, i) => ({ id: `lookup-${i}`, name, code: pick(DIGITS), question: `Code of ${name}?` }));
 }
 
 export const LOOKUP_TEMPLATE: PromptTemplate = PromptTemplateSchema.parse({
-  name: "lookup-v1",
+  name: "lookup-v3",
   task: "qa",
-  instructions: "Find the code. Use <search> name </search>, then <answer> code </answer>.",
-  demonstrationsHeader: "Examples:",
+  instructions: "Use <search> name </search>, then <answer> code </answer>.",
+  demonstrationsHeader: "",
   demonstration: "Q: {question}\n{trajectory}",
   demonstrationSeparator: "\n",
   question: "Q: {question}",
@@ -62,9 +76,9 @@ export const LOOKUP_TEMPLATE: PromptTemplate = PromptTemplateSchema.parse({
 /** What a correct response looks like (the observation is what the search tool returns). */
 export function lookupTrajectory(item: Pick<LookupItem, "name" | "code">): { call: string; observation: string; answer: string } {
   return {
-    call: `<think>search</think><search> ${item.name} </search>`,
-    observation: `<information>Doc 1(Title: ${item.name}) ${item.name} code ${item.code}</information>`,
-    answer: `<think>found</think><answer> ${item.code} </answer>`,
+    call: `<search> ${item.name} </search>`,
+    observation: `<information>Doc 1(Title: ${item.name}) ${item.code}</information>`,
+    answer: `<answer> ${item.code} </answer>`,
   };
 }
 
@@ -79,9 +93,23 @@ export function lookupDemonstrations(items: readonly LookupItem[]): Demonstratio
   };
 }
 
+/**
+ * Pre-training episodes for the lookup model: any name, with a code drawn afresh for each episode, so
+ * they teach the skill (search for the name, copy the code from the result) and no item's actual code.
+ */
+export function lookupEpisodes(count: number, seed = 1): DemonstrationSet {
+  const random = rng(seed ^ 0x6b43a9b5);
+  const pick = (s: string) => s[Math.floor(random() * s.length)];
+  const items = Array.from({ length: count }, (_, i) => {
+    const name = pick(FIRST) + pick(SECOND);
+    return { id: `episode-${i}`, name, code: pick(DIGITS), question: `Code of ${name}?` };
+  });
+  return { ...lookupDemonstrations(items), name: "lookup-episodes" };
+}
+
 /** Corpus passages ({id, title, text}) and the dataset lines ({id, question, golden_answers}). */
 export async function writeLookupFiles(items: readonly LookupItem[], files: { corpus: string; dataset?: string }): Promise<void> {
-  await writeFile(files.corpus, items.map((it) => JSON.stringify({ id: it.id, title: it.name, text: `${it.name} code ${it.code}` })).join("\n") + "\n");
+  await writeFile(files.corpus, items.map((it) => JSON.stringify({ id: it.id, title: it.name, text: it.code })).join("\n") + "\n");
   if (files.dataset) {
     await writeFile(files.dataset, items.map((it) => JSON.stringify({ id: it.id, question: it.question, golden_answers: [it.code] })).join("\n") + "\n");
   }

@@ -212,6 +212,12 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
     })();
   let lastStage = curriculum.position().stageIndex;
   let stopped = false;
+  if (step === 0 && config.validation.every > 0 && options.validation.length) {
+    // Step 0 is the model before any RL update (after the warm start, if any): the baseline every later
+    // val/accuracy is read against.
+    const val = await evaluateZeroShot(options, options.validation.slice(0, config.validation.size));
+    events.metrics(0, { "val/accuracy": val.accuracy, "val/tool_calls_mean": val.toolCallsMean });
+  }
   let lastCheckpointStep = step;
 
   const saveCheckpoint = async (at: number, lateMetrics?: () => Record<string, number>) => {

@@ -67,6 +67,7 @@ class Server:
             "save_state": lambda p: self._learner().save_state(p),
             "load_state": lambda p: self._learner().load_state(p),
             "bench": self.bench,
+            "pretrain_base": self.pretrain_base,
             "ping": lambda p: {"pong": True},
             "shutdown": lambda p: {"bye": True},
         }
@@ -91,6 +92,12 @@ class Server:
         from .bench import run_bench
 
         return run_bench(self._learner(), params)
+
+    def pretrain_base(self, params: Dict[str, Any]) -> Dict[str, Any]:
+        """Full-parameter pre-training of a small model into a new GGUF; needs no init."""
+        from .base_pretrain import pretrain_base
+
+        return pretrain_base(params, log)
 
     def _debug(self, params: Dict[str, Any]) -> Any:
         """Failure injection for the driver's tests (only with ICRL_LEARNER_DEBUG=1)."""
