@@ -188,7 +188,16 @@ describe("batches", () => {
       "backslashes then u0000: \\u0000 \\\\u0000 \\ud83d",
       'quote " newline \n tab \t',
     ];
-    const tricky = sent.map((text, i) => ({ ...makeRollout(0, 0, i), questionId: text, segments: [{ kind: "MODEL" as const, text }, { kind: "TOOL_RESULT" as const, text: `${text}!` }] }));
+    // Floats that only survive a shortest-round-trip path unchanged.
+    const reward = (i: number) => (i + 1) / 3 + 0.1 + 0.2;
+    const advantage = (i: number) => (-(i + 1) * 1e-7) / 3;
+    const tricky = sent.map((text, i) => ({
+      ...makeRollout(0, 0, i),
+      questionId: text,
+      segments: [{ kind: "MODEL" as const, text }, { kind: "TOOL_RESULT" as const, text: `${text}!` }],
+      reward: reward(i),
+      advantage: advantage(i),
+    }));
     // Over 1 MB, more than the server's reusable encoding buffer holds.
     const big = Array.from({ length: 60 }, (_, i) => makeRollout(1, 0, i, 24_000));
     expect((await w.mutate(ReportRolloutsDocument, { jobId, rollouts: tricky })).reportRollouts.inserted).toBe(sent.length);
@@ -203,6 +212,7 @@ describe("batches", () => {
     back.sort((a, b) => a.sampleIndex - b.sampleIndex);
     expect(back.map((r) => r.questionId)).toEqual(stored);
     expect(back.map((r) => r.segments.map((s) => s.text))).toEqual(stored.map((text) => [text, `${text}!`]));
+    expect(back.map((r) => [r.reward, r.advantage])).toEqual(sent.map((_, i) => [reward(i), advantage(i)]));
     const bigBack = (await t.admin.query(RolloutsDocument, { runId, first: 100, filter: { minStep: 1, maxStep: 1 } })).rollouts.nodes;
     bigBack.sort((a, b) => a.sampleIndex - b.sampleIndex);
     expect(bigBack.map((r) => r.segments)).toEqual(big.map((r) => r.segments));
