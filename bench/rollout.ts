@@ -6,6 +6,10 @@
 // search calls (bench/support/tool-calling-model.ts), so turns really end on </search>, the tool
 // really runs and its result is really evaluated. A tools-off variant at G=8 (one long turn per
 // rollout, no tool call) shows the loop's per-token overhead alone.
+//
+// CPU by default. ICRL_BENCH_GPU=cuda (or vulkan, metal) runs both sides on that llama.cpp backend
+// with every layer offloaded; ICRL_BENCH_FLASH_ATTENTION=on|off|auto overrides the engine's flash-
+// attention default (off on the CPU, the library's "auto" on GPUs) on both sides.
 import fs from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -25,6 +29,10 @@ const GROUP_SIZES = [1, 8, 16] as const;
 /** Measured repetitions per group size, reported as medians (one warm-up trial runs first). */
 const REPEATS: Record<number, number> = { 1: 5, 8: 3, 16: 3 };
 const THREADS = 1;
+const GPU = (process.env.ICRL_BENCH_GPU ?? "cpu") as "cpu" | "cuda" | "vulkan" | "metal";
+if (!["cpu", "cuda", "vulkan", "metal"].includes(GPU)) throw new Error(`ICRL_BENCH_GPU must be cpu, cuda, vulkan or metal (got ${GPU})`);
+const FLASH_ATTENTION = ({ on: true, off: false, auto: "auto" } as const)[process.env.ICRL_BENCH_FLASH_ATTENTION ?? ""];
+if (process.env.ICRL_BENCH_FLASH_ATTENTION && FLASH_ATTENTION === undefined) throw new Error("ICRL_BENCH_FLASH_ATTENTION must be on, off or auto");
 /**
  * The loop's defaults except maxTokensPerTurn (500): the model never writes </answer>, so the final
  * tools-off turn runs to the cap, and 300 keeps that turn near the length of two tool turns while
@@ -51,9 +59,11 @@ interface Setup {
 }
 
 async function open(modelPath: string, tools: ToolSet): Promise<Setup> {
-  const engine = await loadLlamaEngine({ modelPath, threads: THREADS, gpu: false });
-  const llama = await loadLlama(false);
-  const model = await llama.loadModel({ modelPath, gpuLayers: 0 });
+  const gpu = GPU === "cpu" ? false : GPU;
+  const engine = await loadLlamaEngine({ modelPath, threads: THREADS, gpu, gpuLayers: gpu ? "max" : undefined, flashAttention: FLASH_ATTENTION });
+  if (engine.backend !== GPU) throw new Error(`asked for ${GPU}, the engine runs on ${engine.backend}`);
+  const llama = await loadLlama(gpu);
+  const model = await llama.loadModel({ modelPath, gpuLayers: gpu ? "max" : 0 });
   const question = JSON.parse(fs.readFileSync(path.join(hotpot, "dev_subsampled_qrels.jsonl"), "utf8").split("\n")[0]) as {
     question: string;
     question_id: string;
@@ -77,7 +87,7 @@ interface Trial {
 
 /** loop, then raw and replay (alternating order) on exactly the loop's token counts. */
 async function trial(setup: Setup, size: number, seed: number): Promise<Trial> {
-  const context: RawContextOptions = { threads: THREADS, tokensPerSequence: setup.tokensPerSequence };
+  const context: RawContextOptions = { threads: THREADS, tokensPerSequence: setup.tokensPerSequence, flashAttention: setup.engine.flashAttention };
   const sampling = { temperature: 1, topK: 0, topP: 1, minP: 0, seed };
   const loop = await runLoop(setup.engine, size, setup.tokensPerSequence, setup.promptIds, { ...setup.options, sampling });
   const raw = () => runRaw(setup.model, setup.promptIds, loop.shapes, context, seed);
@@ -137,6 +147,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
     const modelPath = writeToolCallingModel({ out: path.join(dir, "bigram-search.gguf"), context: 8192 });
     const setup = await open(modelPath, tools);
     figures.prompt_tokens = setup.promptIds.length;
+    figures.flash_attention = String(setup.engine.flashAttention);
     try {
       progress("warm-up (JIT, page cache, first contexts)");
       await trial(setup, 2, 999);
@@ -169,6 +180,7 @@ export default async function bench(): Promise<Record<string, number | string>> 
     await tools?.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  figures.backend = GPU;
   figures.threads = THREADS;
   figures.load_avg_1m_at_start = loadAtStart;
   figures.load_avg_1m_at_end = round(loadavg()[0], 1);

@@ -77,6 +77,8 @@ export async function runLoop(
 export interface RawContextOptions {
   threads: number;
   tokensPerSequence: number;
+  /** The engine's setting (LlamaEngine.flashAttention): off on the CPU backend, the library's "auto" on GPUs. */
+  flashAttention: boolean | "auto";
 }
 
 /** Evaluate `input`, then sample `count` tokens; returns the last one (not yet evaluated, as in the engine). */
@@ -102,6 +104,7 @@ async function timedOnContext(
     sequences: shapes.length,
     contextSize: context.tokensPerSequence,
     threads: context.threads,
+    flashAttention: context.flashAttention,
     failedCreationRemedy: false,
   });
   try {

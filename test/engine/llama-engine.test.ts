@@ -104,6 +104,24 @@ describe("loading", () => {
     expect(text.trimEnd().endsWith("Who wrote Hamlet?")).toBe(false); // an assistant opener follows
     await e.dispose();
   });
+
+  it("turns flash attention off on the CPU (3-4x slower batched there), leaves GPUs to the library", async () => {
+    expect(engine.flashAttention).toBe(engine.backend === "cpu" ? false : "auto");
+    const on = await loadLlamaEngine({ modelPath, threads: 1, contextSize: 64, flashAttention: true });
+    const exact = await loadLlamaEngine({ modelPath, threads: 1, contextSize: 64, flashAttention: true, exact: true });
+    try {
+      expect(on.flashAttention).toBe(true);
+      expect(exact.flashAttention).toBe(false);
+      const group = await on.openGroup(2, { tokensPerSequence: 64 });
+      for (const s of group.sequences) s.append(prompt.slice(0, 8));
+      const turns = await Promise.all(group.sequences.map((s) => s.generate(greedy(4))));
+      expect(turns.every((t) => t.tokens.length > 0)).toBe(true);
+      await group.dispose();
+    } finally {
+      await on.dispose();
+      await exact.dispose();
+    }
+  });
 });
 
 describe("generation", () => {

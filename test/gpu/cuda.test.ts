@@ -1,7 +1,8 @@
 // The CUDA path: engine on the CUDA build of node-llama-cpp and the learner on torch CUDA. These run
 // only where an NVIDIA GPU is present (nvidia-smi answers); elsewhere they are skipped, and vitest
 // prints the reason in the suite name. On a GPU box: ICRL_PYTHON=<python with torch 2.x + CUDA>
-// npx vitest run test/gpu
+// npx vitest run test/gpu (README.md "GPU workers"; with a CUDA 13.0 driver the prebuilt CUDA binary
+// first needs test/gpu/cuda-ptx-for-driver.py). Last run: NVIDIA H100, 2026-11-25 (BENCHMARKS.md "GPU").
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";

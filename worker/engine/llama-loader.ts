@@ -13,8 +13,16 @@ const recentLogs: string[] = [];
 const RECENT_LOGS_KEPT = 40;
 const logListeners = new Set<(level: string, message: string) => void>();
 
+/**
+ * ICRL_LLAMA_LOG_STDERR=1 also writes llama.cpp's warnings and errors to stderr as they happen: a failing
+ * GPU kernel aborts the process (GGML_ABORT) before anyone could read the kept lines, and its message
+ * ("CUDA error: ...") is one of them.
+ */
+const mirrorToStderr = Boolean(process.env.ICRL_LLAMA_LOG_STDERR);
+
 function onLlamaLog(level: LlamaLogLevel, message: string): void {
   const line = `${level}: ${message.trim()}`;
+  if (mirrorToStderr) process.stderr.write(`[llama.cpp] ${line}\n`);
   recentLogs.push(line);
   if (recentLogs.length > RECENT_LOGS_KEPT) recentLogs.shift();
   for (const listener of logListeners) listener(level, message);
