@@ -1,11 +1,14 @@
 // Chart queries on a big run: 1,000,000 metric points over 10 keys (100,000 steps each), then
 // metricSeries for all 10 keys at maxPoints 1000 through GraphQL (HTTP, admin key), 200 times in a
-// row (or for 60 s, whichever ends first), after 10 warm-up queries.
+// row (or for 60 s, whichever ends first), after 10 warm-up queries. By default it asks for the
+// columnar form the dashboard's charts use (MetricSeriesColumns); BENCH_SERIES_FORM=points asks for
+// one object per point (MetricSeries, the older form) instead, for comparison.
 //
 // Loading goes through the server's own ingestion SQL (insertMetrics, the statement behind
 // logMetrics) straight on the pool in big batches: the same points and rollups as if a worker had
 // logged them, without a million-point trip through HTTP.
-import { MetricSeriesDocument } from "../client-sdk/index.js";
+import "./support/node-env.js"; // first: before anything loads graphql
+import { MetricSeriesColumnsDocument, MetricSeriesDocument } from "../client-sdk/index.js";
 import { insertMetrics, type MetricRow } from "../server/ingest/metrics.js";
 import { startControlPlane } from "./support/control-plane.js";
 import { cpuMeter } from "./support/cpu.js";
@@ -18,6 +21,15 @@ const QUERIES = 200;
 const QUERY_SECONDS = 60; // at most, so a slow machine gives fewer samples rather than a longer run
 const WARMUP = 10;
 const MAX_POINTS = 1000;
+const FORM = process.env.BENCH_SERIES_FORM === "points" ? "points" : "columns";
+
+interface Answer {
+  key: string;
+  totalPoints: number;
+  steps: number[];
+  mins: number[];
+  maxs: number[];
+}
 
 /** A noisy curve per key with rare spikes, so min/max buckets differ from the mean. */
 function value(key: number, step: number): number {
@@ -61,19 +73,33 @@ export default async function series(): Promise<Record<string, number | string>>
     // Measure the steady state, not autovacuum's first pass over a million fresh rows.
     await pool.query("VACUUM ANALYZE metric_points, metric_rollups");
 
-    const ask = () => cp.t.admin.query(MetricSeriesDocument, { runId, keys: KEYS, maxPoints: MAX_POINTS });
+    const vars = { runId, keys: KEYS, maxPoints: MAX_POINTS };
+    const ask = () => (FORM === "points" ? cp.t.admin.query(MetricSeriesDocument, vars) : cp.t.admin.query(MetricSeriesColumnsDocument, vars));
     // The answer must be right before its speed matters: every point counted once, spikes kept.
     const check = await ask();
-    const truth = await pool.query("SELECT key, count(*)::int AS n, min(value) AS mn, max(value) AS mx FROM metric_points WHERE run_id = $1 GROUP BY key", [runId]);
-    for (const s of check.metricSeries) {
+    const answers: Answer[] =
+      "columns" in (check.metricSeries[0] ?? {})
+        ? (await cp.t.admin.query(MetricSeriesColumnsDocument, vars)).metricSeries.map((s) => ({ key: s.key, totalPoints: s.totalPoints, ...s.columns }))
+        : (await cp.t.admin.query(MetricSeriesDocument, vars)).metricSeries.map((s) => ({
+            key: s.key,
+            totalPoints: s.totalPoints,
+            steps: s.points.map((p) => p.step),
+            mins: s.points.map((p) => p.min),
+            maxs: s.points.map((p) => p.max),
+          }));
+    const truth = await pool.query(
+      "SELECT key, count(*)::int AS n, min(value) AS mn, max(value) AS mx, min(step) AS first FROM metric_points WHERE run_id = $1 GROUP BY key",
+      [runId],
+    );
+    for (const s of answers) {
       const t = truth.rows.find((r) => r.key === s.key);
-      const mn = Math.min(...s.points.map((p) => p.min));
-      const mx = Math.max(...s.points.map((p) => p.max));
-      if (!t || s.totalPoints !== t.n || s.points.length > MAX_POINTS || mn !== t.mn || mx !== t.mx) {
-        throw new Error(`metricSeries disagrees with metric_points for ${s.key}: ${JSON.stringify({ total: s.totalPoints, points: s.points.length, mn, mx, truth: t })}`);
+      const mn = Math.min(...s.mins);
+      const mx = Math.max(...s.maxs);
+      if (!t || s.totalPoints !== t.n || s.steps.length > MAX_POINTS || mn !== t.mn || mx !== t.mx || s.steps[0] !== t.first) {
+        throw new Error(`metricSeries disagrees with metric_points for ${s.key}: ${JSON.stringify({ total: s.totalPoints, points: s.steps.length, mn, mx, truth: t })}`);
       }
     }
-    const points = check.metricSeries.reduce((n, s) => n + s.points.length, 0);
+    const points = answers.reduce((n, s) => n + s.steps.length, 0);
     const responseBytes = Buffer.byteLength(JSON.stringify({ data: check }));
 
     for (let i = 0; i < WARMUP; i++) await ask();
@@ -90,6 +116,8 @@ export default async function series(): Promise<Record<string, number | string>>
     return {
       points_loaded: counts.rows[0].n,
       keys: KEYS.length,
+      form: FORM,
+      node_env: process.env.NODE_ENV ?? "",
       load_s: round(loadSeconds, 1),
       load_points_per_s: Math.round(counts.rows[0].n / loadSeconds),
       queries: took.length,

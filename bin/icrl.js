@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 // The `icrl` binary: registers tsx so the TypeScript sources run as they are, then hands over to the CLI.
 import { register } from "tsx/esm/api";
+// Production semantics unless the caller set NODE_ENV: graphql-js then skips its development-only
+// checks (a cross-realm instanceof guard on every failed type test, decided once when graphql is
+// first imported, hence here, before the CLI loads), and Express keeps stack traces out of answers.
+process.env.NODE_ENV ??= "production";
 register();
 await import("../client-sdk/cli/main.ts");

@@ -11,6 +11,25 @@ export interface Point {
   lastStep: number;
 }
 
+/** The columnar form metricSeries returns (MetricSeries.columns): parallel lists, one entry per point. */
+export interface SeriesColumns {
+  steps: number[];
+  lastSteps: number[];
+  values: number[];
+  mins: number[];
+  maxs: number[];
+  counts: number[];
+}
+
+/** Chart points from metricSeries' columns (a point's step is also its firstStep). */
+export function pointsFromColumns(c: SeriesColumns): Point[] {
+  const out: Point[] = new Array(c.steps.length);
+  for (let i = 0; i < out.length; i++) {
+    out[i] = { step: c.steps[i], value: c.values[i], min: c.mins[i], max: c.maxs[i], count: c.counts[i], firstStep: c.steps[i], lastStep: c.lastSteps[i] };
+  }
+  return out;
+}
+
 export interface StageBoundary {
   step: number;
   stage: number;

@@ -4,8 +4,8 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { errorMessage, useQuery, useSession } from "../lib/api.js";
 import { chartKeys, PALETTE } from "../lib/metrics.js";
 import { navigate, type Route } from "../lib/router.js";
-import { DashboardRunsDocument, MetricSeriesDocument, RunDocument, type RunQuery } from "../lib/sdk.js";
-import { alignSeries, type Point } from "../lib/series.js";
+import { DashboardRunsDocument, MetricSeriesColumnsDocument, RunDocument, type RunQuery } from "../lib/sdk.js";
+import { alignSeries, pointsFromColumns, type Point } from "../lib/series.js";
 import { Chart } from "../components/chart.js";
 import { ErrorLine, Loading } from "../components/status.js";
 
@@ -35,8 +35,8 @@ export function ComparePage({ route }: { route: Route }) {
         const run = (await client.query(RunDocument, { id }, { signal })).run;
         if (!run) throw new Error(`Run ${id} does not exist.`);
         const keys = chartKeys(run.metricKeys);
-        const series = await client.query(MetricSeriesDocument, { runId: id, keys, maxPoints }, { signal });
-        return { ...run, series: Object.fromEntries(series.metricSeries.map((s) => [s.key, s.points])) };
+        const series = await client.query(MetricSeriesColumnsDocument, { runId: id, keys, maxPoints }, { signal });
+        return { ...run, series: Object.fromEntries(series.metricSeries.map((s) => [s.key, pointsFromColumns(s.columns)])) };
       }),
     ).then(
       (loaded) => {

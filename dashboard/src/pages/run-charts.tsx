@@ -6,8 +6,8 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { errorMessage, useSession } from "../lib/api.js";
 import type { Bus } from "../lib/bus.js";
 import { CURRICULUM_KEYS } from "../lib/metrics.js";
-import { MetricSeriesDocument } from "../lib/sdk.js";
-import { mergePoints, stageBoundaries, type Point } from "../lib/series.js";
+import { MetricSeriesColumnsDocument } from "../lib/sdk.js";
+import { mergePoints, pointsFromColumns, stageBoundaries, type Point } from "../lib/series.js";
 import { Chart, type ChartLine } from "../components/chart.js";
 import { ErrorLine, Loading } from "../components/status.js";
 import { fmtNum } from "../lib/format.js";
@@ -68,13 +68,13 @@ export function RunCharts({ runId, keys, live }: { runId: string; keys: string[]
     const controller = new AbortController();
     const opts = { signal: controller.signal };
     Promise.all([
-      client.query(MetricSeriesDocument, { runId, keys, maxPoints }, opts),
+      client.query(MetricSeriesColumnsDocument, { runId, keys, maxPoints }, opts),
       // Stage changes must land on their exact step: these two are small, ask for every point.
-      client.query(MetricSeriesDocument, { runId, keys: CURRICULUM_KEYS, maxPoints: 10_000 }, opts),
+      client.query(MetricSeriesColumnsDocument, { runId, keys: CURRICULUM_KEYS, maxPoints: 10_000 }, opts),
     ]).then(
       ([charts, curriculum]) => {
         const fetched: SeriesMap = {};
-        for (const s of [...charts.metricSeries, ...curriculum.metricSeries]) fetched[s.key] = s.points;
+        for (const s of [...charts.metricSeries, ...curriculum.metricSeries]) fetched[s.key] = pointsFromColumns(s.columns);
         setSeries(mergeInto(fetched, buffer ?? []));
         buffer = null;
       },

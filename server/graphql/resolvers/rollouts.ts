@@ -1,6 +1,6 @@
 import type { Resolvers, RolloutFilter } from "../../generated/graphql.js";
 import { badInput } from "../../errors.js";
-import { metricSeries } from "../../metrics/series.js";
+import { metricSeries, seriesPoints, type Series } from "../../metrics/series.js";
 import { can, checkId } from "../guards.js";
 import { decodeCursor, encodeCursor, pageSize } from "../pagination.js";
 import type { GraphQLContext } from "../context.js";
@@ -149,5 +149,9 @@ export const rolloutResolvers: Resolvers = {
   Run: {
     rollouts: (run, { first, after, filter }, ctx) => rolloutPage(ctx, run.id as string, first, after, filter),
     metrics: (run, { keys, first, after }, ctx) => metricPage(ctx, run.id as string, keys, first, after),
+  },
+  // Series are built as columns (server/metrics/series.ts); one object per point only when asked.
+  MetricSeries: {
+    points: (s) => seriesPoints((s as Series).columns),
   },
 };
