@@ -39,6 +39,8 @@ export interface TinyModelOptions {
   /** Omit output.weight: the output projection reuses token_embd.weight. */
   tiedEmbeddings?: boolean;
   weightType?: "f32" | "f16";
+  /** Standard deviation of token_embd (default 1). Models meant to be trained want it smaller, e.g. 3/sqrt(dim) when tied. */
+  embeddingStd?: number;
 }
 
 export const TINY_SPECIAL_TOKENS = { endOfText: 256, imStart: 257, imEnd: 258 } as const;
@@ -92,10 +94,12 @@ function resolve(options: TinyModelOptions) {
       throw new RangeError(`${key} must be a ${key === "seed" ? "non-negative" : "positive"} integer (got ${value})`);
     }
   }
+  const embeddingStd = options.embeddingStd ?? 1;
+  if (!(embeddingStd > 0 && Number.isFinite(embeddingStd))) throw new RangeError(`embeddingStd must be a positive number (got ${embeddingStd})`);
   if (o.dim % o.heads !== 0) throw new RangeError(`dim (${o.dim}) must be divisible by heads (${o.heads})`);
   if (o.heads % o.kvHeads !== 0) throw new RangeError(`kv-heads (${o.kvHeads}) must divide heads (${o.heads})`);
   if ((o.dim / o.heads) % 2 !== 0) throw new RangeError("the head size (dim / heads) must be even for RoPE");
-  return o;
+  return { ...o, embeddingStd };
 }
 
 export interface TinyModelInfo {
@@ -120,7 +124,7 @@ export function writeTinyModel(options: TinyModelOptions): TinyModelInfo {
   };
   const ones = (name: string, n: number) => tensors.push({ name, dims: [n], type: GgmlType.F32, data: new Float32Array(n).fill(1) });
 
-  matrix("token_embd.weight", o.dim, TINY_VOCAB_SIZE, 1);
+  matrix("token_embd.weight", o.dim, TINY_VOCAB_SIZE, o.embeddingStd);
   for (let i = 0; i < o.layers; i++) {
     const b = `blk.${i}`;
     ones(`${b}.attn_norm.weight`, o.dim);

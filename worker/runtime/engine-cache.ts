@@ -20,6 +20,11 @@ export class EngineCache {
 
   constructor(private readonly options: EngineCacheOptions = {}) {}
 
+  /** The CPU threads the worker gives compute (llama.cpp here; the learner of a TRAIN job too). */
+  get threads(): number | undefined {
+    return this.options.threads;
+  }
+
   /** The engine for this model file, loading it (and dropping any other) when needed. */
   async get(modelPath: string): Promise<LlamaEngine> {
     const resolved = path.resolve(modelPath);

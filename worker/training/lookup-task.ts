@@ -93,18 +93,36 @@ export function lookupDemonstrations(items: readonly LookupItem[]): Demonstratio
   };
 }
 
+export interface LookupEpisode {
+  id: string;
+  question: string;
+  trajectory: string;
+  /** Worked examples in this episode's prompt. */
+  shots: number;
+  /** Answered at once with a random code, no search. */
+  guess: boolean;
+}
+
 /**
  * Pre-training episodes for the lookup model: any name, with a code drawn afresh for each episode, so
  * they teach the skill (search for the name, copy the code from the result) and no item's actual code.
+ * With probability guessRate[shots] an episode skips the search and answers a random code: a base
+ * model pre-trained so uses the tool when its prompt shows worked examples and mostly guesses without
+ * them, the situation ICRL's curriculum (3 -> 2 -> 0 shots) is for.
  */
-export function lookupEpisodes(count: number, seed = 1): DemonstrationSet {
-  const random = rng(seed ^ 0x6b43a9b5);
+export function lookupEpisodes(count: number, options: { seed?: number; shots?: readonly number[]; guessRate?: Readonly<Record<number, number>> } = {}): LookupEpisode[] {
+  const random = rng((options.seed ?? 1) ^ 0x6b43a9b5);
   const pick = (s: string) => s[Math.floor(random() * s.length)];
-  const items = Array.from({ length: count }, (_, i) => {
+  const shots = options.shots ?? [0];
+  return Array.from({ length: count }, (_, i) => {
     const name = pick(FIRST) + pick(SECOND);
-    return { id: `episode-${i}`, name, code: pick(DIGITS), question: `Code of ${name}?` };
+    const code = pick(DIGITS);
+    const k = shots[i % shots.length];
+    const guess = random() < (options.guessRate?.[k] ?? 0);
+    const t = lookupTrajectory({ name, code });
+    const trajectory = guess ? `<answer> ${pick(DIGITS)} </answer>` : `${t.call}\n\n${t.observation}\n\n${t.answer}`;
+    return { id: `episode-${i}`, question: `Code of ${name}?`, trajectory, shots: k, guess };
   });
-  return { ...lookupDemonstrations(items), name: "lookup-episodes" };
 }
 
 /** Corpus passages ({id, title, text}) and the dataset lines ({id, question, golden_answers}). */

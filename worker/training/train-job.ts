@@ -129,6 +129,10 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
         ...(config.grpo.miniBatchSize ? { mini_batch_size: config.grpo.miniBatchSize } : {}),
       },
       seed: config.seed,
+      // Engine and learner take turns, never run at once: the worker's thread budget serves both. (The
+      // learner's own default, every core, ran the same step 3x slower on a busy 2-core machine:
+      // BENCHMARKS.md, step.)
+      ...(ctx.engines.threads ? { threads: ctx.engines.threads } : {}),
     });
     log.info({ device: init.device, arch: init.arch, trainable: init.trainable_params }, "learner ready");
 
