@@ -21,6 +21,7 @@ const commandModules: Array<() => Promise<CommandModule>> = [
   () => import("./commands/dataset.js"),
   () => import("./commands/worker.js"),
   () => import("./commands/bench.js"),
+  () => import("./commands/demo.js"),
 ];
 
 for (const load of commandModules) {
