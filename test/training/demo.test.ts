@@ -158,6 +158,10 @@ describe("icrl demo", () => {
     expect(second.stdout()).toContain(`Admin key   ${key}`);
     expect(second.stdout()).not.toContain("wrote ");
     expect(second.stdout()).toContain(`finished at step ${STEPS}`);
+    // One progress line per step it trained, in order, up to the last (none skipped or repeated).
+    const printed = [...second.stdout().matchAll(new RegExp(`step +(\\d+)/${STEPS} `, "g"))].map((m) => Number(m[1]));
+    expect(printed.length).toBeGreaterThan(0);
+    expect(printed).toEqual(Array.from({ length: printed.length }, (_, i) => STEPS - printed.length + 1 + i));
     expect(await readState()).toEqual(before);
 
     // What the demo stored, read back through a server on the same data directory.
