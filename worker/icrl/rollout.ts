@@ -206,8 +206,9 @@ async function runOne(
       if (action.attemptedCall) trace.toolCallsInvalid++;
       // On the last tool turn the tools-off notice below replaces the correction.
       if (!lastToolTurn) {
-        trace.corrections++;
+        // Counted once inserted: a correction the budget cannot hold was never shown to the model.
         if (!insertSystem(fill(config.messages.correction, action.reason))) return done("length");
+        trace.corrections++;
       }
     }
     if (lastToolTurn && !insertSystem(fill(config.messages.toolsDisabled))) return done("length");
