@@ -125,12 +125,13 @@ describe("ICRL learning", () => {
     console.log("learning run", JSON.stringify(report));
     expect(reward).toHaveLength(TOTAL_STEPS);
 
-    // Reward: the first 3 steps (3-shot, the pre-trained model searching in about 2 of 3 rollouts) vs
-    // the last 4 (zero-shot). Measured when set: 0.78 -> 0.95.
+    // Reward: the first 3 steps (3-shot; the pre-trained model searches in about half of its
+    // rollouts) vs the last 4 (zero-shot). Measured when set, two model seeds driving the loop
+    // directly: 0.58 -> 0.88 and 0.42 -> 0.92.
     const first = mean(reward.slice(0, 3));
     const last = mean(reward.slice(-4));
-    expect(last - first, JSON.stringify(report)).toBeGreaterThanOrEqual(0.1);
-    expect(last, JSON.stringify(report)).toBeGreaterThanOrEqual(0.85);
+    expect(last - first, JSON.stringify(report)).toBeGreaterThanOrEqual(0.15);
+    expect(last, JSON.stringify(report)).toBeGreaterThanOrEqual(0.75);
 
     // Zero-shot tool use: the base model guessed (greedy: 0 searches per question), the trained one
     // searches (measured 1.0), also when sampling in the last steps.
@@ -140,7 +141,8 @@ describe("ICRL learning", () => {
     expect(mean(tools.slice(-4))).toBeGreaterThanOrEqual(0.9);
 
     // Held-out answers, zero-shot greedy: the adapter must beat the base by at least 12 of 24 questions
-    // (measured 1 -> 23 of 24). Guessing gets 1 in 9 right; only searching and copying gets more.
+    // (measured 3 -> 20 and 2 -> 23 of 24). Guessing gets 1 in 9 right; only searching and copying
+    // gets more.
     expect(val.map((p) => p.step)).toEqual([0, TOTAL_STEPS]);
     expect(val[1].value - val[0].value, JSON.stringify(report)).toBeGreaterThanOrEqual(0.5);
   });

@@ -55,7 +55,7 @@ export const LOOKUP_PRETRAINING = {
   batchSize: 16,
   phases: [
     { steps: 120, shots: [0] },
-    { steps: 40, shots: [0, 0, 1, 2, 3], guessRate: { 0: 0.7, 1: 0.2, 2: 0.1, 3: 0.1 } },
+    { steps: 40, shots: [0, 0, 1, 2, 3], guessRate: { 0: 0.7, 1: 0.35, 2: 0.35, 3: 0.35 } },
   ],
 } as const satisfies Omit<LookupModelOptions, "out" | "learner">;
 
