@@ -126,8 +126,8 @@ describe("ICRL learning", () => {
     expect(reward).toHaveLength(TOTAL_STEPS);
 
     // Reward: the first 3 steps (3-shot; the pre-trained model searches in about half of its
-    // rollouts) vs the last 4 (zero-shot). Measured when set: 0.48 -> 0.84, 0.43 -> 0.79 and
-    // 0.43 -> 0.78 (this test, three runs: rollouts are not bit-for-bit reproducible between runs),
+    // rollouts) vs the last 4 (zero-shot). Measured when set: 0.48 -> 0.84, 0.43 -> 0.79, 0.43 -> 0.78
+    // and 0.43 -> 0.74 (this test, four runs: rollouts are not bit-for-bit reproducible between runs),
     // 0.58 -> 0.88 and 0.42 -> 0.92 (two model seeds, the loop driven directly), 0.30 -> 0.86 (the
     // demo). A guessing model earns about 0.25.
     const first = mean(reward.slice(0, 3));
@@ -136,14 +136,14 @@ describe("ICRL learning", () => {
     expect(last, JSON.stringify(report)).toBeGreaterThanOrEqual(0.65);
 
     // Zero-shot tool use: the base model guessed (greedy: 0 searches per question), the trained one
-    // searches (measured 1.0 every time), also when sampling in the last steps.
+    // searches, also when sampling in the last steps.
     expect(valTools.map((p) => p.step)).toEqual([0, TOTAL_STEPS]);
     expect(valTools[0].value).toBeLessThanOrEqual(0.25);
-    expect(valTools[1].value).toBeGreaterThanOrEqual(0.9);
-    expect(mean(tools.slice(-4)), JSON.stringify(report)).toBeGreaterThanOrEqual(0.85); // measured 0.95-1.0
+    expect(valTools[1].value, JSON.stringify(report)).toBeGreaterThanOrEqual(0.8); // measured 0.96-1.0
+    expect(mean(tools.slice(-4)), JSON.stringify(report)).toBeGreaterThanOrEqual(0.8); // measured 0.93-1.0
 
     // Held-out answers, zero-shot greedy: the adapter must beat the base by at least 10 of 24 questions
-    // (measured 3 -> 20, 2 -> 20, 3 -> 17 of 24 in this test; 3 -> 19 in the demo). Guessing gets 1 in
+    // (measured 3 -> 20, 2 -> 20, 3 -> 17, 1 -> 21 of 24 in this test; 3 -> 19 in the demo). Guessing gets 1 in
     // 9 right; only searching and copying gets more.
     expect(val.map((p) => p.step)).toEqual([0, TOTAL_STEPS]);
     expect(val[1].value - val[0].value, JSON.stringify(report)).toBeGreaterThanOrEqual(0.4);
