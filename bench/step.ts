@@ -26,6 +26,7 @@ import { Outbox } from "../worker/runtime/outbox.js";
 import { buildTools } from "../worker/tools/registry.js";
 import { LOOKUP_MODEL_SHAPE, LOOKUP_PRETRAINING, buildLookupModel } from "../worker/training/lookup-model.js";
 import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../worker/training/lookup-task.js";
+import { learnerInitParams } from "../worker/training/train-job.js";
 import { evaluateZeroShot, runTraining } from "../worker/training/train-loop.js";
 import { uploadArtifact } from "../worker/training/upload-artifact.js";
 import { startControlPlane } from "./support/control-plane.js";
@@ -143,19 +144,10 @@ export default async function stepBench(): Promise<Record<string, number | strin
     const toolSet = await buildTools(config.tools, { countTokens: (text) => engine!.tokenize(text).length });
     const tools = toolSet.names.map((name) => toolSet.get(name)!);
     const init = await learner.init({
+      ...learnerInitParams(config),
       model_path: modelPath,
-      lora: { rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets },
-      optim: {
-        lr: config.grpo.lr,
-        clip_ratio_low: config.grpo.clipEps,
-        clip_ratio_high: config.grpo.clipEps,
-        kl_coef: config.grpo.klCoef,
-        entropy_coef: config.grpo.entropyCoef,
-        grad_clip: config.grpo.gradClip,
-        epochs: config.grpo.epochs,
-      },
-      seed: config.seed,
-      // The worker leaves threads to the learner (all cores); ICRL_BENCH_STEP_LEARNER_THREADS overrides.
+      // The learner's own thread default (all cores), as when these figures were taken; the worker now
+      // passes its thread count (the second row of BENCHMARKS.md's table). ICRL_BENCH_STEP_LEARNER_THREADS overrides.
       ...(process.env.ICRL_BENCH_STEP_LEARNER_THREADS ? { threads: Number(process.env.ICRL_BENCH_STEP_LEARNER_THREADS) } : {}),
     });
     const learnerThreads = init.threads;

@@ -23,7 +23,7 @@ import { paperCurriculum, type CurriculumSpecInput } from "../icrl/curriculum.js
 import { defaultDemonstrationsFor } from "../icrl/default-demonstrations.js";
 import { defaultTemplateFor } from "../icrl/default-templates.js";
 import { DemonstrationSetSchema, type DemonstrationSet } from "../icrl/prompt-schema.js";
-import { LearnerDriver } from "../learner/driver.js";
+import { LearnerDriver, type InitParams } from "../learner/driver.js";
 import { buildTools } from "../tools/registry.js";
 import type { Tool } from "../tools/types.js";
 import { datasetItems } from "../runtime/eval/dataset-items.js";
@@ -34,6 +34,25 @@ import { readCheckpointHeader } from "./checkpoint-file.js";
 import { runTraining, type TrainingItem } from "./train-loop.js";
 import { uploadArtifact } from "./upload-artifact.js";
 import { warmStart } from "./warm-start.js";
+
+/** The learner's init for a run config (model, LoRA, GRPO coefficients, seed); threads are the caller's. */
+export function learnerInitParams(config: RunConfig): InitParams {
+  return {
+    model_path: config.model.path,
+    lora: { rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets },
+    optim: {
+      lr: config.grpo.lr,
+      clip_ratio_low: config.grpo.clipEps,
+      clip_ratio_high: config.grpo.clipEps,
+      kl_coef: config.grpo.klCoef,
+      entropy_coef: config.grpo.entropyCoef,
+      grad_clip: config.grpo.gradClip,
+      epochs: config.grpo.epochs,
+      ...(config.grpo.miniBatchSize ? { mini_batch_size: config.grpo.miniBatchSize } : {}),
+    },
+    seed: config.seed,
+  };
+}
 
 interface TrainContext {
   run: { id: string; name: string; config: unknown; seed: number; step: number };
@@ -116,19 +135,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
 
   try {
     const init = await learner.init({
-      model_path: config.model.path,
-      lora: { rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets },
-      optim: {
-        lr: config.grpo.lr,
-        clip_ratio_low: config.grpo.clipEps,
-        clip_ratio_high: config.grpo.clipEps,
-        kl_coef: config.grpo.klCoef,
-        entropy_coef: config.grpo.entropyCoef,
-        grad_clip: config.grpo.gradClip,
-        epochs: config.grpo.epochs,
-        ...(config.grpo.miniBatchSize ? { mini_batch_size: config.grpo.miniBatchSize } : {}),
-      },
-      seed: config.seed,
+      ...learnerInitParams(config),
       // Engine and learner take turns, never run at once: the worker's thread budget serves both. (The
       // learner's own default, every core, ran the same step 3x slower on a busy 2-core machine:
       // BENCHMARKS.md, step.)
