@@ -1,5 +1,6 @@
 // Chart data helpers: merging live metric points into fetched (possibly downsampled) series,
 // deriving curriculum stage boundaries, and aligning several series on one x axis.
+import type { MetricSeriesColumnsQuery } from "./sdk.js";
 
 export interface Point {
   step: number;
@@ -12,14 +13,7 @@ export interface Point {
 }
 
 /** The columnar form metricSeries returns (MetricSeries.columns): parallel lists, one entry per point. */
-export interface SeriesColumns {
-  steps: number[];
-  lastSteps: number[];
-  values: number[];
-  mins: number[];
-  maxs: number[];
-  counts: number[];
-}
+export type SeriesColumns = MetricSeriesColumnsQuery["metricSeries"][number]["columns"];
 
 /** Chart points from metricSeries' columns (a point's step is also its firstStep). */
 export function pointsFromColumns(c: SeriesColumns): Point[] {
