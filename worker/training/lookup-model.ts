@@ -13,7 +13,7 @@ import type { Engine } from "../engine/types.js";
 import type { LearnerDriver, PretrainBaseResult } from "../learner/driver.js";
 import { renderPrompt } from "../icrl/prompt.js";
 import { LOOKUP_TEMPLATE, lookupEpisodes, type LookupEpisode } from "./lookup-task.js";
-import { splitTrajectory } from "./warm-start.js";
+import { trajectorySequence } from "./warm-start.js";
 
 /** One pre-training phase: its episodes' shot counts (cycled) and guess rates, and its length. */
 export interface PretrainPhase {
@@ -67,13 +67,7 @@ export function lookupPretrainSequences(engine: Pick<Engine, "tokenize" | "forma
   const masks: number[][] = [];
   for (const e of episodes) {
     const prompt = renderPrompt(engine, { question: e.question, questionId: e.id, shots: e.shots, template: LOOKUP_TEMPLATE, demonstrations: examples, selection: "sampled", seed });
-    const tokens = [...prompt.tokens];
-    const mask: number[] = prompt.tokens.map(() => 0);
-    for (const [text, trained] of splitTrajectory(e.trajectory)) {
-      const ids = engine.tokenize(text, { specialTokens: false });
-      tokens.push(...ids);
-      mask.push(...ids.map(() => trained));
-    }
+    const { tokens, mask } = trajectorySequence(engine, prompt.tokens, e.trajectory);
     sequences.push(tokens);
     masks.push(mask);
   }

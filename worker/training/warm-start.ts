@@ -22,6 +22,18 @@ export function splitTrajectory(trajectory: string): [string, 0 | 1][] {
   return parts;
 }
 
+/** Prompt tokens (untrained) followed by a trajectory's tokens, trained except its observations. */
+export function trajectorySequence(engine: Pick<Engine, "tokenize">, promptTokens: readonly number[], trajectory: string): { tokens: number[]; mask: number[] } {
+  const tokens = [...promptTokens];
+  const mask: number[] = promptTokens.map(() => 0);
+  for (const [text, trained] of splitTrajectory(trajectory)) {
+    const ids = engine.tokenize(text, { specialTokens: false });
+    tokens.push(...ids);
+    mask.push(...ids.map(() => trained));
+  }
+  return { tokens, mask };
+}
+
 export function warmStartSequences(
   engine: Pick<Engine, "tokenize" | "formatChat">,
   demonstrations: DemonstrationSet,
@@ -33,13 +45,7 @@ export function warmStartSequences(
   demonstrations.items.forEach((item, i) => {
     const shots = shotsCycle[i % shotsCycle.length];
     const prompt = renderPrompt(engine, { question: item.question, questionId: `demo-${i}`, shots, template, demonstrations });
-    const tokens = [...prompt.tokens];
-    const mask: number[] = prompt.tokens.map(() => 0);
-    for (const [text, trained] of splitTrajectory(item.trajectory)) {
-      const ids = engine.tokenize(text, { specialTokens: false });
-      tokens.push(...ids);
-      mask.push(...ids.map(() => trained));
-    }
+    const { tokens, mask } = trajectorySequence(engine, prompt.tokens, item.trajectory);
     sequences.push(tokens);
     masks.push(mask);
   });
