@@ -24,7 +24,7 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
       },
     },
-    "client-sdk/generated/": {
+    "client-sdk/src/generated/": {
       preset: "client",
       documents: ["client-sdk/operations/**/*.graphql"],
       config: {

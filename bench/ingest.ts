@@ -10,7 +10,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import type { RolloutInput } from "../client-sdk/index.js";
+import type { RolloutInput } from "../client-sdk/src/index.js";
 import { startControlPlane } from "./support/control-plane.js";
 import { forkBenchChild } from "./support/child.js";
 import { cpuMeter } from "./support/cpu.js";

@@ -8,7 +8,7 @@
 // logMetrics) straight on the pool in big batches: the same points and rollups as if a worker had
 // logged them, without a million-point trip through HTTP.
 import "./support/node-env.js"; // first: before anything loads graphql
-import { MetricSeriesColumnsDocument, MetricSeriesDocument } from "../client-sdk/index.js";
+import { MetricSeriesColumnsDocument, MetricSeriesDocument } from "../client-sdk/src/index.js";
 import { insertMetrics, type MetricRow } from "../server/ingest/metrics.js";
 import { startControlPlane } from "./support/control-plane.js";
 import { cpuMeter } from "./support/cpu.js";

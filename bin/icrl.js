@@ -6,4 +6,4 @@ import { register } from "tsx/esm/api";
 // first imported, hence here, before the CLI loads), and Express keeps stack traces out of answers.
 process.env.NODE_ENV ??= "production";
 register();
-await import("../client-sdk/cli/main.ts");
+await import("../cli/main.ts");

@@ -7,7 +7,7 @@
 //
 //   ICRL_SERVER=http://localhost:4000 ICRL_API_KEY=<member key> ICRL_WORKER_KEY=<worker key> \
 //   ICRL_DATASET_ID=<id from `icrl dataset list`> npx tsx examples/sdk-logger.ts
-import { createClient, startLoggedRun } from "../client-sdk/index.js";
+import { createClient, startLoggedRun } from "@icrl-lab/client";
 
 const client = createClient({ url: process.env.ICRL_SERVER ?? "http://localhost:4000", token: process.env.ICRL_API_KEY ?? "" });
 

@@ -15,7 +15,7 @@ import {
   RolloutsDocument,
   RunUpdatedDocument,
   type RolloutFieldsFragment,
-} from "../client-sdk/index.js";
+} from "@icrl-lab/client";
 
 const icrl = createClient({ url: process.env.ICRL_SERVER ?? "http://localhost:4000", token: process.env.ICRL_API_KEY ?? "" });
 
@@ -30,6 +30,7 @@ const experimentId = await experimentNamed("sdk-quickstart");
 
 // 2. A tiny QA dataset: upload the file as a DATASET artifact, then import it (JSONL lines of
 //    {id, question, golden_answers}; verl parquet works the same way with format VERL_PARQUET).
+//    Dataset names are unique too, so each run of this script imports under a fresh one.
 const questions = [
   { id: "q1", question: "What is the capital of France?", golden_answers: ["Paris"] },
   { id: "q2", question: "Who wrote Hamlet?", golden_answers: ["William Shakespeare", "Shakespeare"] },
@@ -41,11 +42,11 @@ const upload = await icrl.http("/artifacts?kind=DATASET&name=quickstart.jsonl", 
 });
 if (!upload.ok) throw new Error(`upload failed: HTTP ${upload.status} ${await upload.text()}`);
 const artifact = (await upload.json()) as { id: string };
-const dataset = (await icrl.mutate(ImportDatasetDocument, { input: { name: "quickstart", kind: "QA", format: "JSONL", artifactId: artifact.id } }))
+const dataset = (await icrl.mutate(ImportDatasetDocument, { input: { name: `quickstart-${Date.now()}`, kind: "QA", format: "JSONL", artifactId: artifact.id } }))
   .importDataset;
 
 // 3. A run. The server validates the config and answers BAD_USER_INPUT with one fieldError per bad
-//    field (client-sdk/run-config.ts documents every setting and its default).
+//    field (contracts/run-config.ts in the ICRL Lab repository documents every setting and its default).
 let run;
 try {
   run = (

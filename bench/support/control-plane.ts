@@ -12,7 +12,7 @@ import {
   ImportDatasetDocument,
   RegisterWorkerDocument,
   type IcrlClient,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../../test/support/server.js";
 import { writeQaJsonl } from "../../test/support/fixtures.js";
 

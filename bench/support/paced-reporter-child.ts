@@ -2,7 +2,7 @@
 // small batches on a fixed schedule, for a fixed time (a late batch goes out at once, and the
 // achieved rate is reported).
 // Each answer's cursor range and arrival time is kept, for the subscribers' lower-bound latency.
-import { createClient, ReportRolloutsDocument } from "../../client-sdk/index.js";
+import { createClient, ReportRolloutsDocument } from "../../client-sdk/src/index.js";
 import { runBenchChild } from "./child.js";
 import { benchRollout } from "./rollouts.js";
 import { sleep, wallMs } from "./stats.js";

@@ -1,7 +1,7 @@
 // Load generator for bench/ingest.ts: one process holding several worker clients, each reporting
 // a stream of rollouts in batches to its own job, all at once and as fast as the server answers.
 // Batches are built before the clock starts; each round gets fresh jobs (so fresh runs).
-import { createClient, ReportRolloutsDocument } from "../../client-sdk/index.js";
+import { createClient, ReportRolloutsDocument } from "../../client-sdk/src/index.js";
 import { runBenchChild } from "./child.js";
 import { rolloutBatches } from "./rollouts.js";
 

@@ -1,6 +1,6 @@
 // Rollout payloads for the control-plane benchmarks: the test fixture's ICRL search trajectory with
 // 2-8 KB of text and 4-6 segments, varied deterministically so no two batches are identical.
-import type { RolloutInput } from "../../client-sdk/index.js";
+import type { RolloutInput } from "../../client-sdk/src/index.js";
 import { makeRollout } from "../../test/support/fixtures.js";
 
 /** Total characters of segment text in a rollout. */

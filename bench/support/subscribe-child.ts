@@ -5,7 +5,7 @@
 import { setMaxListeners } from "node:events";
 import { parse } from "graphql";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
-import { createClient, RolloutAddedDocument, type IcrlClient } from "../../client-sdk/index.js";
+import { createClient, RolloutAddedDocument, type IcrlClient } from "../../client-sdk/src/index.js";
 import { runBenchChild } from "./child.js";
 import { percentile, wallMs } from "./stats.js";
 

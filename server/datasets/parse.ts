@@ -1,4 +1,4 @@
-// Dataset readers for the formats users already have (DESIGN.md section 4): plain JSONL
+// Dataset readers for the formats users already have (ARCHITECTURE.md, "The method"): plain JSONL
 // ({id, question, golden_answers[]} or {id, problem, answer}) and verl parquet rows. Each yields
 // normalised items, and errors name the line or row so a person can fix the file.
 import { createReadStream } from "node:fs";

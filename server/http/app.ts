@@ -118,7 +118,7 @@ export function createHttpServer(services: Services): HttpServerHandle {
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
-    // `icrl server` (client-sdk/cli/commands/server.ts) drains and stops everything on SIGINT/SIGTERM
+    // `icrl server` (cli/commands/server.ts) drains and stops everything on SIGINT/SIGTERM
     // itself; Apollo's own handler would stop it a second time (Ctrl-C handled twice).
     stopOnTerminationSignals: false,
     plugins: [

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { RunsDocument } from "../../client-sdk/index.js";
+import { RunsDocument } from "../../client-sdk/src/index.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { writeQaJsonl } from "../support/fixtures.js";
 import { cliEnv, runCli } from "./helpers.js";

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { PROJECT_ROOT } from "../../server/main.js";
-import { ClaimJobDocument, CreateApiKeyDocument, RegisterWorkerDocument, type IcrlClient } from "../../client-sdk/index.js";
+import { ClaimJobDocument, CreateApiKeyDocument, RegisterWorkerDocument, type IcrlClient } from "../../client-sdk/src/index.js";
 import type { TestServer } from "../support/server.js";
 
 export const ICRL_BIN = path.join(PROJECT_ROOT, "bin/icrl.js");

@@ -14,7 +14,7 @@ import {
   ReportRolloutsDocument,
   ReportRunProgressDocument,
   type IcrlClient,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
 import { claimRun, cliEnv, jsonLines, newWorker, runCli, spawnCli } from "./helpers.js";

@@ -24,7 +24,7 @@ import {
   StartBenchmarkRunDocument,
   type IcrlClient,
   type MetricPointInput,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { buildDashboard, DIST_DIR } from "../../dashboard/build.js";
 import { dashboardRouter } from "../../server/http/app.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";

@@ -1,7 +1,7 @@
 // Checks every rollout must satisfy, whatever the policy wrote.
 import { expect } from "vitest";
 import type { RolloutResult } from "../../worker/icrl/rollout-trace.js";
-import { MODEL_SAMPLED_KINDS } from "../../worker/icrl/types.js";
+import { MODEL_SAMPLED_KINDS } from "../../contracts/index.js";
 
 /** Ids and mask against what the sequence really holds (`log`: every token with who produced it). */
 export function expectMatchesSequence(

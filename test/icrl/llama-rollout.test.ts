@@ -13,7 +13,7 @@ import { QA_SEARCH_TEMPLATE } from "../../worker/icrl/default-templates.js";
 import { renderPrompt } from "../../worker/icrl/prompt.js";
 import { toLearnerSample } from "../../worker/icrl/rollout-trace.js";
 import { runRolloutGroup } from "../../worker/icrl/rollout.js";
-import { RolloutFinishReasonSchema } from "../../worker/icrl/types.js";
+import { RolloutFinishReasonSchema } from "../../contracts/index.js";
 import { expectSegmentsMatchTokens } from "./invariants.js";
 import { openSmallSearch } from "./search-fixture.js";
 

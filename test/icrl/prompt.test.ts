@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { QA_SEARCH_DEMONSTRATIONS, MATH_PYTHON_DEMONSTRATIONS } from "../../worker/icrl/default-demonstrations.js";
 import { MATH_PYTHON_TEMPLATE, QA_SEARCH_TEMPLATE } from "../../worker/icrl/default-templates.js";
 import { buildPrompt, renderPrompt, selectDemonstrations } from "../../worker/icrl/prompt.js";
-import { DemonstrationSetSchema, PromptTemplateSchema, type DemonstrationSet } from "../../worker/icrl/prompt-schema.js";
+import { DemonstrationSetSchema, PromptTemplateSchema, type DemonstrationSet } from "../../contracts/index.js";
 import { formatScore } from "../../worker/scoring/format.js";
 import { bytesOf, ScriptedEngine, scriptedTurns } from "./scripted-engine.js";
 

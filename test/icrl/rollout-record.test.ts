@@ -5,7 +5,7 @@ import { groupAdvantages } from "../../worker/icrl/advantages.js";
 import { QA_SEARCH_TEMPLATE } from "../../worker/icrl/default-templates.js";
 import { toRolloutRecord } from "../../worker/icrl/rollout-record.js";
 import { runRolloutGroup } from "../../worker/icrl/rollout.js";
-import { RolloutRecordSchema } from "../../worker/icrl/types.js";
+import { RolloutRecordSchema } from "../../contracts/index.js";
 import { computeReward } from "../../worker/scoring/reward.js";
 import { openSmallSearch } from "./search-fixture.js";
 import { bytesOf, ScriptedEngine, type Policy } from "./scripted-engine.js";

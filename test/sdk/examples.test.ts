@@ -1,10 +1,14 @@
 // The README's SDK examples, executed against a real server: the quick start (the test is the
-// worker that trains its run, so rollouts arrive live) and the script logger; and a logging script
-// that never calls finish(), which must still deliver everything and finish its run on exit.
-import { spawn } from "node:child_process";
-import { mkdtemp, writeFile } from "node:fs/promises";
+// worker that trains its run, so rollouts arrive live), once from the repository and once from an
+// empty directory where @icrl-lab/client was installed alone from its `npm pack` tarball (offline:
+// its five dependencies come as tarballs packed from this checkout); the script logger; and a
+// logging script that never calls finish(), which must still deliver everything and finish its run
+// on exit.
+import { execFile, spawn } from "node:child_process";
+import { copyFile, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
@@ -20,7 +24,7 @@ import {
   RunDetailDocument,
   type IcrlClient,
   type RolloutInput,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { PROJECT_ROOT } from "../../server/main.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { writeQaJsonl } from "../support/fixtures.js";
@@ -47,9 +51,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-function runScript(file: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", file], {
-    cwd: PROJECT_ROOT,
+// tsx by absolute path: the packed-SDK directory has nothing but the SDK and its dependencies.
+const TSX = pathToFileURL(path.join(PROJECT_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+
+function runScript(file: string, env: Record<string, string>, cwd = PROJECT_ROOT) {
+  const child = spawn(process.execPath, ["--import", TSX, file], {
+    cwd,
     env: { ...process.env, ICRL_SERVER: t.server.url, ICRL_API_KEY: memberKey, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -98,41 +105,73 @@ function trajectory(step: number, questionId: string, sample: number): RolloutIn
   };
 }
 
+const SDK_DEPENDENCIES = ["@graphql-typed-document-node/core", "graphql", "graphql-ws", "ws", "zod"];
+
+/** Packs the SDK and its dependencies and installs them, offline, into a fresh empty project. */
+async function installPackedSdk(): Promise<string> {
+  const run = promisify(execFile);
+  const tarballs = await mkdtemp(path.join(os.tmpdir(), "icrl-sdk-tgz-"));
+  const project = await mkdtemp(path.join(os.tmpdir(), "icrl-sdk-alone-"));
+  // prepack builds dist/ first, so the tarball is what this checkout's sources compile to.
+  await run("npm", ["pack", "--silent", "--pack-destination", tarballs], { cwd: path.join(PROJECT_ROOT, "client-sdk") });
+  for (const dep of SDK_DEPENDENCIES) {
+    await run("npm", ["pack", "--silent", "--ignore-scripts", "--pack-destination", tarballs, path.join(PROJECT_ROOT, "node_modules", dep)]);
+  }
+  await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "sdk-alone", private: true, type: "module" }));
+  const files = (await readdir(tarballs)).map((f) => path.join(tarballs, f));
+  await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--ignore-scripts", ...files], { cwd: project });
+  await copyFile(path.join(PROJECT_ROOT, "examples/sdk-quickstart.ts"), path.join(project, "sdk-quickstart.ts"));
+  return project;
+}
+
+async function runQuickstart(script: ReturnType<typeof runScript>) {
+  const worker = await newWorker();
+  let claimed = null;
+  for (let i = 0; !claimed && i < 600 && script.child.exitCode === null; i++) {
+    claimed = (await worker.mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob;
+    if (!claimed) await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(claimed, (await Promise.race([script.done, Promise.resolve(null)]))?.stderr).toBeTruthy();
+  const jobId = claimed!.job.id;
+  const context = claimed!.context as { run: { config: { dataset: { id: string } } }; dataset: { itemCount: number } };
+  expect(context.dataset.itemCount).toBe(3); // the example's own dataset
+
+  for (const step of [1, 2]) {
+    await worker.mutate(ReportRunProgressDocument, { jobId, progress: { step, stage: step - 1, shots: step === 1 ? 2 : 0 } });
+    await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: ["q1", "q2", "q3"].flatMap((q) => [trajectory(step, q, 0), trajectory(step, q, 1)]) });
+    if (step === 1) {
+      // Live: the first step's rollouts are printed while the run is still going.
+      for (let i = 0; i < 600 && !script.output().includes("step 1 · q3 · sample 1"); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(script.output()).toContain("step 1 · q3 · sample 1");
+    }
+  }
+  await worker.mutate(CompleteJobDocument, { jobId });
+
+  const { code, stdout, stderr } = await script.done;
+  expect(code, stderr).toBe(0);
+  expect(stdout).toMatch(/^run [0-9a-f-]{36} is QUEUED; waiting for a worker/m);
+  for (const step of [1, 2]) {
+    for (const q of ["q1", "q2", "q3"]) {
+      expect(stdout).toContain(`step ${step} · ${q} · sample 0 · reward 1.00 · tool calls: facts about ${q} · answer: answer-${q}-0`);
+      expect(stdout).toContain(`step ${step} · ${q} · sample 1 · reward 0.20`);
+    }
+  }
+  expect(stdout).toMatch(/finished: SUCCEEDED, 12 rollouts$/m);
+}
+
 describe("examples/sdk-quickstart.ts", () => {
   it("creates an experiment, imports a dataset, starts a run and prints its rollouts live until it succeeds", async () => {
-    const script = runScript("examples/sdk-quickstart.ts", {});
-    const worker = await newWorker();
-    let claimed = null;
-    for (let i = 0; !claimed && i < 600 && script.child.exitCode === null; i++) {
-      claimed = (await worker.mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob;
-      if (!claimed) await new Promise((r) => setTimeout(r, 200));
-    }
-    expect(claimed, (await Promise.race([script.done, Promise.resolve(null)]))?.stderr).toBeTruthy();
-    const jobId = claimed!.job.id;
-    const context = claimed!.context as { run: { config: { dataset: { id: string } } }; dataset: { itemCount: number } };
-    expect(context.dataset.itemCount).toBe(3); // the example's own dataset
+    await runQuickstart(runScript("examples/sdk-quickstart.ts", {}));
+  });
 
-    for (const step of [1, 2]) {
-      await worker.mutate(ReportRunProgressDocument, { jobId, progress: { step, stage: step - 1, shots: step === 1 ? 2 : 0 } });
-      await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: ["q1", "q2", "q3"].flatMap((q) => [trajectory(step, q, 0), trajectory(step, q, 1)]) });
-      if (step === 1) {
-        // Live: the first step's rollouts are printed while the run is still going.
-        for (let i = 0; i < 600 && !script.output().includes("step 1 · q3 · sample 1"); i++) await new Promise((r) => setTimeout(r, 100));
-        expect(script.output()).toContain("step 1 · q3 · sample 1");
-      }
-    }
-    await worker.mutate(CompleteJobDocument, { jobId });
-
-    const { code, stdout, stderr } = await script.done;
-    expect(code, stderr).toBe(0);
-    expect(stdout).toMatch(/^run [0-9a-f-]{36} is QUEUED; waiting for a worker/m);
-    for (const step of [1, 2]) {
-      for (const q of ["q1", "q2", "q3"]) {
-        expect(stdout).toContain(`step ${step} · ${q} · sample 0 · reward 1.00 · tool calls: facts about ${q} · answer: answer-${q}-0`);
-        expect(stdout).toContain(`step ${step} · ${q} · sample 1 · reward 0.20`);
-      }
-    }
-    expect(stdout).toMatch(/finished: SUCCEEDED, 12 rollouts$/m);
+  it("runs the same from an empty directory with only the packed @icrl-lab/client installed", async () => {
+    const project = await installPackedSdk();
+    // Nothing of the product comes along: exactly the SDK and its five dependencies.
+    const installed = (await readdir(path.join(project, "node_modules"), { recursive: true }))
+      .filter((p) => !p.includes(path.sep) || (p.startsWith("@") && p.split(path.sep).length === 2))
+      .filter((p) => !p.startsWith(".") && !/^@[^/]+$/.test(p));
+    expect(installed.sort()).toEqual(["@icrl-lab/client", ...SDK_DEPENDENCIES].sort());
+    await runQuickstart(runScript(path.join(project, "sdk-quickstart.ts"), {}, project));
   });
 });
 
@@ -150,7 +189,7 @@ describe("script logger", () => {
 
   it("a script that never calls finish() still delivers everything and finishes its run on exit", async () => {
     const file = path.join(dir, "forgetful.mts");
-    const sdk = pathToFileURL(path.join(PROJECT_ROOT, "client-sdk/index.ts")).href;
+    const sdk = pathToFileURL(path.join(PROJECT_ROOT, "client-sdk/src/index.ts")).href;
     await writeFile(
       file,
       `import { createClient, startLoggedRun } from ${JSON.stringify(sdk)};

@@ -20,7 +20,7 @@ import {
   startLoggedRun,
   type RolloutAddedSubscription,
   type IcrlClient,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { startServer, type RunningServer } from "../../server/main.js";
 import { createLogger } from "../../server/logger.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";

@@ -22,7 +22,7 @@ import {
   UpdateExperimentDocument,
   UpdateCurriculumDocument,
   DemonstrationSetsDocument,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { writeQaJsonl } from "../support/fixtures.js";
 

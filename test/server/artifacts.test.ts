@@ -16,7 +16,7 @@ import {
   ImportDatasetDocument,
   RegisterWorkerDocument,
   RunDocument,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { writeQaJsonl } from "../support/fixtures.js";
 

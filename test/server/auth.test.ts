@@ -23,7 +23,7 @@ import {
   ViewerDocument,
   HeartbeatDocument,
   CompleteJobDocument,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
 

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateApiKeyDocument, DatasetDocument, IcrlApiError, ImportDatasetDocument, DatasetsDocument } from "../../client-sdk/index.js";
+import { CreateApiKeyDocument, DatasetDocument, IcrlApiError, ImportDatasetDocument, DatasetsDocument } from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;

@@ -23,7 +23,7 @@ import {
   CancelRunDocument,
   MetricPointsDocument,
   type IcrlClient,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
 

@@ -15,7 +15,7 @@ import {
   RegisterWorkerDocument,
   TruncateRunDocument,
   MetricPointsDocument,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { writeQaJsonl } from "../support/fixtures.js";
 

@@ -6,7 +6,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createClient, CreateExperimentDocument, ExperimentsDocument } from "../../client-sdk/index.js";
+import { createClient, CreateExperimentDocument, ExperimentsDocument } from "../../client-sdk/src/index.js";
 import { PROJECT_ROOT } from "../../server/main.js";
 
 const KEY = "icrl_restart_admin_key_0123456789";

@@ -21,7 +21,7 @@ import {
   ReportRunProgressDocument,
   createClient,
   type IcrlClient,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import type { RunningServer } from "../../server/main.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";

@@ -8,13 +8,13 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, DatasetsDocument, JobsDocument, RolloutsDocument, RunDocument } from "../../client-sdk/index.js";
+import { createClient, DatasetsDocument, JobsDocument, RolloutsDocument, RunDocument } from "../../client-sdk/src/index.js";
 import { createLogger } from "../../server/logger.js";
 import { startServer } from "../../server/main.js";
-import { fillPlaceholders, withOverrides } from "../../client-sdk/cli/demo/experiment-file.js";
-import { CliError } from "../../client-sdk/cli/support/exit-codes.js";
-import { parseRunDefinition } from "../../client-sdk/cli/support/run-file.js";
-import { LOOKUP_TEMPLATE } from "../../worker/training/lookup-task.js";
+import { fillPlaceholders, withOverrides } from "../../cli/demo/experiment-file.js";
+import { CliError } from "../../cli/support/exit-codes.js";
+import { parseRunDefinition } from "../../cli/support/run-file.js";
+import { LOOKUP_TEMPLATE } from "../../cli/demo/lookup-task.js";
 
 const PROJECT_ROOT = path.resolve(import.meta.dirname, "..", "..");
 const DEMO_FILE = path.join(PROJECT_ROOT, "examples", "demo-experiment.yaml");

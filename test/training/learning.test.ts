@@ -2,7 +2,7 @@
 // model better at a tool-use task, measurably and on questions it never trained on.
 //
 // The model: a 0.43M-parameter llama the test builds and pre-trains with the learner
-// (worker/training/lookup-model.ts, the same as the demo's) on lookup episodes with RANDOM codes. It
+// (cli/demo/lookup-model.ts, the same as the demo's) on lookup episodes with RANDOM codes. It
 // can copy a code out of a search result, it searches when its prompt shows worked examples, and
 // without examples it mostly answers at once with a guess (1 in 9 right). The task: "Code of KM?",
 // where each name's code is random and only the search tool's corpus knows it, so a right answer
@@ -28,12 +28,12 @@ import {
   CreateRunDocument,
   ImportDatasetDocument,
   RunDocument,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { createLogger } from "../../server/logger.js";
 import { LearnerDriver } from "../../worker/learner/driver.js";
 import { Worker } from "../../worker/runtime/worker.js";
-import { buildLookupModel, LOOKUP_PRETRAINING } from "../../worker/training/lookup-model.js";
-import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../../worker/training/lookup-task.js";
+import { buildLookupModel, LOOKUP_PRETRAINING } from "../../cli/demo/lookup-model.js";
+import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../../cli/demo/lookup-task.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { allMetricPoints } from "./support.js";
 

@@ -19,7 +19,7 @@ import {
   IcrlApiError,
   ResumeRunDocument,
   RunDocument,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { createLogger } from "../../server/logger.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { startTestServer, type TestServer } from "../support/server.js";

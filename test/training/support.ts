@@ -11,9 +11,9 @@ import {
   type IcrlClient,
   type MetricPointsQuery,
   type RolloutsQuery,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { writeTinyModel } from "../../worker/engine/tiny-model.js";
-import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles, type LookupItem } from "../../worker/training/lookup-task.js";
+import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles, type LookupItem } from "../../cli/demo/lookup-task.js";
 import type { TestServer } from "../support/server.js";
 
 export interface LookupSetup {

@@ -13,7 +13,7 @@ import {
   MetricPointsDocument,
   RolloutsDocument,
   RunDocument,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { createLogger } from "../../server/logger.js";
 import { startTestServer, type TestServer } from "../support/server.js";

@@ -16,7 +16,7 @@ import {
   RegisterWorkerDocument,
   ReportBenchmarkItemsDocument,
   type IcrlClient,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { importQa, PROJECT_ROOT, startBenchmark, workerKey } from "./helpers.js";
 

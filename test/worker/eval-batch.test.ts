@@ -3,11 +3,11 @@
 // model's last <answer>, em/f1 and tool counts are right, questions share one engine group, text the
 // database cannot store is made storable, and a question too long for the context scores 0.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { benchmarkConfigSchema } from "../../client-sdk/benchmark-config.js";
-import { aggregateItems } from "../../worker/runtime/eval/aggregate.js";
-import type { EvalContext } from "../../worker/runtime/eval/eval-context.js";
-import { planEvaluation } from "../../worker/runtime/eval/eval-plan.js";
-import { evaluateBatch } from "../../worker/runtime/eval/run-batch.js";
+import { benchmarkConfigSchema } from "../../contracts/index.js";
+import { aggregateItems } from "../../worker/evaluation/aggregate.js";
+import type { EvalContext } from "../../worker/evaluation/eval-context.js";
+import { planEvaluation } from "../../worker/evaluation/eval-plan.js";
+import { evaluateBatch } from "../../worker/evaluation/run-batch.js";
 import { ScriptedEngine } from "../icrl/scripted-engine.js";
 import { openSmallSearch } from "../icrl/search-fixture.js";
 

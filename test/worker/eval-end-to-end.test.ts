@@ -14,7 +14,7 @@ import {
   ImportDatasetDocument,
   JobsDocument,
   type BenchmarkProgressSubscription,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { seededValues, writeLoraAdapter } from "../../worker/engine/gguf/lora-writer.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { startTestServer, type TestServer } from "../support/server.js";

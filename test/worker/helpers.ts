@@ -14,7 +14,7 @@ import {
   StartBenchmarkRunDocument,
   type BenchmarkItemFieldsFragment,
   type IcrlClient,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { writeTinyModel } from "../../worker/engine/tiny-model.js";
 import type { TestServer } from "../support/server.js";
 

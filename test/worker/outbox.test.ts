@@ -5,8 +5,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient, ReportBenchmarkItemsDocument, type BenchmarkItemInput, type IcrlClient } from "../../client-sdk/index.js";
-import { Outbox, OutboxStreamFailed } from "../../worker/runtime/outbox.js";
+import { createClient, ReportBenchmarkItemsDocument, type BenchmarkItemInput, type IcrlClient } from "../../client-sdk/src/index.js";
+import { Outbox, OutboxStreamFailed } from "../../client-sdk/src/index.js";
 import { startItemServer, type ItemServer } from "./item-server.js";
 
 let server: ItemServer;

@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BenchmarkRunDocument, JobsDocument } from "../../client-sdk/index.js";
+import { BenchmarkRunDocument, JobsDocument } from "../../client-sdk/src/index.js";
 import { startServer, type RunningServer } from "../../server/main.js";
 import { createLogger } from "../../server/logger.js";
 import { Worker } from "../../worker/runtime/worker.js";

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BenchmarkRunDocument, JobsDocument } from "../../client-sdk/index.js";
+import { BenchmarkRunDocument, JobsDocument } from "../../client-sdk/src/index.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { allItems, importQa, PROJECT_ROOT, startBenchmark, workerKey, writeSmallModel } from "./helpers.js";

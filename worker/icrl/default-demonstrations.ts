@@ -4,7 +4,7 @@
 // results imitate the search tool's "Doc i(Title: t) text" lines and code results the Python tool's
 // observation (stdout, then "[stderr]" and an "[error CODE]" line on failure). Facts were checked by
 // hand; math outputs were produced by running the code with /usr/bin/python3.
-import { DemonstrationSetSchema, type DemonstrationSet, type TaskKind } from "./prompt-schema.js";
+import { DemonstrationSetSchema, type DemonstrationSet, type TaskKind } from "../../contracts/index.js";
 
 const info = (lines: string[]) => `\n\n<information>${lines.join("\n")}</information>\n\n`;
 

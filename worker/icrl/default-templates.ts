@@ -1,7 +1,7 @@
 // Default prompt wording, written for this project. Two families: question answering with a search
 // tool and math with a Python tool. Both tools return their output inside <information> tags (the
 // tag the scorer strips before checking format), so one observation tag serves every tool.
-import { PromptTemplateSchema, type PromptTemplate, type TaskKind } from "./prompt-schema.js";
+import { PromptTemplateSchema, type PromptTemplate, type TaskKind } from "../../contracts/index.js";
 
 const QA_INSTRUCTIONS = `Answer the question at the end of this message. You can look things up with a search engine as often as you need before you answer.
 Use these tags:

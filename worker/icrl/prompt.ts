@@ -1,12 +1,8 @@
 // Builds the rollout prompt: ONE user message holding the instructions, k demonstrations and the
-// question, rendered through the model's own chat template (DESIGN.md section 1).
+// question, rendered through the model's own chat template (ARCHITECTURE.md, "The method").
 import type { ChatMessage, Engine } from "../engine/types.js";
-import {
-  fillPlaceholders,
-  type DemonstrationSelection,
-  type DemonstrationSet,
-  type PromptTemplate,
-} from "./prompt-schema.js";
+import type { DemonstrationSelection, DemonstrationSet, PromptTemplate } from "../../contracts/index.js";
+import { fillPlaceholders } from "./placeholders.js";
 import { keyedRandom, sampleIndices } from "./seeded-random.js";
 
 export interface PromptRequest {

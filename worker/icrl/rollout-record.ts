@@ -1,7 +1,7 @@
 // Turns a finished rollout plus its training context (step, stage, reward, advantage) into the record
 // the worker reports to the server.
 import type { RolloutResult } from "./rollout-trace.js";
-import { RolloutRecordSchema, type RolloutRecord } from "./types.js";
+import { RolloutRecordSchema, type RolloutRecord } from "../../contracts/index.js";
 
 export interface RolloutContext {
   step: number;

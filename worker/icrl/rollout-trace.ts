@@ -2,7 +2,7 @@
 // learner. Every token that enters the sequence after the prompt goes through here, so the ids are
 // exactly what the engine evaluated and the mask is 1 exactly on tokens the model sampled.
 import type { ToolErrorCode } from "../tools/types.js";
-import type { RolloutFinishReason, Segment } from "./types.js";
+import type { RolloutFinishReason, Segment } from "../../contracts/index.js";
 
 export interface ToolCallRecord {
   /** 1-based turn in which the call was made. */

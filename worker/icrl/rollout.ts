@@ -1,4 +1,4 @@
-// The multi-turn ICRL rollout loop (DESIGN.md section 1) for one group of G rollouts on the G
+// The multi-turn ICRL rollout loop (ARCHITECTURE.md, "The method") for one group of G rollouts on the G
 // sequences of one EngineGroup. Each sequence runs its own loop: generate until a closing tool tag,
 // </answer> or end of sequence; run the tool; insert its result (loss mask 0); repeat. There is no
 // barrier between sequences: while one waits for its tool, the others keep generating, and the
@@ -6,11 +6,12 @@
 import type { Engine, EngineGroup, EngineSequence, SamplingOptions } from "../engine/types.js";
 import type { Tool, ToolResult } from "../tools/types.js";
 import { QA_SEARCH_TEMPLATE } from "./default-templates.js";
-import { fillPlaceholders, type PromptTemplate } from "./prompt-schema.js";
+import type { PromptTemplate } from "../../contracts/index.js";
+import { fillPlaceholders } from "./placeholders.js";
 import { fnv1a32 } from "./seeded-random.js";
 import { RolloutTrace, type RolloutResult } from "./rollout-trace.js";
 import { parseTurn, toolSyntax } from "./turn-parser.js";
-import type { RolloutFinishReason } from "./types.js";
+import type { RolloutFinishReason } from "../../contracts/index.js";
 
 export interface RolloutOptions {
   /** Tools by their tag name. An empty list runs answer-only rollouts. */

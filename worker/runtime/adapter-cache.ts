@@ -5,10 +5,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import fs from "node:fs";
 import path from "node:path";
-import type { IcrlClient } from "../../client-sdk/index.js";
-import { IcrlApiError, IcrlNetworkError } from "../../client-sdk/errors.js";
+import type { IcrlClient } from "../../client-sdk/src/index.js";
+import { IcrlApiError, IcrlNetworkError, retryTransient, type RetryOptions } from "../../client-sdk/src/index.js";
 import { JobInputError } from "./errors.js";
-import { retryTransient, type RetryOptions } from "./retry.js";
 
 export interface ArtifactRef {
   id: string;

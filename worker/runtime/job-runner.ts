@@ -7,12 +7,11 @@
 //   loop releases the job so another worker resumes it.
 // Throwing LeaseLostError abandons the job silently, JobInputError fails it for good, and any other
 // error fails the attempt (the server requeues it until its attempts run out).
-import type { IcrlClient, JobKind } from "../../client-sdk/index.js";
+import type { IcrlClient, JobKind } from "../../client-sdk/src/index.js";
 import type { AdapterCache } from "./adapter-cache.js";
 import type { EngineCache } from "./engine-cache.js";
-import type { JobLease } from "./job-lease.js";
+import { type JobLease, type Outbox } from "../../client-sdk/src/index.js";
 import type { Logger } from "./logger.js";
-import type { Outbox } from "./outbox.js";
 
 export interface JobRunContext {
   client: IcrlClient;

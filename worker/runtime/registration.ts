@@ -3,10 +3,10 @@
 // against backend, gpuMemoryMb and memoryMb) and returns a worker token used for everything after.
 // A token that already belongs to a registered worker is used as it is.
 import os from "node:os";
-import { createClient, RegisterWorkerDocument, ViewerDocument, type IcrlClient } from "../../client-sdk/index.js";
+import { createClient, RegisterWorkerDocument, ViewerDocument, type IcrlClient } from "../../client-sdk/src/index.js";
 import { detectCapabilities } from "../engine/capabilities.js";
 import type { GpuChoice } from "../engine/llama-loader.js";
-import { retryTransient, type RetryOptions } from "./retry.js";
+import { retryTransient, type RetryOptions } from "../../client-sdk/src/index.js";
 
 export interface WorkerCapabilitiesReport {
   backend: string;

@@ -1,7 +1,7 @@
 // Which job kinds this worker can run, and with what. A worker only claims the kinds listed, so a
 // job waits for a worker that can run it.
-import type { JobKind } from "../../client-sdk/index.js";
-import { runEvalJob } from "./eval/run-eval-job.js";
+import type { JobKind } from "../../client-sdk/src/index.js";
+import { runEvalJob } from "../evaluation/run-eval-job.js";
 import { runTrainJob } from "../training/train-job.js";
 import type { JobRunners } from "./job-runner.js";
 

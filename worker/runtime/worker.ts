@@ -24,20 +24,16 @@ import {
   type ClaimJobMutation,
   type IcrlClient,
   type JobKind,
-} from "../../client-sdk/index.js";
+} from "../../client-sdk/src/index.js";
 import { addLlamaLogListener, type GpuChoice } from "../engine/llama-loader.js";
 import { AdapterCache } from "./adapter-cache.js";
-import { Backoff, sleep } from "./backoff.js";
+import { Backoff, sleep, classifyFailure, errorMessage, isRetryable, LeaseLostError, JobLease, Outbox, type OutboxOptions, retryTransient, Wakeup } from "../../client-sdk/src/index.js";
+import { JobInputError } from "./errors.js";
 import { EngineCache } from "./engine-cache.js";
-import { classifyFailure, errorMessage, isRetryable, JobInputError, LeaseLostError } from "./errors.js";
-import { JobLease } from "./job-lease.js";
 import type { JobOutcome, JobRunners } from "./job-runner.js";
 import { silentLogger, type Logger } from "./logger.js";
-import { Outbox, type OutboxOptions } from "./outbox.js";
 import { defaultWorkerName, describeMachine, registerWorker, type WorkerCapabilitiesReport } from "./registration.js";
-import { retryTransient } from "./retry.js";
 import { defaultJobRunners, runnableKinds } from "./runners.js";
-import { Wakeup } from "./wakeup.js";
 
 export interface WorkerOptions {
   serverUrl: string;

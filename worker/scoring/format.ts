@@ -1,4 +1,4 @@
-// ICRL format score: 1 minus the penalties a response earns, clipped to [0, 1] (DESIGN.md section 1).
+// ICRL format score: 1 minus the penalties a response earns, clipped to [0, 1] (ARCHITECTURE.md, "The method").
 // Each check looks at the model's own text: blocks the environment inserted (tool results inside
 // <information>...</information> by default) are cut out first, so a retrieved document that happens
 // to contain "<answer>" can neither help nor hurt. Tags are matched exactly (case-sensitive, no

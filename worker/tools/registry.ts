@@ -1,7 +1,7 @@
 // Builds the tools a worker uses from its configuration. Each tool has a local default (bubblewrap
 // sandbox, BM25 index) and a remote alternative speaking an existing wire format (SandboxFusion,
 // Search-R1's retriever); the rest of the worker only sees the Tool interface.
-import { toolsConfigSchema, type ToolsConfig, type ToolsConfigInput } from "./config-schema.js";
+import { toolsConfigSchema, type ToolsConfig, type ToolsConfigInput } from "../../contracts/index.js";
 import { LocalPythonTool } from "./python/local-python-tool.js";
 import { SandboxFusionTool } from "./python/sandbox-fusion.js";
 import { LocalSearchTool } from "./search/local-search-tool.js";

@@ -17,19 +17,19 @@ import {
   TruncateRunDocument,
   type MetricPointInput,
   type RolloutInput,
-} from "../../client-sdk/index.js";
-import { runConfigSchema, type RunConfig } from "../../client-sdk/run-config.js";
+} from "../../client-sdk/src/index.js";
+import { runConfigSchema, type RunConfig } from "../../contracts/index.js";
 import { paperCurriculum, type CurriculumSpecInput } from "../icrl/curriculum.js";
 import { defaultDemonstrationsFor } from "../icrl/default-demonstrations.js";
 import { defaultTemplateFor } from "../icrl/default-templates.js";
-import { DemonstrationSetSchema, type DemonstrationSet } from "../icrl/prompt-schema.js";
+import { DemonstrationSetSchema, type DemonstrationSet } from "../../contracts/index.js";
 import { LearnerDriver, type InitParams } from "../learner/driver.js";
 import { buildTools } from "../tools/registry.js";
 import type { Tool } from "../tools/types.js";
-import { datasetItems } from "../runtime/eval/dataset-items.js";
-import { errorMessage, JobInputError, LeaseLostError } from "../runtime/errors.js";
+import { datasetItems } from "../evaluation/dataset-items.js";
+import { errorMessage, LeaseLostError, retryTransient } from "../../client-sdk/src/index.js";
+import { JobInputError } from "../runtime/errors.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
-import { retryTransient } from "../runtime/retry.js";
 import { readCheckpointHeader } from "./checkpoint-file.js";
 import { runTraining, type TrainingItem } from "./train-loop.js";
 import { uploadArtifact } from "./upload-artifact.js";

@@ -1,4 +1,4 @@
-// The ICRL training loop (DESIGN.md section 1), independent of the server: each step picks the
+// The ICRL training loop (ARCHITECTURE.md, "The method"), independent of the server: each step picks the
 // curriculum stage, samples questions, builds k-shot prompts, runs G rollouts per question with
 // tools, scores them, computes group advantages, runs one learner step, and hot-loads the new adapter.
 // What happens is reported through `events`; the job runner (train-job.ts) turns that into server
@@ -8,10 +8,10 @@ import path from "node:path";
 import type { Engine } from "../engine/types.js";
 import type { Tool } from "../tools/types.js";
 import type { LearnerDriver, StepMetrics, TrainingSample } from "../learner/driver.js";
-import type { RunConfig } from "../../client-sdk/run-config.js";
+import type { RunConfig } from "../../contracts/index.js";
 import { CurriculumState, type CurriculumSpecInput, type StageChange } from "../icrl/curriculum.js";
 import { renderPrompt } from "../icrl/prompt.js";
-import type { DemonstrationSet, PromptTemplate } from "../icrl/prompt-schema.js";
+import type { DemonstrationSet, PromptTemplate } from "../../contracts/index.js";
 import { runRolloutGroup } from "../icrl/rollout.js";
 import type { RolloutResult } from "../icrl/rollout-trace.js";
 import { groupAdvantages } from "../icrl/advantages.js";

@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Readable } from "node:stream";
-import type { IcrlClient } from "../../client-sdk/index.js";
+import type { IcrlClient } from "../../client-sdk/src/index.js";
 
 async function sha256File(file: string): Promise<string> {
   const hash = createHash("sha256");

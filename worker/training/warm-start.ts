@@ -5,7 +5,7 @@
 import type { Engine } from "../engine/types.js";
 import type { LearnerDriver } from "../learner/driver.js";
 import { renderPrompt } from "../icrl/prompt.js";
-import type { DemonstrationSet, PromptTemplate } from "../icrl/prompt-schema.js";
+import type { DemonstrationSet, PromptTemplate } from "../../contracts/index.js";
 
 const OBSERVATION = /\n\n<information>[\s\S]*?<\/information>\n\n/g;
 

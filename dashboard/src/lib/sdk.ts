@@ -1,5 +1,4 @@
-// The typed SDK as the dashboard uses it: the client and the generated documents, without the
-// config validators (zod) that index.ts also exports, which the browser bundle does not need.
-export { createClient, type IcrlClient } from "../../../client-sdk/client.js";
-export { IcrlApiError, IcrlNetworkError } from "../../../client-sdk/errors.js";
-export * from "../../../client-sdk/generated/graphql.js";
+// The typed SDK as the dashboard uses it: the browser-safe surface of @icrl-lab/client (no outbox,
+// no file system).
+export { createClient, IcrlApiError, IcrlNetworkError, type IcrlClient } from "../../../client-sdk/src/browser.js";
+export * from "../../../client-sdk/src/browser.js";

@@ -1,5 +1,5 @@
 import type { Resolvers } from "../../generated/graphql.js";
-import { benchmarkConfigSchema } from "../../../client-sdk/benchmark-config.js";
+import { benchmarkConfigSchema } from "../../../contracts/index.js";
 import { badInput, notFound } from "../../errors.js";
 import { enqueueJob, inTransaction, requestCancel } from "../../jobs/queue.js";
 import { can, checkId, maybeId } from "../guards.js";

@@ -1,6 +1,6 @@
 // Curricula and demonstration sets: the inputs a run's ICRL schedule is built from.
 import type { Resolvers } from "../../generated/graphql.js";
-import { curriculumSchema } from "../../../client-sdk/run-config.js";
+import { curriculumSchema } from "../../../contracts/index.js";
 import { apiError, badInput, isUniqueViolation, notFound } from "../../errors.js";
 import { can, checkId, maybeId } from "../guards.js";
 

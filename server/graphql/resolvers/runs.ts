@@ -1,5 +1,5 @@
 import type { Resolvers } from "../../generated/graphql.js";
-import { validateRunConfig, type RunConfig } from "../../../client-sdk/run-config.js";
+import { validateRunConfig, type RunConfig } from "../../../contracts/index.js";
 import { badInput, notFound, type FieldError } from "../../errors.js";
 import { enqueueJob, inTransaction, requestCancel, touchRun } from "../../jobs/queue.js";
 import { can, checkId, maybeId } from "../guards.js";

@@ -1,5 +1,6 @@
 // Settings shared by both search tools, so the local index and the remote retriever return the same
 // number of passages in the same budget.
+import { DEFAULT_SEARCH_MAX_TOKENS, DEFAULT_SEARCH_TOP_K } from "../../../contracts/index.js";
 import { toolFailure } from "../result.js";
 import type { ToolResult } from "../types.js";
 import { approximateTokenCount, type CountTokens } from "./token-count.js";
@@ -13,8 +14,8 @@ export interface SearchOutputOptions {
   countTokens?: CountTokens;
 }
 
-export const DEFAULT_TOP_K = 3;
-export const DEFAULT_MAX_TOKENS = 500;
+export const DEFAULT_TOP_K = DEFAULT_SEARCH_TOP_K;
+export const DEFAULT_MAX_TOKENS = DEFAULT_SEARCH_MAX_TOKENS;
 
 export function resolveSearchOutput(options: SearchOutputOptions): Required<SearchOutputOptions> {
   return {

@@ -1,0 +1,115 @@
+// `icrl worker`: run a worker process that claims and runs jobs from a server until stopped.
+// SIGTERM / SIGINT stop it gracefully (finish the batch, deliver results, release the job, exit 0);
+// a second signal exits at once.
+import { InvalidArgumentError, type Command } from "commander";
+
+const EXIT_FAILURE = 1;
+const EXIT_BAD_INPUT = 2;
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`--${name} must be a positive integer`);
+    return n;
+  };
+}
+
+function kindList(value: string): ("EVAL" | "TRAIN")[] {
+  const kinds = value.split(",").map((k) => k.trim().toUpperCase()).filter(Boolean);
+  for (const k of kinds) if (k !== "EVAL" && k !== "TRAIN") throw new InvalidArgumentError(`unknown job kind ${k} (expected EVAL or TRAIN)`);
+  if (kinds.length === 0) throw new InvalidArgumentError("--kinds needs at least one kind");
+  return kinds as ("EVAL" | "TRAIN")[];
+}
+
+function gpuChoice(value: string): "auto" | "cuda" | "vulkan" | "metal" | false {
+  if (value === "cpu" || value === "false" || value === "none") return false;
+  if (value === "auto" || value === "cuda" || value === "vulkan" || value === "metal") return value;
+  throw new InvalidArgumentError("--gpu must be auto, cuda, vulkan, metal or cpu");
+}
+
+interface WorkerCliOptions {
+  server?: string;
+  token?: string;
+  name?: string;
+  threads?: number;
+  kinds?: ("EVAL" | "TRAIN")[];
+  pollMs?: number;
+  maxPollMs?: number;
+  dataDir?: string;
+  gpu: "auto" | "cuda" | "vulkan" | "metal" | false;
+  heartbeatMs?: number;
+  shutdownTimeoutMs: number;
+  maxJobs?: number;
+  logLevel?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command("worker")
+    .description("run a worker: register with the server, then claim and run jobs (EVAL today) until stopped")
+    .option("--server <url>", "server URL (env ICRL_SERVER)")
+    .option("--token <key>", "WORKER-role registration key, or a worker token (env ICRL_WORKER_KEY)")
+    .option("--name <name>", "worker name shown on the server (default: host name)")
+    .option("--threads <n>", "CPU threads per llama.cpp context (default: cores - 1)", positiveInt("threads"))
+    .option("--kinds <list>", "job kinds to claim, comma-separated (default: every kind this worker can run)", kindList)
+    .option("--poll-ms <ms>", "first idle poll delay; doubles while idle (a jobAvailable event wakes the worker at once)", positiveInt("poll-ms"))
+    .option("--max-poll-ms <ms>", "longest idle poll delay", positiveInt("max-poll-ms"))
+    .option("--data-dir <dir>", "this worker's private directory (default .icrl/worker/<name>)")
+    .option("--gpu <backend>", "auto, cuda, vulkan, metal or cpu", gpuChoice, "auto")
+    .option("--heartbeat-ms <ms>", "lease heartbeat interval (default: a third of the lease)", positiveInt("heartbeat-ms"))
+    .option("--shutdown-timeout-ms <ms>", "how long a graceful stop may take", positiveInt("shutdown-timeout-ms"), 120_000)
+    .option("--max-jobs <n>", "exit after this many jobs", positiveInt("max-jobs"))
+    .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env ICRL_LOG_LEVEL)")
+    .addHelpText("after", "\nLogs are JSON lines (pino) on stdout. Exit codes: 0 stopped cleanly, 1 failure, 2 bad usage.")
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
+    .action(async (opts: WorkerCliOptions) => {
+      const server = opts.server ?? process.env.ICRL_SERVER;
+      const token = opts.token ?? process.env.ICRL_WORKER_KEY;
+      if (!server || !token) {
+        process.stderr.write("icrl worker: --server and --token are required (or ICRL_SERVER and ICRL_WORKER_KEY)\n");
+        process.exit(EXIT_BAD_INPUT);
+      }
+      const { Worker } = await import("../../worker/runtime/worker.js");
+      const { createWorkerLogger } = await import("../../worker/runtime/logger.js");
+      const logger = createWorkerLogger({ level: opts.logLevel });
+      let worker;
+      try {
+        worker = new Worker({
+          serverUrl: server,
+          token,
+          name: opts.name,
+          threads: opts.threads,
+          kinds: opts.kinds,
+          pollMs: opts.pollMs,
+          maxPollMs: opts.maxPollMs,
+          dataDir: opts.dataDir,
+          gpu: opts.gpu,
+          heartbeatMs: opts.heartbeatMs,
+          shutdownTimeoutMs: opts.shutdownTimeoutMs,
+          maxJobs: opts.maxJobs,
+          logger,
+        });
+      } catch (error) {
+        process.stderr.write(`icrl worker: ${(error as Error).message}\n`);
+        process.exit(EXIT_BAD_INPUT);
+      }
+      let signals = 0;
+      const onSignal = (signal: NodeJS.Signals) => {
+        signals++;
+        if (signals > 1) {
+          logger.warn({ signal }, "second signal: exiting without releasing the job");
+          process.exit(EXIT_FAILURE);
+        }
+        worker.stop(signal);
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
+      try {
+        const summary = await worker.run();
+        process.exit(summary.clean ? 0 : EXIT_FAILURE);
+      } catch (error) {
+        logger.fatal({ err: (error as Error).message }, "worker failed");
+        process.exit(EXIT_FAILURE);
+      }
+    });
+}

@@ -1,0 +1,114 @@
+// Builds the tiny model the learning test and the demo train: a random llama-architecture GGUF whose
+// every weight is then pre-trained by the learner (base_pretrain.py) on lookup episodes with RANDOM
+// codes. Pre-training teaches the format and the general skill "copy the name into the search, copy the
+// code from the result into the answer"; it cannot teach any real item's code (codes are drawn afresh
+// per episode). It also gives the model a habit to unlearn: without worked examples in the prompt it
+// mostly answers at once with a guess (lookupEpisodes' guessRate). Same options => same bytes (seeded
+// data, seeded init, single-threaded torch).
+import { rm } from "node:fs/promises";
+import path from "node:path";
+import { loadLlamaEngine } from "../../worker/engine/llama-engine.js";
+import { writeTinyModel } from "../../worker/engine/tiny-model.js";
+import type { Engine } from "../../worker/engine/types.js";
+import type { LearnerDriver, PretrainBaseResult } from "../../worker/learner/driver.js";
+import { renderPrompt } from "../../worker/icrl/prompt.js";
+import { LOOKUP_TEMPLATE, lookupEpisodes, type LookupEpisode } from "./lookup-task.js";
+import { trajectorySequence } from "../../worker/training/warm-start.js";
+
+/** One pre-training phase: its episodes' shot counts (cycled) and guess rates, and its length. */
+export interface PretrainPhase {
+  steps: number;
+  /** Worked examples in the prompts, cycled over the episodes. */
+  shots: readonly number[];
+  /** Share of episodes per shot count that guess instead of searching. */
+  guessRate?: Readonly<Record<number, number>>;
+}
+
+export interface LookupModelOptions {
+  out: string;
+  learner: LearnerDriver;
+  phases: readonly PretrainPhase[];
+  /** Total pre-training steps: scales the phases' lengths (default: their sum). */
+  steps?: number;
+  seed?: number;
+  episodesPerPhase?: number;
+  lr?: number;
+  batchSize?: number;
+}
+
+/**
+ * The architecture of the lookup model: ~0.43M parameters, byte-level vocabulary, tied embeddings at
+ * std 3/sqrt(dim) (the writer's default N(0, 1) embeddings, tied or not, drown the attention outputs in
+ * the residual stream: copying was not learned in 150 pre-training steps; at this scale by ~100).
+ */
+export const LOOKUP_MODEL_SHAPE = { layers: 2, dim: 128, heads: 4, kvHeads: 2, ff: 384, context: 1024, tiedEmbeddings: true, embeddingStd: 3 / Math.sqrt(128) } as const;
+
+/**
+ * The pre-training the learning test and the demo use. Phase 1 teaches the skill on zero-shot episodes
+ * that all search (copying emerges after ~100 steps, and only a prompt without other codes in it makes
+ * it learnable this fast); phase 2 adds worked examples and the habit: mostly guess when the prompt
+ * shows none, search when it does. The figures it gives are in the learning test's header.
+ */
+export const LOOKUP_PRETRAINING = {
+  seed: 1,
+  lr: 3e-3,
+  batchSize: 16,
+  phases: [
+    { steps: 120, shots: [0] },
+    { steps: 40, shots: [0, 0, 1, 2, 3], guessRate: { 0: 0.7, 1: 0.35, 2: 0.35, 3: 0.35 } },
+  ],
+} as const satisfies Omit<LookupModelOptions, "out" | "learner">;
+
+/** Token ids and loss masks: prompt and tool results untrained, the model's own text trained. */
+export function lookupPretrainSequences(engine: Pick<Engine, "tokenize" | "formatChat">, episodes: readonly LookupEpisode[], seed = 1) {
+  // Worked examples always show the search: they are drawn from the episodes that do search.
+  const examples = { name: "lookup-episodes", task: "qa" as const, items: episodes.filter((e) => !e.guess).map((e) => ({ question: e.question, trajectory: e.trajectory })) };
+  const sequences: number[][] = [];
+  const masks: number[][] = [];
+  for (const e of episodes) {
+    const prompt = renderPrompt(engine, { question: e.question, questionId: e.id, shots: e.shots, template: LOOKUP_TEMPLATE, demonstrations: examples, selection: "sampled", seed });
+    const { tokens, mask } = trajectorySequence(engine, prompt.tokens, e.trajectory);
+    sequences.push(tokens);
+    masks.push(mask);
+  }
+  return { sequences, masks };
+}
+
+export async function buildLookupModel(options: LookupModelOptions): Promise<PretrainBaseResult[]> {
+  const seed = options.seed ?? 1;
+  const random = path.join(path.dirname(options.out), `.${path.basename(options.out)}.random`);
+  const total = options.phases.reduce((n, p) => n + p.steps, 0);
+  const scale = (options.steps ?? total) / total;
+  writeTinyModel({ out: random, ...LOOKUP_MODEL_SHAPE, seed });
+  try {
+    // The engine only tokenises and applies the chat template, exactly as rollouts will.
+    const engine = await loadLlamaEngine({ modelPath: random, threads: 1, gpu: false, contextSize: LOOKUP_MODEL_SHAPE.context });
+    const data: { sequences: number[][]; masks: number[][] }[] = [];
+    try {
+      options.phases.forEach((phase, i) => {
+        const episodes = lookupEpisodes(options.episodesPerPhase ?? 1024, { seed: seed + 101 * i, shots: phase.shots, guessRate: phase.guessRate });
+        data.push(lookupPretrainSequences(engine, episodes, seed + i));
+      });
+    } finally {
+      await engine.dispose();
+    }
+    const results: PretrainBaseResult[] = [];
+    for (const [i, phase] of options.phases.entries()) {
+      results.push(
+        await options.learner.pretrainBase({
+          model_path: i === 0 ? random : options.out,
+          out_path: options.out,
+          ...data[i],
+          steps: Math.max(1, Math.round(phase.steps * scale)),
+          lr: options.lr ?? 3e-3,
+          batch_size: options.batchSize ?? 16,
+          seed: seed + i,
+          threads: 1,
+        }),
+      );
+    }
+    return results;
+  } finally {
+    await rm(random, { force: true });
+  }
+}
