@@ -107,7 +107,10 @@ export default async function ingest(): Promise<Record<string, number | string>>
       reporter.send("round", jobs.map((j) => ({ token: j.token, jobId: j.jobId })) satisfies ReportRound);
       const res = await reporter.next<ReportResult>("done");
       const cpu = m?.read();
-      const stored = await storedCount(direct, jobs.map((j) => j.runId));
+      const stored = await storedCount(
+        direct,
+        jobs.map((j) => j.runId),
+      );
       if (stored !== total) throw new Error(`GraphQL round stored ${stored} rollouts, expected ${total}`);
       return {
         seconds: res.seconds,

@@ -7,7 +7,11 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 type Bench = () => Promise<Record<string, number | string>>;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const available = fs.readdirSync(here).filter((f) => f.endsWith(".ts") && f !== "run.ts").map((f) => f.slice(0, -3)).sort();
+const available = fs
+  .readdirSync(here)
+  .filter((f) => f.endsWith(".ts") && f !== "run.ts")
+  .map((f) => f.slice(0, -3))
+  .sort();
 const name = process.argv[2];
 
 if (!name || !/^[a-z0-9][a-z0-9-]*$/.test(name) || !available.includes(name)) {

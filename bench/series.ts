@@ -14,7 +14,10 @@ import { startControlPlane } from "./support/control-plane.js";
 import { cpuMeter } from "./support/cpu.js";
 import { percentile, progress, round } from "./support/stats.js";
 
-const KEYS = Array.from({ length: 10 }, (_, i) => `metric/${["reward", "accuracy", "format", "kl", "entropy", "loss", "grad_norm", "lr", "tool_calls", "response_len"][i]}`);
+const KEYS = Array.from(
+  { length: 10 },
+  (_, i) => `metric/${["reward", "accuracy", "format", "kl", "entropy", "loss", "grad_norm", "lr", "tool_calls", "response_len"][i]}`,
+);
 const STEPS = 100_000;
 const LOAD_BATCH = 100_000;
 const QUERIES = 200;
@@ -79,7 +82,11 @@ export default async function series(): Promise<Record<string, number | string>>
     const check = await ask();
     const answers: Answer[] =
       "columns" in (check.metricSeries[0] ?? {})
-        ? (await cp.t.admin.query(MetricSeriesColumnsDocument, vars)).metricSeries.map((s) => ({ key: s.key, totalPoints: s.totalPoints, ...s.columns }))
+        ? (await cp.t.admin.query(MetricSeriesColumnsDocument, vars)).metricSeries.map((s) => ({
+            key: s.key,
+            totalPoints: s.totalPoints,
+            ...s.columns,
+          }))
         : (await cp.t.admin.query(MetricSeriesDocument, vars)).metricSeries.map((s) => ({
             key: s.key,
             totalPoints: s.totalPoints,
@@ -96,7 +103,9 @@ export default async function series(): Promise<Record<string, number | string>>
       const mn = Math.min(...s.mins);
       const mx = Math.max(...s.maxs);
       if (!t || s.totalPoints !== t.n || s.steps.length > MAX_POINTS || mn !== t.mn || mx !== t.mx || s.steps[0] !== t.first) {
-        throw new Error(`metricSeries disagrees with metric_points for ${s.key}: ${JSON.stringify({ total: s.totalPoints, points: s.steps.length, mn, mx, truth: t })}`);
+        throw new Error(
+          `metricSeries disagrees with metric_points for ${s.key}: ${JSON.stringify({ total: s.totalPoints, points: s.steps.length, mn, mx, truth: t })}`,
+        );
       }
     }
     const points = answers.reduce((n, s) => n + s.steps.length, 0);

@@ -17,7 +17,13 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, renameSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { LogMetricsDocument, ReportRolloutsDocument, ReportRunProgressDocument, type MetricPointInput, type RolloutInput } from "../client-sdk/src/index.js";
+import {
+  LogMetricsDocument,
+  ReportRolloutsDocument,
+  ReportRunProgressDocument,
+  type MetricPointInput,
+  type RolloutInput,
+} from "../client-sdk/src/index.js";
 import { runConfigSchema } from "../contracts/index.js";
 import { loadLlamaEngine } from "../worker/engine/llama-engine.js";
 import type { Engine, EngineGroup } from "../worker/engine/types.js";
@@ -151,7 +157,9 @@ export default async function stepBench(): Promise<Record<string, number | strin
       ...(process.env.ICRL_BENCH_STEP_LEARNER_THREADS ? { threads: Number(process.env.ICRL_BENCH_STEP_LEARNER_THREADS) } : {}),
     });
     const learnerThreads = init.threads;
-    progress(`engine: ${engine.backend}, threads ${engine.threads}; learner: ${init.device}, threads ${learnerThreads}, ${init.trainable_params} trainable params`);
+    progress(
+      `engine: ${engine.backend}, threads ${engine.threads}; learner: ${init.device}, threads ${learnerThreads}, ${init.trainable_params} trainable params`,
+    );
 
     // The server side: a leased TRAIN job, the worker's outbox streams.
     const job = await cp.trainJob("step-bench");
@@ -250,7 +258,9 @@ export default async function stepBench(): Promise<Record<string, number | strin
       events: {
         progress: (p) => {
           current = fresh(p.step);
-          void job.worker.mutate(ReportRunProgressDocument, { jobId: job.jobId, progress: p }).catch((err) => progress(`progress report failed: ${err}`));
+          void job.worker
+            .mutate(ReportRunProgressDocument, { jobId: job.jobId, progress: p })
+            .catch((err) => progress(`progress report failed: ${err}`));
         },
         rollouts: (_step, list) => {
           for (const r of list) rolloutStream.enqueue(r);
@@ -378,7 +388,11 @@ export default async function stepBench(): Promise<Record<string, number | strin
       validation_s: round(validationS, 2),
       // runTraining runs validation inside the step (step_s has no timer of its own for it): with the
       // demo's every-4-steps validation amortized over the steps, all of it counted as overhead.
-      overhead_share_with_validation: round((sum(overhead) + (validationS * measured.length) / config.validation.every) / (total + (validationS * measured.length) / config.validation.every), 4),
+      overhead_share_with_validation: round(
+        (sum(overhead) + (validationS * measured.length) / config.validation.every) /
+          (total + (validationS * measured.length) / config.validation.every),
+        4,
+      ),
     };
   } finally {
     await learner.shutdown().catch(() => undefined);

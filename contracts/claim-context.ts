@@ -7,7 +7,11 @@ import { z } from "zod";
 /** Dataset kinds as the server names them (prompts use the lower-case task names). */
 export const DatasetKindSchema = z.enum(["QA", "MATH"]);
 
-const nullable = <T extends z.ZodType>(schema: T) => schema.nullable().optional().transform((v) => v ?? undefined);
+const nullable = <T extends z.ZodType>(schema: T) =>
+  schema
+    .nullable()
+    .optional()
+    .transform((v) => v ?? undefined);
 
 /** An artifact a job may download (its bytes as a decimal string: they can exceed 2^53). */
 export const ArtifactRefSchema = z.object({
@@ -50,7 +54,9 @@ export const ClaimedCurriculumSchema = z.object({
     }),
   ),
   advanceRules: nullable(
-    z.array(z.object({ metric: z.string(), window: z.number().int().positive(), threshold: z.number(), op: nullable(z.enum([">=", ">", "<=", "<"])) })),
+    z.array(
+      z.object({ metric: z.string(), window: z.number().int().positive(), threshold: z.number(), op: nullable(z.enum([">=", ">", "<=", "<"])) }),
+    ),
   ),
 });
 export type ClaimedCurriculum = z.infer<typeof ClaimedCurriculumSchema>;

@@ -19,8 +19,7 @@ export const DemonstrationSetSchema = z.object({
 });
 export type DemonstrationSet = z.infer<typeof DemonstrationSetSchema>;
 
-const mustContain = (placeholders: string[]) => (text: string) =>
-  placeholders.every((p) => text.includes(`{${p}}`));
+const mustContain = (placeholders: string[]) => (text: string) => placeholders.every((p) => text.includes(`{${p}}`));
 
 /**
  * The wording of one prompt family. Placeholders are `{name}`; values are substituted in a single
@@ -36,9 +35,7 @@ export const PromptTemplateSchema = z.object({
   instructions: z.string().min(1),
   demonstrationsHeader: z.string(),
   /** Placeholders: {index} (1-based), {question}, {trajectory}. */
-  demonstration: z
-    .string()
-    .refine(mustContain(["question", "trajectory"]), "demonstration must contain {question} and {trajectory}"),
+  demonstration: z.string().refine(mustContain(["question", "trajectory"]), "demonstration must contain {question} and {trajectory}"),
   demonstrationSeparator: z.string().default("\n\n"),
   /** Placeholder: {question}. */
   question: z.string().refine(mustContain(["question"]), "question must contain {question}"),

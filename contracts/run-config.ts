@@ -101,9 +101,7 @@ export const runConfigSchema = z
         formatWeight: z.number().min(0).default(0.2),
       })
       .prefault({}),
-    validation: z
-      .object({ every: z.number().int().positive().default(10), size: z.number().int().positive().default(64) })
-      .prefault({}),
+    validation: z.object({ every: z.number().int().positive().default(10), size: z.number().int().positive().default(64) }).prefault({}),
     checkpointEvery: z.number().int().positive().default(10),
     maxSteps: z.number().int().positive().optional(),
     seed: z.number().int().min(0).default(0),
@@ -128,7 +126,7 @@ export function validateRunConfig(input: unknown): { ok: true; config: RunConfig
   return {
     ok: false,
     errors: parsed.error.issues.map((i) => ({
-      path: i.path.length ? i.path.join(".") : i.code === "unrecognized_keys" ? (i as { keys?: string[] }).keys?.join(",") ?? "(root)" : "(root)",
+      path: i.path.length ? i.path.join(".") : i.code === "unrecognized_keys" ? ((i as { keys?: string[] }).keys?.join(",") ?? "(root)") : "(root)",
       message: i.message,
     })),
   };

@@ -42,8 +42,9 @@ const upload = await icrl.http("/artifacts?kind=DATASET&name=quickstart.jsonl", 
 });
 if (!upload.ok) throw new Error(`upload failed: HTTP ${upload.status} ${await upload.text()}`);
 const artifact = (await upload.json()) as { id: string };
-const dataset = (await icrl.mutate(ImportDatasetDocument, { input: { name: `quickstart-${Date.now()}`, kind: "QA", format: "JSONL", artifactId: artifact.id } }))
-  .importDataset;
+const dataset = (
+  await icrl.mutate(ImportDatasetDocument, { input: { name: `quickstart-${Date.now()}`, kind: "QA", format: "JSONL", artifactId: artifact.id } })
+).importDataset;
 
 // 3. A run. The server validates the config and answers BAD_USER_INPUT with one fieldError per bad
 //    field (contracts/run-config.ts in the ICRL Lab repository documents every setting and its default).
@@ -57,7 +58,12 @@ try {
         model: { path: process.env.ICRL_MODEL ?? "models/qwen2.5-0.5b-instruct-q8_0.gguf" },
         dataset: { id: dataset.id },
         tools: { search: { kind: "local", corpus: process.env.ICRL_CORPUS ?? "corpora/wiki-sample.jsonl" } },
-        curriculum: { stages: [{ shots: 2, steps: 1 }, { shots: 0, steps: 1 }] },
+        curriculum: {
+          stages: [
+            { shots: 2, steps: 1 },
+            { shots: 0, steps: 1 },
+          ],
+        },
         grpo: { groupSize: 2, questionsPerStep: 3 },
       },
     })

@@ -35,9 +35,7 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   const migrationsDir = options.migrationsDir ?? path.join(projectRoot, "prisma", "migrations");
   await fs.promises.mkdir(migrationsDir, { recursive: true });
 
-  const sql = await withShadowDatabase(options.env ?? process.env, (shadowUrl) =>
-    diffMigrationsToSchema({ migrationsDir, schemaPath, shadowUrl }),
-  );
+  const sql = await withShadowDatabase(options.env ?? process.env, (shadowUrl) => diffMigrationsToSchema({ migrationsDir, schemaPath, shadowUrl }));
   if (sql === null || sql.trim() === "") return { status: "no-changes" };
 
   const existing = await readMigrationFiles(migrationsDir);
@@ -50,7 +48,12 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
 
 /** Prisma's convention: lower case, anything but letters, digits and "_" becomes "_". */
 export function migrationSlug(raw: string): string {
-  const slug = raw.trim().toLowerCase().replace(/[^a-z0-9_]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 200);
+  const slug = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, "_")
+    .replace(/^_+|_+$/g, "")
+    .slice(0, 200);
   if (!slug) throw new UsageError(`Invalid migration name "${raw}": use letters, digits and "_"`);
   return slug;
 }

@@ -10,10 +10,22 @@ const schema = z.object({
   dataDir: z.string().default(".icrl/pg"),
   artifactDir: z.string().default(".icrl/artifacts"),
   adminKey: z.string().min(16, "ICRL_ADMIN_KEY must be at least 16 characters").optional(),
-  maxArtifactBytes: z.coerce.number().int().positive().default(2 * 1024 ** 3),
-  maxRequestBytes: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+  maxArtifactBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 ** 3),
+  maxRequestBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(8 * 1024 * 1024),
   maxBatchItems: z.coerce.number().int().positive().default(1000),
-  maxBatchBytes: z.coerce.number().int().positive().default(4 * 1024 * 1024),
+  maxBatchBytes: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
   maxQueryDepth: z.coerce.number().int().positive().default(12),
   maxQueryCost: z.coerce.number().int().positive().default(50_000),
   leaseSeconds: z.coerce.number().int().positive().default(60),

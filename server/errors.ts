@@ -1,14 +1,7 @@
 // GraphQL errors with a stable `extensions.code` and a message a person can act on.
 import { GraphQLError } from "graphql";
 
-export type ErrorCode =
-  | "UNAUTHENTICATED"
-  | "FORBIDDEN"
-  | "BAD_USER_INPUT"
-  | "NOT_FOUND"
-  | "CONFLICT"
-  | "PAYLOAD_TOO_LARGE"
-  | "INTERNAL_SERVER_ERROR";
+export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "NOT_FOUND" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "INTERNAL_SERVER_ERROR";
 
 export interface FieldError {
   path: string;
@@ -28,10 +21,5 @@ export function badInput(message: string, fieldErrors?: FieldError[]): GraphQLEr
 /** Postgres unique violations become CONFLICT with the caller's words for what collided. */
 export function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string }; meta?: { driverAdapterError?: { cause?: { originalCode?: string } } } };
-  return (
-    e?.code === "P2002" ||
-    e?.code === "23505" ||
-    e?.cause?.code === "23505" ||
-    e?.meta?.driverAdapterError?.cause?.originalCode === "23505"
-  );
+  return e?.code === "P2002" || e?.code === "23505" || e?.cause?.code === "23505" || e?.meta?.driverAdapterError?.cause?.originalCode === "23505";
 }

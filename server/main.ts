@@ -29,7 +29,10 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(input: Partial<ServerConfigInput> = {}, options: { logger?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<RunningServer> {
+export async function startServer(
+  input: Partial<ServerConfigInput> = {},
+  options: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningServer> {
   const config = loadServerConfig(input, options.env ?? process.env);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: logger.child({ component: "db" }) });
@@ -65,7 +68,10 @@ export async function startServer(input: Partial<ServerConfigInput> = {}, option
 
     const reaper = setInterval(() => {
       expireLeases(db.pool)
-        .then((jobs) => jobs.length && logger.warn({ jobs: jobs.map((j) => ({ id: j.id, status: j.status, attempts: j.attempts })) }, "expired job leases"))
+        .then(
+          (jobs) =>
+            jobs.length && logger.warn({ jobs: jobs.map((j) => ({ id: j.id, status: j.status, attempts: j.attempts })) }, "expired job leases"),
+        )
         .catch((err) => logger.warn({ err: err.message }, "lease reaper failed"));
     }, config.reaperIntervalMs);
     reaper.unref();

@@ -51,10 +51,11 @@ export function forkBenchChild(modulePath: string, init: unknown): BenchChild {
   );
   child.send({ type: "init", payload: init });
   return {
-    next: <T>(type: string) => new Promise<T>((resolve, reject) => {
-      waiters.push({ type, resolve: resolve as (v: unknown) => void, reject });
-      deliver();
-    }),
+    next: <T>(type: string) =>
+      new Promise<T>((resolve, reject) => {
+        waiters.push({ type, resolve: resolve as (v: unknown) => void, reject });
+        deliver();
+      }),
     send: (type, payload) => void child.send({ type, payload }),
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
@@ -64,7 +65,9 @@ export function forkBenchChild(modulePath: string, init: unknown): BenchChild {
 }
 
 /** Child side: waits for the parent's init message, runs `main`, reports a failure and exits. */
-export function runBenchChild<I>(main: (init: I, io: { send(type: string, payload?: unknown): void; next<T = unknown>(type: string): Promise<T> }) => Promise<void>): void {
+export function runBenchChild<I>(
+  main: (init: I, io: { send(type: string, payload?: unknown): void; next<T = unknown>(type: string): Promise<T> }) => Promise<void>,
+): void {
   const inbox: Message[] = [];
   const waiters: { type: string; resolve: (v: unknown) => void }[] = [];
   process.on("message", (m: Message) => {

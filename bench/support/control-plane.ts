@@ -37,7 +37,9 @@ export async function startControlPlane(overrides: Record<string, unknown> = {})
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-bench-"));
   try {
     await writeQaJsonl(path.join(tmp, "qa.jsonl"), 10);
-    const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "bench-qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
+    const ds = await t.admin.mutate(ImportDatasetDocument, {
+      input: { name: "bench-qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") },
+    });
     const experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "bench" })).createExperiment.id;
     const registrationKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "bench workers", role: "WORKER" })).createApiKey.secret;
     const registrar = t.client(registrationKey);
@@ -47,7 +49,8 @@ export async function startControlPlane(overrides: Record<string, unknown> = {})
       const next = queue.then(async () => {
         const config = { model: { path: "bench.gguf" }, dataset: { id: ds.importDataset.id } };
         const runId = (await t.admin.mutate(CreateRunDocument, { experimentId, name, config })).createRun.id;
-        const token = (await registrar.mutate(RegisterWorkerDocument, { name: `bench-${name}`, capabilities: { backend: "cpu" } })).registerWorker.token;
+        const token = (await registrar.mutate(RegisterWorkerDocument, { name: `bench-${name}`, capabilities: { backend: "cpu" } })).registerWorker
+          .token;
         const worker = t.client(token);
         const claim = (await worker.mutate(ClaimJobDocument, {})).claimJob;
         if (!claim || claim.job.run?.id !== runId) throw new Error(`worker for ${name} did not get the job of run ${runId}`);

@@ -31,7 +31,8 @@ runBenchChild<ReportInit>(async (init, io) => {
       clients.map(async ({ client, jobId }) => {
         for (const rollouts of batches) {
           const res = await client.mutate(ReportRolloutsDocument, { jobId, rollouts });
-          if (res.reportRollouts.inserted !== rollouts.length) throw new Error(`expected ${rollouts.length} new rollouts, got ${res.reportRollouts.inserted}`);
+          if (res.reportRollouts.inserted !== rollouts.length)
+            throw new Error(`expected ${rollouts.length} new rollouts, got ${res.reportRollouts.inserted}`);
         }
       }),
     );

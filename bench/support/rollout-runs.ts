@@ -126,7 +126,13 @@ export function runRaw(model: LlamaModel, promptIds: number[], shapes: RolloutSh
   });
 }
 
-export function runReplay(model: LlamaModel, promptIds: number[], shapes: RolloutShape[], context: RawContextOptions, seed: number): Promise<TimedRun> {
+export function runReplay(
+  model: LlamaModel,
+  promptIds: number[],
+  shapes: RolloutShape[],
+  context: RawContextOptions,
+  seed: number,
+): Promise<TimedRun> {
   return timedOnContext(model, shapes, context, async (sequence, shape, i) => {
     let pending: number[] = [...promptIds];
     for (const [turn, { inserted, sampled }] of shape.turns.entries()) {

@@ -50,7 +50,13 @@ function bigramStates(): { stateOf: Int32Array; next: Distribution[] } {
   freeText.set(byte("<"), FREE_TEXT_END);
   freeText.set(TINY_SPECIAL_TOKENS.endOfText, FREE_TEXT_EOS);
   addState(freeText);
-  addState(new Map([[byte("s"), OPEN_P], [byte("/"), 1 - OPEN_P]]), "<");
+  addState(
+    new Map([
+      [byte("s"), OPEN_P],
+      [byte("/"), 1 - OPEN_P],
+    ]),
+    "<",
+  );
   addState(new Map([[byte("s"), 1]]), "/");
   const tag = "search>";
   for (let i = 0; i < tag.length - 1; i++) addState(new Map([[byte(tag[i + 1]), 1]]), tag[i]);
@@ -60,7 +66,13 @@ function bigramStates(): { stateOf: Int32Array; next: Distribution[] } {
   for (const word of QUERY_WORDS) {
     for (let i = 0; i < word.length - 1; i++) addState(new Map([[byte(word[i + 1]), 1]]), word[i]);
   }
-  addState(new Map([[byte(" "), WORD_END_SPACE], [byte("<"), 1 - WORD_END_SPACE]]), ...QUERY_WORDS.map((w) => w[w.length - 1]));
+  addState(
+    new Map([
+      [byte(" "), WORD_END_SPACE],
+      [byte("<"), 1 - WORD_END_SPACE],
+    ]),
+    ...QUERY_WORDS.map((w) => w[w.length - 1]),
+  );
   // A letter shared by two words or tags would need two distributions: fail loudly instead.
   const finals = new Set(QUERY_WORDS.map((w) => w[w.length - 1]));
   const used = [..."<>/ search", ...QUERY_WORDS.flatMap((w) => [...w.slice(0, -1)]), ...finals];

@@ -2,7 +2,7 @@
 // progress bar, and print results as a paper-style table: one row per model/checkpoint (model file +
 // adapter step), one column per benchmark, and the average, as exact match x100.
 import { InvalidArgumentError, type Command } from "commander";
-import { type IcrlClient, type BenchmarkRunFieldsFragment } from "../../client-sdk/src/index.js";
+import type { IcrlClient, BenchmarkRunFieldsFragment } from "../../client-sdk/src/index.js";
 import { clientAction, commandGroup, withConnection, type ConnectionOptions } from "../support/command.js";
 
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
@@ -29,7 +29,12 @@ export interface BenchTable {
 /** Four decimals: enough for any table, and 55 stays 55 rather than 55.00000000000001. */
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
-const modelName = (model: string) => model.replace(/\\/g, "/").split("/").pop()!.replace(/\.gguf$/i, "");
+const modelName = (model: string) =>
+  model
+    .replace(/\\/g, "/")
+    .split("/")
+    .pop()!
+    .replace(/\.gguf$/i, "");
 
 /**
  * The headline number of a finished run, x100: exact match for QA (the paper's metric), the
@@ -54,7 +59,14 @@ export function buildBenchTable(runs: BenchRun[], benchmarkOrder?: string[]): Be
     if (!row) {
       const a = run.adapterArtifact;
       const suffix = a ? (a.step != null ? ` @ step ${a.step}` : ` + ${a.name}`) : "";
-      row = { label: modelName(run.model) + suffix, model: run.model, adapter: a ? { id: a.id, name: a.name, step: a.step } : null, scores: {}, avg: null, runIds: {} };
+      row = {
+        label: modelName(run.model) + suffix,
+        model: run.model,
+        adapter: a ? { id: a.id, name: a.name, step: a.step } : null,
+        scores: {},
+        avg: null,
+        runIds: {},
+      };
       rows.set(key, row);
     }
     row.scores[run.dataset.name] = headlineScore(run.aggregate);
@@ -131,16 +143,38 @@ export async function watchBenchmark(client: IcrlClient, id: string, json: boole
     for await (const event of client.subscribe(BenchmarkProgressSummaryDocument, { benchmarkRunId: id, after: "0" })) {
       const run = event.benchmarkProgress.benchmarkRun;
       state = run;
-      if (json) process.stdout.write(JSON.stringify({ type: "progress", status: run.status, completed: run.completed, total: run.total, items: event.benchmarkProgress.items.length }) + "\n");
+      if (json)
+        process.stdout.write(
+          JSON.stringify({
+            type: "progress",
+            status: run.status,
+            completed: run.completed,
+            total: run.total,
+            items: event.benchmarkProgress.items.length,
+          }) + "\n",
+        );
       bar?.update(run.completed);
       if (TERMINAL.includes(run.status)) break;
     }
     bar?.finish(state.completed);
   }
-  if (json) process.stdout.write(JSON.stringify({ type: "end", status: state.status, completed: state.completed, total: state.total, aggregate: state.aggregate, error: state.error }) + "\n");
+  if (json)
+    process.stdout.write(
+      JSON.stringify({
+        type: "end",
+        status: state.status,
+        completed: state.completed,
+        total: state.total,
+        aggregate: state.aggregate,
+        error: state.error,
+      }) + "\n",
+    );
   else {
     const agg = (state.aggregate ?? {}) as Record<string, unknown>;
-    const pairs: [string, string][] = [["status", state.status], ["items", `${state.completed} / ${state.total}`]];
+    const pairs: [string, string][] = [
+      ["status", state.status],
+      ["items", `${state.completed} / ${state.total}`],
+    ];
     for (const [k, v] of Object.entries(agg)) pairs.push([k, typeof v === "number" ? formatNumber(v) : String(v)]);
     if (state.error) pairs.push(["error", state.error]);
     process.stdout.write(keyValues(pairs));
@@ -193,12 +227,25 @@ export function register(program: Command): void {
       for (const key of ["split", "limit", "shots", "metric", "parallel"] as const) if (opts[key] !== undefined) config[key] = opts[key];
       const started = (
         await client.mutate(StartBenchmarkRunDocument, {
-          input: { name: opts.name ?? `${modelName(opts.model)} / ${dataset.name}`, datasetId: dataset.id, model: opts.model, adapterArtifactId: opts.adapter ?? null, config },
+          input: {
+            name: opts.name ?? `${modelName(opts.model)} / ${dataset.name}`,
+            datasetId: dataset.id,
+            model: opts.model,
+            adapterArtifactId: opts.adapter ?? null,
+            config,
+          },
         })
       ).startBenchmarkRun;
       if (opts.json && !opts.watch) return printJson(started);
       if (opts.json) process.stdout.write(JSON.stringify({ type: "started", benchmarkRun: started }) + "\n");
-      else process.stdout.write(keyValues([["id", started.id], ["name", started.name], ["items", String(started.total)]]));
+      else
+        process.stdout.write(
+          keyValues([
+            ["id", started.id],
+            ["name", started.name],
+            ["items", String(started.total)],
+          ]),
+        );
       if (opts.watch) return watchBenchmark(client, started.id, Boolean(opts.json));
     }),
   );

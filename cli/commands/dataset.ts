@@ -53,7 +53,9 @@ The upload shows a progress bar on stderr; the dataset id is printed on stdout.`
       const { collect, pages } = await import("../support/paginate.js");
       const { printJson, table, formatTime } = await import("../support/output.js");
       const { styleFor } = await import("../support/style.js");
-      const all = await collect(pages((after) => client.query(DatasetsDocument, { first: 100, after, includeArchived: Boolean(opts.all) }).then((r) => r.datasets)));
+      const all = await collect(
+        pages((after) => client.query(DatasetsDocument, { first: 100, after, includeArchived: Boolean(opts.all) }).then((r) => r.datasets)),
+      );
       if (opts.json) return printJson(all);
       const style = styleFor();
       process.stdout.write(

@@ -55,9 +55,15 @@ export function register(program: Command): void {
     .option("--port <port>", "HTTP port of the server", port, 4000)
     .option("--host <host>", "interface to listen on (the admin key is printed: keep it local)", "127.0.0.1")
     .option("--data-dir <dir>", "where the demo keeps its database, artifacts, model and data", path.join(".icrl", "demo"))
-    .addOption(new Option("--file <file>", "experiment file (placeholders: see the file's header)").default(DEFAULT_FILE, "examples/demo-experiment.yaml"))
+    .addOption(
+      new Option("--file <file>", "experiment file (placeholders: see the file's header)").default(DEFAULT_FILE, "examples/demo-experiment.yaml"),
+    )
     .option("--max-steps <n>", "end the run after this many training steps (starts a new run)", positiveInt("max-steps"))
-    .option("--set <path=value>", "change a setting of the experiment file's config, e.g. grpo.lr=0.01 (repeatable; starts a new run)", (v: string, all: string[] = []) => [...all, v])
+    .option(
+      "--set <path=value>",
+      "change a setting of the experiment file's config, e.g. grpo.lr=0.01 (repeatable; starts a new run)",
+      (v: string, all: string[] = []) => [...all, v],
+    )
     .option("--exit-when-done", "stop the worker and the server once the run has finished (exit 0 if it succeeded)")
     .option("--new-run", "start a new run even when the previous demo run has not finished")
     .option("--threads <n>", "CPU threads for llama.cpp (default: cores - 1)", positiveInt("threads"))

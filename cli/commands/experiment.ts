@@ -16,21 +16,28 @@ export function register(program: Command): void {
     clientAction<ConnectionOptions & { description?: string; tag?: string[] }>(async (client, opts, [name]) => {
       const { CreateExperimentDocument } = await import("../../client-sdk/src/index.js");
       const { printJson, keyValues } = await import("../support/output.js");
-      const created = (await client.mutate(CreateExperimentDocument, { name: name as string, description: opts.description, tags: opts.tag })).createExperiment;
+      const created = (await client.mutate(CreateExperimentDocument, { name: name as string, description: opts.description, tags: opts.tag }))
+        .createExperiment;
       if (opts.json) return printJson(created);
-      process.stdout.write(keyValues([["id", created.id], ["name", created.name], ["tags", created.tags.join(", ") || "-"]]));
+      process.stdout.write(
+        keyValues([
+          ["id", created.id],
+          ["name", created.name],
+          ["tags", created.tags.join(", ") || "-"],
+        ]),
+      );
     }),
   );
 
-  withConnection(
-    experiment.command("list").description("list experiments, newest first").option("--all", "include archived experiments"),
-  ).action(
+  withConnection(experiment.command("list").description("list experiments, newest first").option("--all", "include archived experiments")).action(
     clientAction<ConnectionOptions & { all?: boolean }>(async (client, opts) => {
       const { ExperimentsDocument } = await import("../../client-sdk/src/index.js");
       const { collect, pages } = await import("../support/paginate.js");
       const { printJson, table, formatTime, truncate } = await import("../support/output.js");
       const { styleFor } = await import("../support/style.js");
-      const all = await collect(pages((after) => client.query(ExperimentsDocument, { first: 100, after, includeArchived: Boolean(opts.all) }).then((r) => r.experiments)));
+      const all = await collect(
+        pages((after) => client.query(ExperimentsDocument, { first: 100, after, includeArchived: Boolean(opts.all) }).then((r) => r.experiments)),
+      );
       if (opts.json) return printJson(all);
       const style = styleFor();
       process.stdout.write(
@@ -48,7 +55,9 @@ export function register(program: Command): void {
     }),
   );
 
-  withConnection(experiment.command("show").description("show an experiment and its runs").argument("<id-or-name>", "experiment id or exact name")).action(
+  withConnection(
+    experiment.command("show").description("show an experiment and its runs").argument("<id-or-name>", "experiment id or exact name"),
+  ).action(
     clientAction(async (client, opts, [idOrName]) => {
       const { RunsDocument } = await import("../../client-sdk/src/index.js");
       const { requireExperiment } = await import("../support/resolve.js");

@@ -64,7 +64,10 @@ export function register(program: Command): void {
       const { styleFor, statusColor } = await import("../support/style.js");
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit <= 0) throw badInput(`--limit must be a positive integer, got ${JSON.stringify(opts.limit)}.`);
-      const status = (opts.status ?? []).flatMap((s) => s.split(",")).map((s) => s.trim().toUpperCase()).filter(Boolean);
+      const status = (opts.status ?? [])
+        .flatMap((s) => s.split(","))
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean);
       const unknown = status.filter((s) => !(STATUSES as readonly string[]).includes(s));
       if (unknown.length) throw badInput(`Unknown status ${unknown.join(", ")}; choose from ${STATUSES.join(", ")}.`);
       const experimentId = opts.experiment ? (await requireExperiment(client, opts.experiment)).id : undefined;
@@ -112,7 +115,9 @@ export function register(program: Command): void {
           ["created", formatTime(r.createdAt)],
           ["started", formatTime(r.startedAt)],
           ["finished", formatTime(r.finishedAt)],
-          ...(r.parentRun ? ([["forked from", `${r.parentRun.name} ${style.dim(r.parentRun.id)} at step ${r.forkStep ?? "?"}`]] as [string, string][]) : []),
+          ...(r.parentRun
+            ? ([["forked from", `${r.parentRun.name} ${style.dim(r.parentRun.id)} at step ${r.forkStep ?? "?"}`]] as [string, string][])
+            : []),
           ...(r.error ? ([["error", style.red(r.error)]] as [string, string][]) : []),
         ]),
       );

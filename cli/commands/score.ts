@@ -119,9 +119,7 @@ Example:
       } catch (error) {
         input.destroy();
         const message =
-          error instanceof BadInput
-            ? error.message
-            : `cannot read ${file === "-" ? "standard input" : file}: ${(error as Error).message}`;
+          error instanceof BadInput ? error.message : `cannot read ${file === "-" ? "standard input" : file}: ${(error as Error).message}`;
         process.stderr.write(`icrl score: ${message}\n`);
         process.exitCode = EXIT_BAD_INPUT;
       }

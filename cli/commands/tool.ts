@@ -2,7 +2,7 @@
 // and limits as a worker's call, printed as the observation the model would read. Handy for checking a
 // sandbox or a corpus on a new machine before a run.
 import { readFile } from "node:fs/promises";
-import { Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 
 const EXIT_TOOL_ERROR = 1;
 const EXIT_BAD_INPUT = 2;
@@ -42,7 +42,11 @@ async function callTool(command: string, config: Record<string, unknown>, input:
   } catch (error) {
     // A bad option, a missing or malformed corpus: the user's input. A sandbox that cannot run: the machine.
     const usage = error instanceof ZodError || (error as NodeJS.ErrnoException).code === "ENOENT" || (error as Error).name === "CorpusFormatError";
-    fail(command, error instanceof ZodError ? error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ") : (error as Error).message, usage ? EXIT_BAD_INPUT : EXIT_TOOL_ERROR);
+    fail(
+      command,
+      error instanceof ZodError ? error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ") : (error as Error).message,
+      usage ? EXIT_BAD_INPUT : EXIT_TOOL_ERROR,
+    );
     return;
   }
   try {
@@ -57,10 +61,7 @@ async function callTool(command: string, config: Record<string, unknown>, input:
 const usageExit = (error: { exitCode: number }) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT);
 
 export function register(program: Command): void {
-  const tool = program
-    .command("tool")
-    .description("run one tool call exactly as a worker would and print the observation")
-    .exitOverride(usageExit);
+  const tool = program.command("tool").description("run one tool call exactly as a worker would and print the observation").exitOverride(usageExit);
 
   tool
     .command("python")

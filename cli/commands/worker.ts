@@ -15,7 +15,10 @@ function positiveInt(name: string) {
 }
 
 function kindList(value: string): ("EVAL" | "TRAIN")[] {
-  const kinds = value.split(",").map((k) => k.trim().toUpperCase()).filter(Boolean);
+  const kinds = value
+    .split(",")
+    .map((k) => k.trim().toUpperCase())
+    .filter(Boolean);
   for (const k of kinds) if (k !== "EVAL" && k !== "TRAIN") throw new InvalidArgumentError(`unknown job kind ${k} (expected EVAL or TRAIN)`);
   if (kinds.length === 0) throw new InvalidArgumentError("--kinds needs at least one kind");
   return kinds as ("EVAL" | "TRAIN")[];

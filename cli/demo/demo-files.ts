@@ -69,7 +69,12 @@ export async function prepareDemoFiles(dir: string, options: PrepareOptions = {}
   }
   if (!existsSync(files.dataset)) {
     const lines = questions.map((it, i) =>
-      JSON.stringify({ id: it.id, question: it.question, golden_answers: [it.code], split: i >= questions.length - DEMO_TASK.validation ? "val" : "train" }),
+      JSON.stringify({
+        id: it.id,
+        question: it.question,
+        golden_answers: [it.code],
+        split: i >= questions.length - DEMO_TASK.validation ? "val" : "train",
+      }),
     );
     await writeAtomically(files.dataset, (tmp) => writeFile(tmp, lines.join("\n") + "\n"));
     created.push(files.dataset);

@@ -32,7 +32,8 @@ export function withOverrides(text: string, overrides: readonly string[]): strin
   for (const entry of overrides) {
     const eq = entry.indexOf("=");
     const key = eq > 0 ? entry.slice(0, eq).trim() : "";
-    if (!key || key.split(".").some((part) => !part)) throw badInput(`--set needs path=value (a dotted path under config, e.g. grpo.lr=0.01), got ${JSON.stringify(entry)}.`);
+    if (!key || key.split(".").some((part) => !part))
+      throw badInput(`--set needs path=value (a dotted path under config, e.g. grpo.lr=0.01), got ${JSON.stringify(entry)}.`);
     doc.setIn(["config", ...key.split(".")], parse(entry.slice(eq + 1)) as unknown);
   }
   return doc.toString({ lineWidth: 0 });

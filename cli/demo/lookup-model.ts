@@ -41,7 +41,16 @@ export interface LookupModelOptions {
  * std 3/sqrt(dim) (the writer's default N(0, 1) embeddings, tied or not, drown the attention outputs in
  * the residual stream: copying was not learned in 150 pre-training steps; at this scale by ~100).
  */
-export const LOOKUP_MODEL_SHAPE = { layers: 2, dim: 128, heads: 4, kvHeads: 2, ff: 384, context: 1024, tiedEmbeddings: true, embeddingStd: 3 / Math.sqrt(128) } as const;
+export const LOOKUP_MODEL_SHAPE = {
+  layers: 2,
+  dim: 128,
+  heads: 4,
+  kvHeads: 2,
+  ff: 384,
+  context: 1024,
+  tiedEmbeddings: true,
+  embeddingStd: 3 / Math.sqrt(128),
+} as const;
 
 /**
  * The pre-training the learning test and the demo use. Phase 1 teaches the skill on zero-shot episodes
@@ -62,11 +71,23 @@ export const LOOKUP_PRETRAINING = {
 /** Token ids and loss masks: prompt and tool results untrained, the model's own text trained. */
 export function lookupPretrainSequences(engine: Pick<Engine, "tokenize" | "formatChat">, episodes: readonly LookupEpisode[], seed = 1) {
   // Worked examples always show the search: they are drawn from the episodes that do search.
-  const examples = { name: "lookup-episodes", task: "qa" as const, items: episodes.filter((e) => !e.guess).map((e) => ({ question: e.question, trajectory: e.trajectory })) };
+  const examples = {
+    name: "lookup-episodes",
+    task: "qa" as const,
+    items: episodes.filter((e) => !e.guess).map((e) => ({ question: e.question, trajectory: e.trajectory })),
+  };
   const sequences: number[][] = [];
   const masks: number[][] = [];
   for (const e of episodes) {
-    const prompt = renderPrompt(engine, { question: e.question, questionId: e.id, shots: e.shots, template: LOOKUP_TEMPLATE, demonstrations: examples, selection: "sampled", seed });
+    const prompt = renderPrompt(engine, {
+      question: e.question,
+      questionId: e.id,
+      shots: e.shots,
+      template: LOOKUP_TEMPLATE,
+      demonstrations: examples,
+      selection: "sampled",
+      seed,
+    });
     const { tokens, mask } = trajectorySequence(engine, prompt.tokens, e.trajectory);
     sequences.push(tokens);
     masks.push(mask);

@@ -110,7 +110,10 @@ export interface LookupEpisode {
  * model pre-trained so uses the tool when its prompt shows worked examples and mostly guesses without
  * them, the situation ICRL's curriculum (3 -> 2 -> 0 shots) is for.
  */
-export function lookupEpisodes(count: number, options: { seed?: number; shots?: readonly number[]; guessRate?: Readonly<Record<number, number>> } = {}): LookupEpisode[] {
+export function lookupEpisodes(
+  count: number,
+  options: { seed?: number; shots?: readonly number[]; guessRate?: Readonly<Record<number, number>> } = {},
+): LookupEpisode[] {
   const random = rng((options.seed ?? 1) ^ 0x6b43a9b5);
   const pick = (s: string) => s[Math.floor(random() * s.length)];
   const shots = options.shots ?? [0];
@@ -129,6 +132,9 @@ export function lookupEpisodes(count: number, options: { seed?: number; shots?: 
 export async function writeLookupFiles(items: readonly LookupItem[], files: { corpus: string; dataset?: string }): Promise<void> {
   await writeFile(files.corpus, items.map((it) => JSON.stringify({ id: it.id, title: it.name, text: it.code })).join("\n") + "\n");
   if (files.dataset) {
-    await writeFile(files.dataset, items.map((it) => JSON.stringify({ id: it.id, question: it.question, golden_answers: [it.code] })).join("\n") + "\n");
+    await writeFile(
+      files.dataset,
+      items.map((it) => JSON.stringify({ id: it.id, question: it.question, golden_answers: [it.code] })).join("\n") + "\n",
+    );
   }
 }

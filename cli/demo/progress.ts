@@ -40,7 +40,11 @@ export function stepLine(at: ReadonlyMap<string, number>, step: number, total: n
  * order, also when several finish between two polls.
  * Resolves with the run as it ended (null when aborted first).
  */
-export async function followRun(client: IcrlClient, runId: string, options: { print(line: string): void; signal: AbortSignal; intervalMs?: number }): Promise<Run | null> {
+export async function followRun(
+  client: IcrlClient,
+  runId: string,
+  options: { print(line: string): void; signal: AbortSignal; intervalMs?: number },
+): Promise<Run | null> {
   let printed: number | null = null;
   let total: number | null = null;
   let announced = false;
@@ -62,10 +66,15 @@ export async function followRun(client: IcrlClient, runId: string, options: { pr
       announced = true;
       // Before step 1 there is nothing to show for a while: say what is happening.
       const warm = (run.config as { warmStart?: { steps?: number } }).warmStart;
-      if (run.step === 0) options.print(`the worker loads the model and the learner${warm ? `, then warms the LoRA up on the worked examples (${warm.steps} steps)` : ""}...`);
+      if (run.step === 0)
+        options.print(
+          `the worker loads the model and the learner${warm ? `, then warms the LoRA up on the worked examples (${warm.steps} steps)` : ""}...`,
+        );
     }
     for (;;) {
-      const page: MetricPointsQuery["metricPoints"] | undefined = (await quiet(client.query(MetricPointsDocument, { runId, keys: LINE_KEYS, first: 1000, after }, { signal: options.signal })))?.metricPoints;
+      const page: MetricPointsQuery["metricPoints"] | undefined = (
+        await quiet(client.query(MetricPointsDocument, { runId, keys: LINE_KEYS, first: 1000, after }, { signal: options.signal }))
+      )?.metricPoints;
       if (!page) return null;
       for (const p of page.nodes) {
         if (!steps.has(p.step)) steps.set(p.step, new Map());
@@ -86,7 +95,14 @@ export async function followRun(client: IcrlClient, runId: string, options: { pr
     if (TERMINAL.has(run.status)) return run;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, options.intervalMs ?? 1000);
-      options.signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+      options.signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        { once: true },
+      );
     });
   }
   return null;

@@ -59,7 +59,11 @@ async function createOrFind(create: () => Promise<string>, find: () => Promise<s
 }
 
 /** The dataset, demonstration set and worker key on the server: reused when still there, created once. */
-async function ensureServerData(admin: IcrlClient, files: DemoFiles, state: DemoState): Promise<Required<Pick<DemoState, "datasetId" | "demonstrationSetId" | "workerKey">>> {
+async function ensureServerData(
+  admin: IcrlClient,
+  files: DemoFiles,
+  state: DemoState,
+): Promise<Required<Pick<DemoState, "datasetId" | "demonstrationSetId" | "workerKey">>> {
   const name = "lookup-demo";
   if (!state.datasetId || !(await exists(async () => (await admin.query(DatasetDocument, { id: state.datasetId!, first: 1 })).dataset))) {
     state.datasetId = await createOrFind(
@@ -67,9 +71,14 @@ async function ensureServerData(admin: IcrlClient, files: DemoFiles, state: Demo
       async () => (await admin.query(DatasetsDocument, { first: 500, includeArchived: true })).datasets.nodes.find((d) => d.name === name)?.id,
     );
   }
-  if (!state.demonstrationSetId || !(await exists(async () => (await admin.query(DemonstrationSetDocument, { id: state.demonstrationSetId! })).demonstrationSet))) {
+  if (
+    !state.demonstrationSetId ||
+    !(await exists(async () => (await admin.query(DemonstrationSetDocument, { id: state.demonstrationSetId! })).demonstrationSet))
+  ) {
     state.demonstrationSetId = await createOrFind(
-      async () => (await admin.mutate(CreateDemonstrationSetDocument, { input: { name, task: "QA", items: files.demonstrations.items } })).createDemonstrationSet.id,
+      async () =>
+        (await admin.mutate(CreateDemonstrationSetDocument, { input: { name, task: "QA", items: files.demonstrations.items } }))
+          .createDemonstrationSet.id,
       async () => (await admin.query(DemonstrationSetsDocument, { includeArchived: true })).demonstrationSets.find((d) => d.name === name)?.id,
     );
   }
@@ -81,7 +90,13 @@ async function ensureServerData(admin: IcrlClient, files: DemoFiles, state: Demo
 }
 
 /** The run to follow: the previous start's unfinished run, or a new one from the experiment file. */
-async function demoRun(admin: IcrlClient, opts: DemoOptions, files: DemoFiles, state: DemoState, ids: { datasetId: string; demonstrationSetId: string }) {
+async function demoRun(
+  admin: IcrlClient,
+  opts: DemoOptions,
+  files: DemoFiles,
+  state: DemoState,
+  ids: { datasetId: string; demonstrationSetId: string },
+) {
   if (state.runId && !opts.newRun && opts.maxSteps === undefined && !opts.set?.length) {
     const previous = (await admin.query(RunDocument, { id: state.runId }).catch(() => null))?.run;
     if (previous && !TERMINAL.has(previous.status)) return { run: previous, continued: true };
@@ -103,13 +118,22 @@ async function demoRun(admin: IcrlClient, opts: DemoOptions, files: DemoFiles, s
   return { run, continued: false };
 }
 
-function banner(server: RunningServer, adminKey: string, run: { id: string; name: string; experiment: { name: string } }, continued: boolean, dataDir: string) {
+function banner(
+  server: RunningServer,
+  adminKey: string,
+  run: { id: string; name: string; experiment: { name: string } },
+  continued: boolean,
+  dataDir: string,
+) {
   const style = styleFor(process.stdout);
   const base = `http://localhost:${server.port}`;
   const bin = path.relative(process.cwd(), fileURLToPath(new URL("../../../bin/icrl.js", import.meta.url)));
   const rel = path.relative(process.cwd(), dataDir) || ".";
   out();
-  out(style.bold("ICRL Lab demo") + ` — ${continued ? "continuing" : "training"} run ${style.bold(run.name)} (${run.id}) in experiment ${run.experiment.name}`);
+  out(
+    style.bold("ICRL Lab demo") +
+      ` — ${continued ? "continuing" : "training"} run ${style.bold(run.name)} (${run.id}) in experiment ${run.experiment.name}`,
+  );
   out();
   out(`  Dashboard   ${base}/?key=${adminKey}`);
   out(`  GraphQL     ${base}/graphql`);
@@ -117,7 +141,7 @@ function banner(server: RunningServer, adminKey: string, run: { id: string; name
   out(`  Watch       node ${bin} run watch ${run.id} --server ${base} --token ${adminKey}`);
   out(`  Data, logs  ${rel}/ (demo.log: server and worker logs)`);
   out();
-  out("A tiny model learns to answer \"Code of <name>?\" by searching a corpus: 3-shot, then 2-shot, then");
+  out('A tiny model learns to answer "Code of <name>?" by searching a corpus: 3-shot, then 2-shot, then');
   out("zero-shot prompts (ICRL). One line per training step below; Ctrl-C stops cleanly.");
   out();
 }
@@ -159,12 +183,22 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
   try {
     // The demo's own embedded database and settings: nothing from the environment (DATABASE_URL...) leaks in.
     server = await startServer(
-      { port: opts.port, host: opts.host, dataDir: path.join(dataDir, "pg"), artifactDir: path.join(dataDir, "artifacts"), adminKey: state.adminKey, logLevel: "info" },
+      {
+        port: opts.port,
+        host: opts.host,
+        dataDir: path.join(dataDir, "pg"),
+        artifactDir: path.join(dataDir, "artifacts"),
+        adminKey: state.adminKey,
+        logLevel: "info",
+      },
       { logger: logger.child({ component: "server" }), env: {} },
     );
   } catch (err) {
     const code = (err as NodeJS.ErrnoException)?.code;
-    const message = code === "EADDRINUSE" ? `Port ${opts.port} is in use (another server or demo?): pass --port.` : `The server did not start: ${(err as Error)?.message ?? err}`;
+    const message =
+      code === "EADDRINUSE"
+        ? `Port ${opts.port} is in use (another server or demo?): pass --port.`
+        : `The server did not start: ${(err as Error)?.message ?? err}`;
     return void (await exitWith(reportError(new CliError(message, EXIT.FAILED), false)));
   }
 
@@ -245,7 +279,9 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       const learned = await summary(admin, run.id);
       if (learned) out(learned);
     } else {
-      out(`Run ${ended.name} ended ${ended.status}${ended.error ? `: ${ended.error}` : ""}. See ${path.join(path.relative(process.cwd(), dataDir) || ".", "demo.log")}.`);
+      out(
+        `Run ${ended.name} ended ${ended.status}${ended.error ? `: ${ended.error}` : ""}. See ${path.join(path.relative(process.cwd(), dataDir) || ".", "demo.log")}.`,
+      );
     }
     if (opts.exitWhenDone) return void (await stop(ended.status === "SUCCEEDED" ? EXIT.OK : EXIT.FAILED));
     out("The server keeps running so you can explore the run (dashboard, `icrl run show`, rollouts). Ctrl-C to stop.");

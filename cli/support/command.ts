@@ -61,7 +61,12 @@ interface Described {
 export function describeError(err: unknown): Described {
   if (err instanceof CliError) return { exitCode: err.exitCode, code: err.code ?? "ERROR", message: err.message, details: err.details };
   if (err instanceof IcrlNetworkError) {
-    return { exitCode: EXIT.UNREACHABLE, code: err.code, message: `${err.message} (is the server running? set --server or ICRL_SERVER)`, details: [] };
+    return {
+      exitCode: EXIT.UNREACHABLE,
+      code: err.code,
+      message: `${err.message} (is the server running? set --server or ICRL_SERVER)`,
+      details: [],
+    };
   }
   if (err instanceof IcrlApiError) {
     return {
@@ -95,6 +100,7 @@ export async function exitWith(code: number): Promise<never> {
 /** Positional arguments as commander gives them: strings, arrays for variadic ones, undefined when omitted. */
 export type Positionals = (string | string[] | undefined)[];
 
+// biome-ignore lint/suspicious/noConfusingVoidType: most actions return nothing; a number is an exit code
 type ActionFn<O> = (client: IcrlClient, opts: O, args: Positionals) => Promise<number | void>;
 
 /**

@@ -62,14 +62,15 @@ export function toVerlLine(r: RolloutFieldsFragment, questions: Map<string, Ques
 }
 
 async function writeLine(out: Writable, line: string): Promise<void> {
-  if (!out.write(line)) await new Promise<void>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    out.once("error", onError);
-    out.once("drain", () => {
-      out.off("error", onError);
-      resolve();
+  if (!out.write(line))
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      out.once("error", onError);
+      out.once("drain", () => {
+        out.off("error", onError);
+        resolve();
+      });
     });
-  });
 }
 
 /** Exports the rollouts of `run` (from requireRun, so an unknown id fails before any output is opened). */
@@ -81,7 +82,7 @@ export async function exportRollouts(
   const runId = run.id;
   const questions =
     options.format === "verl" && options.questions !== false
-      ? await questionTable(client, ((run.config as { dataset?: { id?: string } })?.dataset?.id))
+      ? await questionTable(client, (run.config as { dataset?: { id?: string } })?.dataset?.id)
       : new Map<string, Question>();
   let written = 0;
   let bar: ProgressBar | null = null;

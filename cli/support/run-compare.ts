@@ -1,6 +1,6 @@
 // `icrl run compare`: what differs between runs' configs (dotted keys, only where values differ)
 // and where each run ended up (the latest value of every metric).
-import { type IcrlClient } from "../../client-sdk/src/index.js";
+import type { IcrlClient } from "../../client-sdk/src/index.js";
 import { differingKeys, flatten, showValue } from "./flatten.js";
 import { formatNumber, printJson, table, truncate } from "./output.js";
 import { requireRun, type RunDetail } from "./resolve.js";

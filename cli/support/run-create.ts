@@ -1,12 +1,6 @@
 // `icrl run create -f FILE`: validate the file locally, find or create the experiment, create the
 // run. Server-side field errors (an unknown dataset id, say) are pointed at the file's lines too.
-import {
-  type IcrlClient,
-  IcrlApiError,
-  CreateExperimentDocument,
-  CreateRunDocument,
-  type RunFieldsFragment,
-} from "../../client-sdk/src/index.js";
+import { type IcrlClient, IcrlApiError, CreateExperimentDocument, CreateRunDocument, type RunFieldsFragment } from "../../client-sdk/src/index.js";
 import { badInput, notFound } from "./exit-codes.js";
 import { findExperiment, isId } from "./resolve.js";
 import { locateServerErrors, readRunDefinition } from "./run-file.js";

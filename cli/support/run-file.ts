@@ -115,7 +115,10 @@ export function parseRunDefinition(text: string, file: string, overrides: { expe
   const config = runConfigSchema.safeParse(outer.data.config);
   if (!config.success) problems.push(...issueProblems(config.error.issues, ["config"], map));
   if (problems.length || !config.success) {
-    throw badInput(`${file} is not a valid run definition (${problems.length} problem${problems.length === 1 ? "" : "s"}).`, formatProblems(file, problems));
+    throw badInput(
+      `${file} is not a valid run definition (${problems.length} problem${problems.length === 1 ? "" : "s"}).`,
+      formatProblems(file, problems),
+    );
   }
   return {
     definition: { experiment, name, curriculumId: outer.data.curriculumId, config: config.data, rawConfig: outer.data.config },

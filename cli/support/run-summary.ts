@@ -47,7 +47,10 @@ export function configSummary(run: Pick<RunDetail, "config" | "curriculum">): [s
     ["dataset", c.dataset ? `${c.dataset.id} (${c.dataset.split ?? "train"})` : "-"],
     ["tools", tools.join(", ") || "none"],
     ["curriculum", curriculumSummary(run)],
-    ["grpo", c.grpo ? `G=${c.grpo.groupSize} × ${c.grpo.questionsPerStep} questions, lr ${formatNumber(c.grpo.lr)}, kl ${formatNumber(c.grpo.klCoef)}` : "-"],
+    [
+      "grpo",
+      c.grpo ? `G=${c.grpo.groupSize} × ${c.grpo.questionsPerStep} questions, lr ${formatNumber(c.grpo.lr)}, kl ${formatNumber(c.grpo.klCoef)}` : "-",
+    ],
     ["lora", c.lora ? `rank ${c.lora.rank}, alpha ${c.lora.alpha}` : "-"],
     ["reward", c.reward ? `${c.reward.metric} (accuracy ${c.reward.accuracyWeight}, format ${c.reward.formatWeight})` : "-"],
   ];

@@ -98,10 +98,13 @@ export async function watchRun(client: IcrlClient, runId: string, opts: WatchOpt
       state.onMetrics(metricsAdded.points);
       if (opts.json) jsonLine({ type: "metrics", cursor: metricsAdded.cursor, points: metricsAdded.points });
     }),
-    follow(client.subscribe(RolloutAddedDocument, { runId, ...(rolloutsAfter ? { after: rolloutsAfter } : {}) }, { signal: stop.signal }), ({ rolloutAdded }) => {
-      state.onRollout(rolloutAdded.rollout);
-      if (opts.json) jsonLine({ type: "rollout", cursor: rolloutAdded.cursor, rollout: rolloutAdded.rollout });
-    }),
+    follow(
+      client.subscribe(RolloutAddedDocument, { runId, ...(rolloutsAfter ? { after: rolloutsAfter } : {}) }, { signal: stop.signal }),
+      ({ rolloutAdded }) => {
+        state.onRollout(rolloutAdded.rollout);
+        if (opts.json) jsonLine({ type: "rollout", cursor: rolloutAdded.cursor, rollout: rolloutAdded.rollout });
+      },
+    ),
   ];
   // A stream that fails (server refused the subscription) ends the watch with its error.
   const failure = Promise.race(streams.map((s) => s.then(() => new Promise<never>(() => {}))));

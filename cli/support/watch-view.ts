@@ -1,6 +1,6 @@
 // The state `icrl run watch` keeps (run, metric series, latest rollouts) and how it is drawn as a
 // terminal frame. Pure: events in, lines out; the command does the subscribing and the writing.
-import { type MetricPointFieldsFragment, type RolloutFieldsFragment, type RunFieldsFragment } from "../../client-sdk/src/index.js";
+import type { MetricPointFieldsFragment, RolloutFieldsFragment, RunFieldsFragment } from "../../client-sdk/src/index.js";
 import { formatNumber, truncate } from "./output.js";
 import { bar } from "./progress-bar.js";
 import type { RunDetail } from "./resolve.js";
@@ -83,7 +83,9 @@ export function renderFrame(state: WatchState, style: Style, width: number): str
   for (const key of SPARK_KEYS) {
     const values = state.valuesOf(key);
     const latest = state.latest.get(key);
-    lines.push(`${key.padEnd(label)}  ${style.cyan(sparkline(values, sparkWidth).padEnd(sparkWidth))}  ${latest ? formatNumber(latest.value) : style.dim("-")}`);
+    lines.push(
+      `${key.padEnd(label)}  ${style.cyan(sparkline(values, sparkWidth).padEnd(sparkWidth))}  ${latest ? formatNumber(latest.value) : style.dim("-")}`,
+    );
   }
   lines.push("");
   lines.push(style.bold(`Latest rollouts`) + style.dim(` (${state.rolloutCount} seen)`));
@@ -99,7 +101,8 @@ export function renderFrame(state: WatchState, style: Style, width: number): str
     );
     for (const seg of r.segments.slice(0, 6)) {
       const tag = seg.kind === "TOOL_CALL" ? "call  " : seg.kind === "TOOL_RESULT" ? "result" : seg.kind === "SYSTEM" ? "system" : "model ";
-      const paint = seg.kind === "TOOL_CALL" ? style.yellow : seg.kind === "TOOL_RESULT" ? style.blue : seg.kind === "SYSTEM" ? style.magenta : style.dim;
+      const paint =
+        seg.kind === "TOOL_CALL" ? style.yellow : seg.kind === "TOOL_RESULT" ? style.blue : seg.kind === "SYSTEM" ? style.magenta : style.dim;
       lines.push(paint(fit(`    ${tag} ${oneLine(seg.text)}`)));
     }
     if (r.segments.length > 6) lines.push(style.dim(`    … ${r.segments.length - 6} more segments`));

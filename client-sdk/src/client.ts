@@ -99,7 +99,11 @@ export function createClient(options: ClientOptions): IcrlClient {
     return body.data;
   }
 
-  async function* subscribe<R>(document: DocumentNode, variables: Record<string, unknown> | undefined, opts: { signal?: AbortSignal } = {}): AsyncGenerator<R> {
+  async function* subscribe<R>(
+    document: DocumentNode,
+    variables: Record<string, unknown> | undefined,
+    opts: { signal?: AbortSignal } = {},
+  ): AsyncGenerator<R> {
     const query = print(document);
     let after: string | number | null = (variables?.after as string | number | undefined) ?? null;
     let delay = options.retryDelayMs ?? 200;
@@ -163,7 +167,9 @@ export function createClient(options: ClientOptions): IcrlClient {
       if (opts.signal?.aborted) return;
       if (failure && isFatal(failure)) {
         const reason = (failure as { reason?: string }).reason;
-        throw new IcrlApiError([{ message: `Subscription rejected by the server${reason ? `: ${reason}` : ""}.`, extensions: { code: "UNAUTHENTICATED" } }]);
+        throw new IcrlApiError([
+          { message: `Subscription rejected by the server${reason ? `: ${reason}` : ""}.`, extensions: { code: "UNAUTHENTICATED" } },
+        ]);
       }
       if (!failure) return; // the server completed the stream
       // Connection lost: wait, then resubscribe from the last cursor.

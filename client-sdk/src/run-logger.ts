@@ -80,7 +80,8 @@ export interface LoggerStats {
 const KEY_MAX = 200;
 
 function checkMetric(key: string, value: unknown, step: number): void {
-  if (typeof key !== "string" || !key.trim() || key.length > KEY_MAX) throw new TypeError(`Metric key ${JSON.stringify(key)} must be 1 to ${KEY_MAX} characters.`);
+  if (typeof key !== "string" || !key.trim() || key.length > KEY_MAX)
+    throw new TypeError(`Metric key ${JSON.stringify(key)} must be 1 to ${KEY_MAX} characters.`);
   if (typeof value !== "number" || !Number.isFinite(value)) {
     throw new RangeError(`Metric ${key} at step ${step} is ${String(value)}; only finite numbers can be stored.`);
   }
@@ -165,7 +166,8 @@ export class RunLogger {
       checkStep(r.groupIndex, "rollout groupIndex");
       checkStep(r.sampleIndex, "rollout sampleIndex");
       if (!Array.isArray(r.segments)) throw new TypeError("rollout segments must be an array of {kind, text}.");
-      if (typeof r.reward !== "number" || !Number.isFinite(r.reward)) throw new RangeError(`rollout reward must be a finite number, got ${String(r.reward)}.`);
+      if (typeof r.reward !== "number" || !Number.isFinite(r.reward))
+        throw new RangeError(`rollout reward must be a finite number, got ${String(r.reward)}.`);
     }
     for (const r of rollouts) this.rollouts.enqueue(r);
     for (const r of rollouts) this.advance(r.step);
@@ -213,7 +215,9 @@ export class RunLogger {
       const job = await this.untilDelivered(
         () =>
           failure !== undefined
-            ? this.client.mutate(FailJobDocument, { jobId: this.jobId, error: failure instanceof Error ? failure.message : failure }).then((r) => r.failJob)
+            ? this.client
+                .mutate(FailJobDocument, { jobId: this.jobId, error: failure instanceof Error ? failure.message : failure })
+                .then((r) => r.failJob)
             : this.client.mutate(CompleteJobDocument, { jobId: this.jobId, result: options.result }).then((r) => r.completeJob),
         timeout,
       );
@@ -264,7 +268,9 @@ export class RunLogger {
     if (!claimed) return false;
     if (claimed.job.id !== this.jobId) {
       // Cannot happen with a script backend, but never keep a job that is not ours.
-      await this.client.mutate(FailJobDocument, { jobId: claimed.job.id, error: "claimed by a script logger by mistake", retry: true }).catch(() => {});
+      await this.client
+        .mutate(FailJobDocument, { jobId: claimed.job.id, error: "claimed by a script logger by mistake", retry: true })
+        .catch(() => {});
       return false;
     }
     this.heartbeatMs = this.intervalFor(claimed.job.leaseExpiresAt ?? null);
@@ -376,12 +382,16 @@ export async function startLoggedRun(options: StartLoggedRunOptions): Promise<Ru
     ]);
   }
   const expId = await experimentId(client, options.experiment);
-  const run = (await client.mutate(CreateRunDocument, { experimentId: expId, name: options.name, config, curriculumId: options.curriculumId })).createRun;
+  const run = (await client.mutate(CreateRunDocument, { experimentId: expId, name: options.name, config, curriculumId: options.curriculumId }))
+    .createRun;
   const registrar = options.registrationKey ? createClient({ url: client.baseUrl, token: options.registrationKey }) : client;
   let worker: IcrlClient | null = null;
   try {
     const registration = (
-      await registrar.mutate(RegisterWorkerDocument, { name: `script ${options.name}`.slice(0, 200), capabilities: { backend, kind: "script", runId: run.id } })
+      await registrar.mutate(RegisterWorkerDocument, {
+        name: `script ${options.name}`.slice(0, 200),
+        capabilities: { backend, kind: "script", runId: run.id },
+      })
     ).registerWorker;
     worker = createClient({ url: client.baseUrl, token: registration.token });
     const claimed = (await worker.mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob;
@@ -401,7 +411,10 @@ export async function startLoggedRun(options: StartLoggedRunOptions): Promise<Ru
     await worker?.close();
     if (err instanceof IcrlApiError && err.code === "FORBIDDEN" && !options.registrationKey) {
       throw new IcrlApiError([
-        { message: `${err.message} Pass registrationKey: a WORKER-role API key, so the script can register as its run's worker.`, extensions: { code: "FORBIDDEN" } },
+        {
+          message: `${err.message} Pass registrationKey: a WORKER-role API key, so the script can register as its run's worker.`,
+          extensions: { code: "FORBIDDEN" },
+        },
       ]);
     }
     throw err;

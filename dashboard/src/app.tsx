@@ -51,7 +51,8 @@ export function App() {
       (d) => setViewer(d.viewer),
       (err) => {
         // Only a rejected key signs out; a network hiccup leaves the pages to show their errors.
-        if (err instanceof IcrlApiError && err.code === "UNAUTHENTICATED") session.signOut("The server did not accept the stored API key; sign in again.");
+        if (err instanceof IcrlApiError && err.code === "UNAUTHENTICATED")
+          session.signOut("The server did not accept the stored API key; sign in again.");
       },
     );
     return () => void session.client.close();

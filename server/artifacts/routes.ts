@@ -38,7 +38,8 @@ export function artifactRouter(services: Services): express.Router {
       if (q.sha256 && !/^[0-9a-f]{64}$/i.test(q.sha256)) return fail(res, 400, "BAD_USER_INPUT", "sha256 must be 64 hex characters.");
       let runId: string | null = null;
       if (principal.role === "WORKER") {
-        if (!principal.workerId || !q.jobId || !UUID.test(q.jobId)) return fail(res, 403, "FORBIDDEN", "Workers upload with jobId= of a job they hold.");
+        if (!principal.workerId || !q.jobId || !UUID.test(q.jobId))
+          return fail(res, 403, "FORBIDDEN", "Workers upload with jobId= of a job they hold.");
         const job = await assertHoldsJob(services.pool, q.jobId, principal.workerId).catch(() => null);
         if (!job) return fail(res, 403, "FORBIDDEN", `This worker does not hold job ${q.jobId}.`);
         runId = job.run_id;
@@ -55,7 +56,9 @@ export function artifactRouter(services: Services): express.Router {
       const artifact = await services.prisma.artifact.create({
         data: { kind: kind as never, name, runId, step, sha256: saved.sha256, bytes: BigInt(saved.bytes), storageKey: saved.storageKey },
       });
-      res.status(201).json({ id: artifact.id, kind, name, runId, step, sha256: saved.sha256, bytes: saved.bytes, downloadPath: `/artifacts/${artifact.id}` });
+      res
+        .status(201)
+        .json({ id: artifact.id, kind, name, runId, step, sha256: saved.sha256, bytes: saved.bytes, downloadPath: `/artifacts/${artifact.id}` });
     } catch (err) {
       if (err instanceof ArtifactRejected) {
         // Stop reading a body we have rejected; the client gets the answer right away.

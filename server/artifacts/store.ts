@@ -54,7 +54,11 @@ export class ArtifactStore {
     const sha256 = hash.digest("hex");
     if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
       await rm(tmp, { force: true });
-      throw new ArtifactRejected(400, "BAD_USER_INPUT", `sha256 mismatch: declared ${options.expectedSha256}, received ${sha256}. The upload was discarded.`);
+      throw new ArtifactRejected(
+        400,
+        "BAD_USER_INPUT",
+        `sha256 mismatch: declared ${options.expectedSha256}, received ${sha256}. The upload was discarded.`,
+      );
     }
     const storageKey = path.join(sha256.slice(0, 2), sha256);
     await mkdir(path.dirname(this.pathOf(storageKey)), { recursive: true });

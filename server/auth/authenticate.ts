@@ -52,12 +52,14 @@ export type Permission = "read" | "write" | "admin" | "worker";
 
 /** admin: everything; member: read and create/modify experiments, runs and their inputs; worker: worker protocol only. */
 export function requireRole(principal: Principal | null, permission: Permission): Principal {
-  if (!principal) throw apiError("UNAUTHENTICATED", "Missing or invalid API key: send `Authorization: Bearer <key>` (or connectionParams.authorization over WebSocket).");
+  if (!principal)
+    throw apiError(
+      "UNAUTHENTICATED",
+      "Missing or invalid API key: send `Authorization: Bearer <key>` (or connectionParams.authorization over WebSocket).",
+    );
   const role = principal.role;
   const allowed =
-    role === "ADMIN" ||
-    (role === "MEMBER" && (permission === "read" || permission === "write")) ||
-    (role === "WORKER" && permission === "worker");
+    role === "ADMIN" || (role === "MEMBER" && (permission === "read" || permission === "write")) || (role === "WORKER" && permission === "worker");
   if (!allowed) {
     const needed = permission === "worker" ? "a worker token" : permission === "admin" ? "an admin key" : "an admin or member key";
     throw apiError("FORBIDDEN", `This operation needs ${needed}; your key has role ${role}.`);

@@ -18,10 +18,7 @@ export function displayPrefix(secret: string): string {
   return secret.slice(0, PREFIX.length + 6);
 }
 
-export async function createApiKey(
-  prisma: PrismaClient,
-  input: { name: string; role: Role; workerId?: string; secret?: string },
-) {
+export async function createApiKey(prisma: PrismaClient, input: { name: string; role: Role; workerId?: string; secret?: string }) {
   const secret = input.secret ?? generateSecret();
   const apiKey = await prisma.apiKey.create({
     data: { name: input.name, role: input.role, workerId: input.workerId, prefix: displayPrefix(secret), hash: hashSecret(secret) },

@@ -25,10 +25,11 @@ export async function importDatasetFile(pool: pg.Pool, req: ImportRequest): Prom
   });
   const items = req.format === "JSONL" ? readJsonl(req.path, req.defaultSplit) : readVerlParquet(req.path, req.defaultSplit);
   return inTransaction(pool, async (c) => {
-    const created = await c.query(
-      `INSERT INTO datasets (name, kind, item_count, source, content_hash) VALUES ($1, $2, 0, $3, '') RETURNING id`,
-      [req.name, req.kind, req.source],
-    );
+    const created = await c.query(`INSERT INTO datasets (name, kind, item_count, source, content_hash) VALUES ($1, $2, 0, $3, '') RETURNING id`, [
+      req.name,
+      req.kind,
+      req.source,
+    ]);
     const id = created.rows[0].id as string;
     const hash = createHash("sha256");
     const splits = new Set<string>();

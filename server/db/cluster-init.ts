@@ -59,15 +59,19 @@ export async function initCluster(
   }
   const stagedData = path.join(staging, "data");
   const started = Date.now();
-  await runToCompletion(binaries.initdb, [
-    `--pgdata=${stagedData}`,
-    `--username=${SUPERUSER}`,
-    `--pwfile=${pwFile}`,
-    "--auth=scram-sha-256",
-    "--encoding=UTF8",
-    "--no-locale",
-    ...(ephemeral ? ["--no-sync"] : []),
-  ], runAs);
+  await runToCompletion(
+    binaries.initdb,
+    [
+      `--pgdata=${stagedData}`,
+      `--username=${SUPERUSER}`,
+      `--pwfile=${pwFile}`,
+      "--auth=scram-sha-256",
+      "--encoding=UTF8",
+      "--no-locale",
+      ...(ephemeral ? ["--no-sync"] : []),
+    ],
+    runAs,
+  );
   await writeSettings(stagedData, { password, port: null });
   await fs.promises.rename(stagedData, dataDir);
   await fs.promises.rm(staging, { recursive: true, force: true });
@@ -93,9 +97,10 @@ function runToCompletion(command: string, args: string[], runAs: RunAs | null): 
 }
 
 export function spawnError(command: string, runAs: RunAs | null, error: Error): Error {
-  const hint = runAs && (error as NodeJS.ErrnoException).code === "EACCES"
-    ? ` OS user "${runAs.user}" must be able to reach and execute it: make the directories above it traversable (chmod o+x).`
-    : "";
+  const hint =
+    runAs && (error as NodeJS.ErrnoException).code === "EACCES"
+      ? ` OS user "${runAs.user}" must be able to reach and execute it: make the directories above it traversable (chmod o+x).`
+      : "";
   return new Error(`Cannot run ${command}: ${error.message}.${hint}`);
 }
 

@@ -211,10 +211,14 @@ async function spawnPostmaster(ctx: {
   const { dataDir, runAs, logFile, port } = ctx;
   const logStart = openLogForAppend(logFile);
   const args = [
-    "-D", dataDir,
-    "-p", String(port),
-    "-c", "listen_addresses=127.0.0.1",
-    "-c", "unix_socket_directories=",
+    "-D",
+    dataDir,
+    "-p",
+    String(port),
+    "-c",
+    "listen_addresses=127.0.0.1",
+    "-c",
+    "unix_socket_directories=",
     ...(ctx.options.ephemeral ? ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : []),
   ];
   let child: ChildProcess;
@@ -244,9 +248,7 @@ async function spawnPostmaster(ctx: {
       if (/could not bind|Address already in use|could not create any TCP\/IP sockets/i.test(log)) {
         throw new PortInUseError(`port ${port} is in use`);
       }
-      throw new Error(
-        `Embedded Postgres exited during startup (code ${exit.code}, signal ${exit.signal}). Log (${logFile}):\n${lastLines(log, 20)}`,
-      );
+      throw new Error(`Embedded Postgres exited during startup (code ${exit.code}, signal ${exit.signal}). Log (${logFile}):\n${lastLines(log, 20)}`);
     }
     const pidFile = readPostmasterPid(dataDir);
     if (pidFile && pidFile.pid === child.pid && pidFile.status === "ready") return child;

@@ -185,11 +185,13 @@ async function applyOne(client: pg.Client, migration: MigrationFile): Promise<vo
   } catch (error) {
     await client.query("ROLLBACK").catch(() => undefined);
     const detail = describeSqlError(error, migration.sql);
-    await client.query(
-      `INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, started_at, applied_steps_count)
+    await client
+      .query(
+        `INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, started_at, applied_steps_count)
        VALUES ($1, $2, $3, $4, $5, 0)`,
-      [id, migration.checksum, migration.name, `${ROLLED_BACK_MARKER}\n${detail}`, startedAt],
-    ).catch(() => undefined);
+        [id, migration.checksum, migration.name, `${ROLLED_BACK_MARKER}\n${detail}`, startedAt],
+      )
+      .catch(() => undefined);
     throw new MigrationError(
       `Migration ${migration.name} failed and was rolled back (nothing from it was applied): ${detail}\n` +
         `Fix prisma/migrations/${migration.name}/migration.sql; it is retried on the next start.`,

@@ -57,9 +57,12 @@ class CatalogFriendlyClient extends pg.Client {
     const first = args[0] as { submit?: unknown } | undefined;
     if (first && typeof first.submit === "function") return (super.query as (...a: unknown[]) => unknown)(...args);
     const callback = typeof args[args.length - 1] === "function" ? (args.pop() as (e: unknown, r?: unknown) => void) : undefined;
-    const result = ((super.query as (...a: unknown[]) => Promise<unknown>)(...args)).then(relabelCharColumns);
+    const result = (super.query as (...a: unknown[]) => Promise<unknown>)(...args).then(relabelCharColumns);
     if (!callback) return result;
-    result.then((r) => callback(null, r), (e) => callback(e));
+    result.then(
+      (r) => callback(null, r),
+      (e) => callback(e),
+    );
     return undefined;
   }
 }
@@ -80,7 +83,11 @@ function relabelCharColumns(result: unknown): unknown {
  * The engine's connections: `mainUrl`, and `shadowUrl` (created and dropped by the caller) if any.
  * Every adapter handed out is remembered so its pool can be closed when the work is done.
  */
-function adapterFactory(mainUrl: string, shadowUrl: string | undefined, opened: Array<{ dispose(): Promise<void> }>): SqlMigrationAwareDriverAdapterFactory {
+function adapterFactory(
+  mainUrl: string,
+  shadowUrl: string | undefined,
+  opened: Array<{ dispose(): Promise<void> }>,
+): SqlMigrationAwareDriverAdapterFactory {
   const main = new PrismaPg({ connectionString: mainUrl, Client: CatalogFriendlyClient } as pg.PoolConfig);
   const shadow = shadowUrl ? new PrismaPg({ connectionString: shadowUrl, Client: CatalogFriendlyClient } as pg.PoolConfig) : undefined;
   const track = async <T extends { dispose(): Promise<void> }>(adapter: Promise<T>) => {

@@ -42,7 +42,13 @@ const resultsByEvent = new WeakMap<object, Map<string, Result>>();
 /** What a result may depend on besides the event: permissions are by role (and worker, for workers). */
 function operationKey(args: ExecutionArgs): string {
   const principal = (args.contextValue as GraphQLContext | undefined)?.principal;
-  return [principal?.role ?? "anonymous", principal?.workerId ?? "", args.operationName ?? "", JSON.stringify(args.variableValues ?? {}), print(args.document)].join("\n");
+  return [
+    principal?.role ?? "anonymous",
+    principal?.workerId ?? "",
+    args.operationName ?? "",
+    JSON.stringify(args.variableValues ?? {}),
+    print(args.document),
+  ].join("\n");
 }
 
 /** Drop-in for graphql's `subscribe`, as graphql-ws's `subscribe` option. */

@@ -7,8 +7,16 @@ import { apiError } from "../errors.js";
 const DEFAULT_LIST = 50;
 /** Page sizes the schema applies when `first` is omitted. */
 const PAGE_DEFAULTS: Record<string, number> = {
-  runs: 50, rollouts: 50, experiments: 50, datasets: 50, benchmarkRuns: 50, jobs: 50, items: 50,
-  metrics: 1000, metricPoints: 1000, jobDatasetItems: 500,
+  runs: 50,
+  rollouts: 50,
+  experiments: 50,
+  datasets: 50,
+  benchmarkRuns: 50,
+  jobs: 50,
+  items: 50,
+  metrics: 1000,
+  metricPoints: 1000,
+  jobDatasetItems: 500,
 };
 
 function argValue(v: ValueNode | undefined, variables: Record<string, unknown>): unknown {
@@ -43,8 +51,7 @@ export function checkQueryLimits(
         }
         const firstArg = sel.arguments?.find((a) => a.name.value === "first");
         const first = argValue(firstArg?.value, variables);
-        const fanout =
-          typeof first === "number" ? Math.max(1, first) : (PAGE_DEFAULTS[sel.name.value] ?? (firstArg ? DEFAULT_LIST : 1));
+        const fanout = typeof first === "number" ? Math.max(1, first) : (PAGE_DEFAULTS[sel.name.value] ?? (firstArg ? DEFAULT_LIST : 1));
         cost += 1 + fanout * walk(sel.selectionSet, depth + 1, seen);
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
         cost += walk(sel.selectionSet, depth, seen);
@@ -55,7 +62,10 @@ export function checkQueryLimits(
         if (frag) cost += walk(frag.selectionSet, depth, new Set([...seen, name]));
       }
       if (cost > limits.maxCost) {
-        throw apiError("BAD_USER_INPUT", `Query is too expensive (estimated cost above ${limits.maxCost}); ask for fewer items per page or fewer fields.`);
+        throw apiError(
+          "BAD_USER_INPUT",
+          `Query is too expensive (estimated cost above ${limits.maxCost}); ask for fewer items per page or fewer fields.`,
+        );
       }
     }
     return cost;

@@ -7,7 +7,8 @@ export const DateTime = new GraphQLScalarType({
   serialize: (v) => (v instanceof Date ? v.toISOString() : new Date(v as string).toISOString()),
   parseValue: (v) => {
     const d = new Date(v as string);
-    if (typeof v !== "string" || Number.isNaN(d.getTime())) throw apiError("BAD_USER_INPUT", `Expected an ISO-8601 date-time, got ${JSON.stringify(v)}.`);
+    if (typeof v !== "string" || Number.isNaN(d.getTime()))
+      throw apiError("BAD_USER_INPUT", `Expected an ISO-8601 date-time, got ${JSON.stringify(v)}.`);
     return d;
   },
   parseLiteral: (ast) => {

@@ -27,7 +27,19 @@ export interface HttpServerHandle {
   setReady(v: boolean): void;
 }
 
-const KNOWN_CODES = new Set(["UNAUTHENTICATED", "FORBIDDEN", "BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "PAYLOAD_TOO_LARGE", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED", "BAD_REQUEST", "PERSISTED_QUERY_NOT_FOUND", "OPERATION_RESOLUTION_FAILURE"]);
+const KNOWN_CODES = new Set([
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "BAD_USER_INPUT",
+  "NOT_FOUND",
+  "CONFLICT",
+  "PAYLOAD_TOO_LARGE",
+  "GRAPHQL_VALIDATION_FAILED",
+  "GRAPHQL_PARSE_FAILED",
+  "BAD_REQUEST",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "OPERATION_RESOLUTION_FAILURE",
+]);
 
 const DASHBOARD_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "dashboard", "dist");
 
@@ -143,7 +155,12 @@ export function createHttpServer(services: Services): HttpServerHandle {
       // Unexpected errors: log the detail, return a generic message (never internals).
       const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
       logger.error({ err: original }, "unhandled resolver error");
-      return { message: "Internal server error; the server log has the details.", extensions: { code: "INTERNAL_SERVER_ERROR" }, path: formatted.path, locations: formatted.locations };
+      return {
+        message: "Internal server error; the server log has the details.",
+        extensions: { code: "INTERNAL_SERVER_ERROR" },
+        path: formatted.path,
+        locations: formatted.locations,
+      };
     },
   });
 
@@ -166,7 +183,7 @@ export function createHttpServer(services: Services): HttpServerHandle {
   app.use(
     "/graphql",
     express.json({ limit: config.maxRequestBytes }),
-    async (req, res, next) => {
+    async (_req, _res, next) => {
       await started;
       next();
     },
@@ -185,7 +202,14 @@ export function createHttpServer(services: Services): HttpServerHandle {
   app.use((err: { type?: string; status?: number; message?: string }, _req: express.Request, res: express.Response, next: express.NextFunction) => {
     if (!err) return next();
     if (err.type === "entity.too.large") {
-      return res.status(413).json({ errors: [{ message: `Request body is larger than ${config.maxRequestBytes} bytes; send smaller batches.`, extensions: { code: "PAYLOAD_TOO_LARGE" } }] });
+      return res.status(413).json({
+        errors: [
+          {
+            message: `Request body is larger than ${config.maxRequestBytes} bytes; send smaller batches.`,
+            extensions: { code: "PAYLOAD_TOO_LARGE" },
+          },
+        ],
+      });
     }
     if (err.type === "entity.parse.failed") {
       return res.status(400).json({ errors: [{ message: `Request body is not valid JSON: ${err.message}`, extensions: { code: "BAD_REQUEST" } }] });

@@ -45,10 +45,10 @@ async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise
 
 /** Bump a run's version and tell subscribers; call inside the transaction that changed it. */
 export async function touchRun(c: Queryable, runId: string, set: string, params: unknown[] = []): Promise<void> {
-  const res = await c.query(
-    `UPDATE runs SET ${set ? set + ", " : ""}version = version + 1, updated_at = now() WHERE id = $1 RETURNING version`,
-    [runId, ...params],
-  );
+  const res = await c.query(`UPDATE runs SET ${set ? set + ", " : ""}version = version + 1, updated_at = now() WHERE id = $1 RETURNING version`, [
+    runId,
+    ...params,
+  ]);
   if (res.rows[0]) await c.query("SELECT pg_notify($1, $2)", notifyPayload(`run:${runId}`, res.rows[0].version));
 }
 
@@ -102,8 +102,7 @@ export async function expireLeases(pool: pg.Pool): Promise<JobRow[]> {
 
 /** Mirror a job's new status onto its run or benchmark run and announce requeued jobs. */
 async function afterJobStatusChange(c: pg.PoolClient, job: JobRow, result?: unknown): Promise<void> {
-  const runStatus =
-    job.status === "QUEUED" ? "QUEUED" : job.status === "LEASED" ? "RUNNING" : job.status;
+  const runStatus = job.status === "QUEUED" ? "QUEUED" : job.status === "LEASED" ? "RUNNING" : job.status;
   const finished = ["SUCCEEDED", "FAILED", "CANCELLED"].includes(runStatus);
   if (job.run_id) {
     await touchRun(
@@ -112,18 +111,23 @@ async function afterJobStatusChange(c: pg.PoolClient, job: JobRow, result?: unkn
       `status = $2::"RunStatus"${runStatus === "RUNNING" ? ", started_at = coalesce(started_at, now())" : ""}${
         finished ? ", finished_at = now()" : ", finished_at = NULL"
       }, error = $3`,
-      [runStatus, job.status === "FAILED" ? (job as JobRow & { error?: string }).error ?? "failed" : null],
+      [runStatus, job.status === "FAILED" ? ((job as JobRow & { error?: string }).error ?? "failed") : null],
     );
   }
   if (job.benchmark_run_id) {
-    const aggregate = result && typeof result === "object" && "aggregate" in (result as object) ? (result as { aggregate: unknown }).aggregate : undefined;
+    const aggregate =
+      result && typeof result === "object" && "aggregate" in (result as object) ? (result as { aggregate: unknown }).aggregate : undefined;
     await touchBenchmarkRun(
       c,
       job.benchmark_run_id,
       `status = $2::"RunStatus"${runStatus === "RUNNING" ? ", started_at = coalesce(started_at, now())" : ""}${
         finished ? ", finished_at = now()" : ""
       }, error = $3${aggregate !== undefined ? ", aggregate = $4::jsonb" : ""}`,
-      [runStatus, job.status === "FAILED" ? (job as JobRow & { error?: string }).error ?? "failed" : null, ...(aggregate !== undefined ? [JSON.stringify(aggregate)] : [])],
+      [
+        runStatus,
+        job.status === "FAILED" ? ((job as JobRow & { error?: string }).error ?? "failed") : null,
+        ...(aggregate !== undefined ? [JSON.stringify(aggregate)] : []),
+      ],
     );
   }
   if (job.status === "QUEUED") await c.query("SELECT pg_notify($1, $2)", notifyPayload("jobs", job.seq));

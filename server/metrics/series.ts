@@ -43,7 +43,15 @@ const emptyColumns = (): SeriesColumns => ({ steps: [], lastSteps: [], values: [
 export function seriesPoints(c: SeriesColumns): SeriesPoint[] {
   const out: SeriesPoint[] = new Array(c.steps.length);
   for (let i = 0; i < out.length; i++) {
-    out[i] = { step: c.steps[i], value: c.values[i], min: c.mins[i], max: c.maxs[i], count: c.counts[i], firstStep: c.steps[i], lastStep: c.lastSteps[i] };
+    out[i] = {
+      step: c.steps[i],
+      value: c.values[i],
+      min: c.mins[i],
+      max: c.maxs[i],
+      count: c.counts[i],
+      firstStep: c.steps[i],
+      lastStep: c.lastSteps[i],
+    };
   }
   return out;
 }
@@ -98,7 +106,12 @@ export async function metricSeries(
         if (raw.length <= maxPoints) {
           const steps = raw.map((p) => p.step);
           const values = raw.map((p) => p.value);
-          done.set(key, { key, downsampled: false, totalPoints: raw.length, columns: { steps, lastSteps: steps, values, mins: values, maxs: values, counts: raw.map(() => 1) } });
+          done.set(key, {
+            key,
+            downsampled: false,
+            totalPoints: raw.length,
+            columns: { steps, lastSteps: steps, values, mins: values, maxs: values, counts: raw.map(() => 1) },
+          });
           return;
         }
       }
@@ -110,10 +123,12 @@ export async function metricSeries(
 }
 
 async function rawPoints(pool: pg.Pool, runId: string, key: string, lo: number, hi: number): Promise<{ step: number; value: number }[]> {
-  const res = await pool.query(
-    `SELECT step, value FROM metric_points WHERE run_id = $1 AND key = $2 AND step BETWEEN $3 AND $4 ORDER BY step`,
-    [runId, key, lo, hi],
-  );
+  const res = await pool.query(`SELECT step, value FROM metric_points WHERE run_id = $1 AND key = $2 AND step BETWEEN $3 AND $4 ORDER BY step`, [
+    runId,
+    key,
+    lo,
+    hi,
+  ]);
   return res.rows;
 }
 
@@ -147,7 +162,8 @@ async function downsample(pool: pg.Pool, runId: string, ranges: { key: string; l
   const add = (plan: Plan, b: Bucket) => {
     const k = Math.floor(b.firstStep / plan.outWidth);
     const cur = plan.out.get(k);
-    if (!cur) plan.out.set(k, b); // callers pass a fresh object
+    if (!cur)
+      plan.out.set(k, b); // callers pass a fresh object
     else {
       cur.min = Math.min(cur.min, b.min);
       cur.max = Math.max(cur.max, b.max);
@@ -210,9 +226,18 @@ async function downsample(pool: pg.Pool, runId: string, ranges: { key: string; l
       );
       for (const r of res.rows) {
         const plan = fromRollups[r.i - 1];
-        const [mn, mx, sm, n, fs, ls] = [r.mn, r.mx, r.sm, r.n, r.fs, r.ls].map((buf: Buffer) => new DataView(buf.buffer, buf.byteOffset, buf.byteLength));
+        const [mn, mx, sm, n, fs, ls] = [r.mn, r.mx, r.sm, r.n, r.fs, r.ls].map(
+          (buf: Buffer) => new DataView(buf.buffer, buf.byteOffset, buf.byteLength),
+        );
         for (let j = 0; j < fs.byteLength / 4; j++) {
-          add(plan, { min: mn.getFloat64(j * 8), max: mx.getFloat64(j * 8), sum: sm.getFloat64(j * 8), count: n.getInt32(j * 4), firstStep: fs.getInt32(j * 4), lastStep: ls.getInt32(j * 4) });
+          add(plan, {
+            min: mn.getFloat64(j * 8),
+            max: mx.getFloat64(j * 8),
+            sum: sm.getFloat64(j * 8),
+            count: n.getInt32(j * 4),
+            firstStep: fs.getInt32(j * 4),
+            lastStep: ls.getInt32(j * 4),
+          });
         }
       }
     })(),

@@ -194,6 +194,8 @@ describe("exit codes", () => {
   it("icrl --help documents the exit codes", async () => {
     const help = await runCli(["--help"], env);
     expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/Exit codes \(client commands\):\n\s+0\s+ok\n\s+1\s+.*\n\s+2\s+bad usage.*\n\s+3\s+not found.*\n\s+4\s+not allowed.*\n\s+5\s+server unreachable/);
+    expect(help.stdout).toMatch(
+      /Exit codes \(client commands\):\n\s+0\s+ok\n\s+1\s+.*\n\s+2\s+bad usage.*\n\s+3\s+not found.*\n\s+4\s+not allowed.*\n\s+5\s+server unreachable/,
+    );
   });
 });

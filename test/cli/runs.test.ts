@@ -35,7 +35,8 @@ beforeAll(async () => {
   env = cliEnv(t.server.url, ADMIN_KEY);
   dir = await mkdtemp(path.join(os.tmpdir(), "icrl-cli-runs-"));
   await writeQaJsonl(path.join(dir, "qa.jsonl"), 6);
-  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } })).importDataset.id;
+  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } }))
+    .importDataset.id;
   experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "cli-runs" })).createExperiment.id;
   worker = await newWorker(t, "cli-test-worker");
 });
@@ -79,9 +80,7 @@ describe("run watch", () => {
     expect(lines[0]).toMatchObject({ type: "snapshot", run: { id: runId, status: "RUNNING" } });
     expect(lines[lines.length - 1]).toEqual({ type: "end", status: "SUCCEEDED" });
     const points = lines.filter((l) => l.type === "metrics").flatMap((l) => l.points);
-    expect(points.map((p: any) => `${p.key}@${p.step}`).sort()).toEqual(
-      [1, 2].flatMap((s) => metricsAt(s, 0).map((p) => `${p.key}@${s}`)).sort(),
-    );
+    expect(points.map((p: any) => `${p.key}@${p.step}`).sort()).toEqual([1, 2].flatMap((s) => metricsAt(s, 0).map((p) => `${p.key}@${s}`)).sort());
     const rollouts = lines.filter((l) => l.type === "rollout").map((l) => `${l.rollout.step}/${l.rollout.sampleIndex}`);
     expect(rollouts).toEqual(["1/0", "1/1", "2/0", "2/1"]);
     const runEvents = lines.filter((l) => l.type === "run");
@@ -110,7 +109,10 @@ describe("run compare and rollouts export", () => {
     for (let step = 0; step < 3; step++) {
       const rollouts = Array.from({ length: 200 }, (_, i) => ({ ...makeRollout(step, Math.floor(i / 8), i % 8, 300), questionId: `item-${i % 6}` }));
       await worker.mutate(ReportRolloutsDocument, { jobId: a.jobId, rollouts });
-      await worker.mutate(LogMetricsDocument, { jobId: a.jobId, points: [...metricsAt(step, 0.2 + step / 10), { key: "loss", step, value: 1 / (step + 1) }] });
+      await worker.mutate(LogMetricsDocument, {
+        jobId: a.jobId,
+        points: [...metricsAt(step, 0.2 + step / 10), { key: "loss", step, value: 1 / (step + 1) }],
+      });
     }
     await worker.mutate(CompleteJobDocument, { jobId: a.jobId });
     const b = await startedRun("lr-low", { grpo: { lr: 5e-5 }, lora: { rank: 8 } });
@@ -143,7 +145,10 @@ describe("run compare and rollouts export", () => {
   it("rollouts export streams every rollout as jsonl, and as verl dump lines with the dataset's questions", async () => {
     const jsonl = await runCli(["rollouts", "export", runA, "--format", "jsonl"], env);
     expect(jsonl.code).toBe(0);
-    const records = jsonl.stdout.trimEnd().split("\n").map((l) => JSON.parse(l));
+    const records = jsonl.stdout
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(records).toHaveLength(600);
     expect(new Set(records.map((r) => `${r.step}/${r.groupIndex}/${r.sampleIndex}`)).size).toBe(600);
     const cursors = records.map((r) => BigInt(r.cursor));
@@ -154,7 +159,10 @@ describe("run compare and rollouts export", () => {
     const verl = await runCli(["rollouts", "export", runA, "--format", "verl", "-o", file], env);
     expect(verl.code).toBe(0);
     expect(verl.stderr).toContain(`Wrote 600 rollouts to ${file}`);
-    const lines = (await readFile(file, "utf8")).trimEnd().split("\n").map((l) => JSON.parse(l));
+    const lines = (await readFile(file, "utf8"))
+      .trimEnd()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(600);
     const first = records[0];
     const line = lines[0];

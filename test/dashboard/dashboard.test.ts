@@ -32,7 +32,17 @@ import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const SHOTS = path.join(ROOT, "test-artifacts", "dashboard");
-const CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
+const CHROMIUM_ARGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--disable-quic",
+];
 
 let t: TestServer;
 let worker: IcrlClient;
@@ -53,7 +63,11 @@ function newestMtime(dir: string): number {
 /** Build unless dist is newer than every source the bundle is made of. */
 async function ensureBuilt(): Promise<void> {
   const bundle = path.join(DIST_DIR, "app.js");
-  const sources = Math.max(newestMtime(path.join(ROOT, "dashboard", "src")), newestMtime(path.join(ROOT, "client-sdk")), statSync(path.join(ROOT, "dashboard", "index.html")).mtimeMs);
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, "dashboard", "src")),
+    newestMtime(path.join(ROOT, "client-sdk")),
+    statSync(path.join(ROOT, "dashboard", "index.html")).mtimeMs,
+  );
   if (!existsSync(bundle) || !existsSync(path.join(DIST_DIR, "index.html")) || statSync(bundle).mtimeMs < sources) await buildDashboard();
 }
 
@@ -65,7 +79,9 @@ beforeAll(async () => {
   t = await startTestServer({ leaseSeconds: 600 });
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-dash-"));
   await writeQaJsonl(path.join(tmp, "qa.jsonl"), 4);
-  const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "hotpotqa-mini", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
+  const ds = await t.admin.mutate(ImportDatasetDocument, {
+    input: { name: "hotpotqa-mini", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") },
+  });
   // Scale for the runs list: 1,000 older runs in another experiment, written straight to the table
   // (half of them finished) so the fixture costs one statement instead of 1,000 API calls.
   const sweep = await t.admin.mutate(CreateExperimentDocument, { name: "lr-sweep" });
@@ -80,11 +96,21 @@ beforeAll(async () => {
   const run = await t.admin.mutate(CreateRunDocument, {
     experimentId: exp.createExperiment.id,
     name: "qwen-3b-curriculum",
-    config: { model: { path: "/models/qwen2.5-3b-instruct.gguf" }, dataset: { id: ds.importDataset.id }, curriculum: { stages: [{ shots: 3, steps: 3 }, { shots: 2, steps: 3 }, { shots: 0 }] } },
+    config: {
+      model: { path: "/models/qwen2.5-3b-instruct.gguf" },
+      dataset: { id: ds.importDataset.id },
+      curriculum: { stages: [{ shots: 3, steps: 3 }, { shots: 2, steps: 3 }, { shots: 0 }] },
+    },
   });
   runId = run.createRun.id;
-  const baseline = await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name: "qwen-3b-zero-shot", config: { model: { path: "/models/qwen2.5-3b-instruct.gguf" }, dataset: { id: ds.importDataset.id } } });
-  await t.admin.mutate(StartBenchmarkRunDocument, { input: { name: "base-hotpot", datasetId: ds.importDataset.id, model: "/models/qwen2.5-3b-instruct.gguf", config: { limit: 3 } } });
+  const baseline = await t.admin.mutate(CreateRunDocument, {
+    experimentId: exp.createExperiment.id,
+    name: "qwen-3b-zero-shot",
+    config: { model: { path: "/models/qwen2.5-3b-instruct.gguf" }, dataset: { id: ds.importDataset.id } },
+  });
+  await t.admin.mutate(StartBenchmarkRunDocument, {
+    input: { name: "base-hotpot", datasetId: ds.importDataset.id, model: "/models/qwen2.5-3b-instruct.gguf", config: { limit: 3 } },
+  });
 
   const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
   worker = t.client((await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: { backend: "cpu" } })).registerWorker.token);
@@ -93,7 +119,10 @@ beforeAll(async () => {
   expect(baselineJob.job.run?.id).toBe(baseline.createRun.id);
   await worker.mutate(LogMetricsDocument, { jobId: baselineJob.job.id, points: series("reward/mean", [0.05, 0.1, 0.12, 0.1, 0.15, 0.2, 0.18], 0) });
   await worker.mutate(ReportRunProgressDocument, { jobId: trainJob, progress: { step: 4, stage: 1, shots: 2 } });
-  await worker.mutate(ReportRolloutsDocument, { jobId: trainJob, rollouts: [0, 1, 2, 3, 4].flatMap((step) => [0, 1, 2, 3].map((i) => makeRollout(step, 0, i, 600))) });
+  await worker.mutate(ReportRolloutsDocument, {
+    jobId: trainJob,
+    rollouts: [0, 1, 2, 3, 4].flatMap((step) => [0, 1, 2, 3].map((i) => makeRollout(step, 0, i, 600))),
+  });
   await worker.mutate(LogMetricsDocument, {
     jobId: trainJob,
     points: [
@@ -252,7 +281,11 @@ describe("dashboard", () => {
     const toolCall = cards.first().locator('.segment[data-kind="TOOL_CALL"]');
     expect(await toolCall.textContent()).toContain("founding date");
     expect(await toolCall.evaluate((el) => getComputedStyle(el).backgroundColor)).not.toBe(
-      await cards.first().locator('.segment[data-kind="MODEL"]').first().evaluate((el) => getComputedStyle(el).backgroundColor),
+      await cards
+        .first()
+        .locator('.segment[data-kind="MODEL"]')
+        .first()
+        .evaluate((el) => getComputedStyle(el).backgroundColor),
     );
     expect(await cards.first().locator('.segment[data-kind="TOOL_RESULT"]').count()).toBe(1);
     await page.screenshot({ path: path.join(SHOTS, "rollout-group.png"), fullPage: false });
@@ -266,7 +299,15 @@ describe("dashboard", () => {
     // Back to following the latest step; the worker reports step 5 and it appears without reload.
     await page.locator(".follow input").check();
     await text(".rollout-viewer .muted", "rollouts at step 5").waitFor();
-    const live = { ...makeRollout(5, 1, 0, 400), segments: [{ kind: "MODEL" as const, text: "<think>need data</think>" }, { kind: "TOOL_CALL" as const, text: "capital of australia" }, { kind: "TOOL_RESULT" as const, text: "<information>Canberra</information>" }, { kind: "MODEL" as const, text: "<answer>Canberra</answer>" }] };
+    const live = {
+      ...makeRollout(5, 1, 0, 400),
+      segments: [
+        { kind: "MODEL" as const, text: "<think>need data</think>" },
+        { kind: "TOOL_CALL" as const, text: "capital of australia" },
+        { kind: "TOOL_RESULT" as const, text: "<information>Canberra</information>" },
+        { kind: "MODEL" as const, text: "<answer>Canberra</answer>" },
+      ],
+    };
     await worker.mutate(ReportRolloutsDocument, { jobId: trainJob, rollouts: [live] });
     await text(".group[data-group='1'] .segment[data-kind='TOOL_CALL']", "capital of australia").waitFor({ timeout: 10_000 });
     await page.screenshot({ path: path.join(SHOTS, "rollouts.png"), fullPage: false });

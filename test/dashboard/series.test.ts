@@ -17,9 +17,23 @@ const bucket = (firstStep: number, lastStep: number, min: number, max: number): 
 describe("mergePoints", () => {
   it("appends new steps, replaces a raw point at the same step, and is idempotent", () => {
     const fetched = [raw(0, 0.1), raw(1, 0.2)];
-    const once = mergePoints(fetched, [{ step: 1, value: 0.25 }, { step: 3, value: 0.4 }, { step: 2, value: 0.3 }]);
-    expect(once.map((p) => [p.step, p.value])).toEqual([[0, 0.1], [1, 0.25], [2, 0.3], [3, 0.4]]);
-    expect(mergePoints(once, [{ step: 2, value: 0.3 }, { step: 3, value: 0.4 }])).toEqual(once);
+    const once = mergePoints(fetched, [
+      { step: 1, value: 0.25 },
+      { step: 3, value: 0.4 },
+      { step: 2, value: 0.3 },
+    ]);
+    expect(once.map((p) => [p.step, p.value])).toEqual([
+      [0, 0.1],
+      [1, 0.25],
+      [2, 0.3],
+      [3, 0.4],
+    ]);
+    expect(
+      mergePoints(once, [
+        { step: 2, value: 0.3 },
+        { step: 3, value: 0.4 },
+      ]),
+    ).toEqual(once);
   });
 
   it("leaves a downsampled bucket alone when a point inside it arrives again", () => {

@@ -49,7 +49,7 @@ describe("createMigration", () => {
     await writeFile(
       changedSchema,
       original.replace(/model Experiment \{/, "model Experiment {\n  owner       String?") +
-        "\nmodel Note {\n  id   Int    @id @default(autoincrement())\n  body String\n\n  @@map(\"notes\")\n}\n",
+        '\nmodel Note {\n  id   Int    @id @default(autoincrement())\n  body String\n\n  @@map("notes")\n}\n',
     );
     // DATABASE_URL given: the shadow database is created on that server and dropped afterwards.
     const env = { DATABASE_URL: server.urlFor("postgres") };

@@ -147,8 +147,6 @@ describe("prepareDataDirParents", () => {
     const locked = path.join(base, "private");
     await mkdir(locked, { mode: 0o700 });
     await chmod(locked, 0o700);
-    await expect(prepareDataDirParents(path.join(locked, "x", "pg"), stranger)).rejects.toThrow(
-      `cannot enter ${locked} (mode 700)`,
-    );
+    await expect(prepareDataDirParents(path.join(locked, "x", "pg"), stranger)).rejects.toThrow(`cannot enter ${locked} (mode 700)`);
   });
 });

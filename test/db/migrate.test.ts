@@ -78,10 +78,22 @@ describe("applyMigrations with the project's migrations", () => {
       { column_name: "started_at", data_type: "timestamp with time zone", len: null, is_nullable: "NO", column_default: "now()" },
       { column_name: "applied_steps_count", data_type: "integer", len: null, is_nullable: "NO", column_default: "0" },
     ]);
-    const rows = await sql(url, "SELECT migration_name, checksum, logs, rolled_back_at, applied_steps_count, finished_at IS NOT NULL AS finished FROM _prisma_migrations");
-    const checksums = await Promise.all(files.map(async (f) => sha256Hex(await readFile(path.join(DEFAULT_MIGRATIONS_DIR, f.name, "migration.sql")))));
+    const rows = await sql(
+      url,
+      "SELECT migration_name, checksum, logs, rolled_back_at, applied_steps_count, finished_at IS NOT NULL AS finished FROM _prisma_migrations",
+    );
+    const checksums = await Promise.all(
+      files.map(async (f) => sha256Hex(await readFile(path.join(DEFAULT_MIGRATIONS_DIR, f.name, "migration.sql")))),
+    );
     expect(rows).toEqual(
-      files.map((f, i) => ({ migration_name: f.name, checksum: checksums[i], logs: null, rolled_back_at: null, applied_steps_count: 1, finished: true })),
+      files.map((f, i) => ({
+        migration_name: f.name,
+        checksum: checksums[i],
+        logs: null,
+        rolled_back_at: null,
+        applied_steps_count: 1,
+        finished: true,
+      })),
     );
 
     // Prisma Migrate's own engine reads this history as complete and untouched.
@@ -108,7 +120,9 @@ describe("applyMigrations with the project's migrations", () => {
     await holder.connect();
     try {
       await holder.query("SELECT pg_advisory_lock($1)", [PRISMA_MIGRATE_LOCK_KEY]);
-      await expect(applyMigrations({ url, migrationsDir: dir, lockTimeoutMs: 200 })).rejects.toThrow(/Timed out after 200 ms waiting for the migration lock/);
+      await expect(applyMigrations({ url, migrationsDir: dir, lockTimeoutMs: 200 })).rejects.toThrow(
+        /Timed out after 200 ms waiting for the migration lock/,
+      );
     } finally {
       await holder.end();
     }
@@ -145,7 +159,10 @@ describe("applyMigrations safety checks", () => {
     expect((error as Error).message).toContain('type "nosuchtype" does not exist');
     expect((error as Error).message).toContain("at line 2: CREATE TABLE broken (id nosuchtype);");
 
-    const history = await sql(url, "SELECT migration_name, finished_at, rolled_back_at, applied_steps_count, logs FROM _prisma_migrations ORDER BY started_at");
+    const history = await sql(
+      url,
+      "SELECT migration_name, finished_at, rolled_back_at, applied_steps_count, logs FROM _prisma_migrations ORDER BY started_at",
+    );
     expect(history).toHaveLength(2);
     expect(history[1]).toMatchObject({ migration_name: "20260102000000_bad", finished_at: null, rolled_back_at: null, applied_steps_count: 0 });
     expect(history[1].logs).toContain('type "nosuchtype" does not exist');
@@ -158,8 +175,14 @@ describe("applyMigrations safety checks", () => {
 
     await writeFile(path.join(dir, "20260102000000_bad", "migration.sql"), "CREATE TABLE half (id int);\nCREATE TABLE broken (id int);\n");
     expect((await applyMigrations({ url, migrationsDir: dir })).applied).toEqual(["20260102000000_bad"]);
-    const after = await sql(url, "SELECT finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back FROM _prisma_migrations WHERE migration_name = '20260102000000_bad' ORDER BY started_at");
-    expect(after).toEqual([{ finished: false, rolled_back: true }, { finished: true, rolled_back: false }]);
+    const after = await sql(
+      url,
+      "SELECT finished_at IS NOT NULL AS finished, rolled_back_at IS NOT NULL AS rolled_back FROM _prisma_migrations WHERE migration_name = '20260102000000_bad' ORDER BY started_at",
+    );
+    expect(after).toEqual([
+      { finished: false, rolled_back: true },
+      { finished: true, rolled_back: false },
+    ]);
   });
 
   it("stops on a failure recorded by Prisma itself, which may have left the database half-migrated", async () => {

@@ -136,7 +136,14 @@ describe("LoRA adapters", () => {
   });
 
   it("can release versions by reloading the model instead", async () => {
-    const reloading = await loadLlamaEngine({ modelPath, threads: 1, exact: true, contextSize: 96, adapterRelease: "reload", reloadModelEveryAdapters: 3 });
+    const reloading = await loadLlamaEngine({
+      modelPath,
+      threads: 1,
+      exact: true,
+      contextSize: 96,
+      adapterRelease: "reload",
+      reloadModelEveryAdapters: 3,
+    });
     const source = file("reload-stream.gguf");
     for (let v = 0; v < 8; v++) {
       writeRandomLora({ base: modelPath, out: source, rank: 4, alpha: 8, seed: 300 + v });

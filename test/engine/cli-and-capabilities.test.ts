@@ -21,12 +21,38 @@ function icrl(...args: string[]) {
 describe("icrl model", () => {
   it("writes a tiny model with the requested shape, and validates models and adapters", () => {
     const out = path.join(tmp.dir, "m.gguf");
-    const r = icrl("model", "tiny", "--out", out, "--layers", "3", "--dim", "64", "--heads", "4", "--kv-heads", "1", "--ff", "96", "--context", "512", "--seed", "5");
+    const r = icrl(
+      "model",
+      "tiny",
+      "--out",
+      out,
+      "--layers",
+      "3",
+      "--dim",
+      "64",
+      "--heads",
+      "4",
+      "--kv-heads",
+      "1",
+      "--ff",
+      "96",
+      "--context",
+      "512",
+      "--seed",
+      "5",
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const info = JSON.parse(r.stdout);
     expect(info).toMatchObject({ path: out, vocabSize: 259, bytes: fs.statSync(out).size });
-    expect(validateModelFile(out)).toMatchObject({ blockCount: 3, embeddingLength: 64, headCount: 4, headCountKv: 1, feedForwardLength: 96, contextLength: 512 });
+    expect(validateModelFile(out)).toMatchObject({
+      blockCount: 3,
+      embeddingLength: 64,
+      headCount: 4,
+      headCountKv: 1,
+      feedForwardLength: 96,
+      contextLength: 512,
+    });
 
     const v = icrl("model", "validate", out);
     expect(v.code).toBe(0);

@@ -84,7 +84,10 @@ describe("GGUF reader and writer", () => {
     expect(Array.from(halves)).toEqual([0, 1, -2, 0.5, 65504, 2 ** -24 * 2, -0.333251953125]);
 
     // Reading and writing back reproduces the file byte for byte.
-    const again = encodeGguf(read.metadata, read.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as 0 | 1, data: readTensorData(read, t) })));
+    const again = encodeGguf(
+      read.metadata,
+      read.tensors.map((t) => ({ name: t.name, dims: t.dims, type: t.type as 0 | 1, data: readTensorData(read, t) })),
+    );
     expect(Buffer.compare(again, fs.readFileSync(path1))).toBe(0);
   });
 
@@ -140,7 +143,16 @@ describe("model validation", () => {
 
   it("accepts the tiny model and summarises it", () => {
     const s = validateModelFile(tinyPath);
-    expect(s).toMatchObject({ architecture: "llama", embeddingLength: 128, blockCount: 2, headCount: 4, headCountKv: 2, headDimK: 32, vocabSize: 259, eosTokenId: 256 });
+    expect(s).toMatchObject({
+      architecture: "llama",
+      embeddingLength: 128,
+      blockCount: 2,
+      headCount: 4,
+      headCountKv: 2,
+      headDimK: 32,
+      vocabSize: 259,
+      eosTokenId: 256,
+    });
     expect(s.chatTemplate).toContain("<|im_start|>");
   });
 
@@ -248,7 +260,11 @@ describe("adapter validation", () => {
       t.dims = [4, 64];
       t.data = t.data.subarray(0, 4 * 64);
     });
-    expectInvalid(() => validateAdapterFile(wrongShape, base), wrongShape, "blk.0.attn_q.weight.lora_b has shape [4, 64] but the base blk.0.attn_q.weight has output size 128");
+    expectInvalid(
+      () => validateAdapterFile(wrongShape, base),
+      wrongShape,
+      "blk.0.attn_q.weight.lora_b has shape [4, 64] but the base blk.0.attn_q.weight has output size 128",
+    );
 
     const unpaired = variant("lora-unpaired.gguf", (g) => {
       g.tensors = g.tensors.filter((t) => t.name !== "blk.1.attn_q.weight.lora_a");

@@ -128,7 +128,9 @@ describe("generation", () => {
   it("decodes a group of 8 sequences batched, each with its own random stream", async () => {
     const group = await engine.openGroup(8, { tokensPerSequence: 128 });
     for (const s of group.sequences) s.append(prompt);
-    const turns = await Promise.all(group.sequences.map((s) => s.generate({ maxTokens: 24, stopStrings: ["</search>"], sampling: { temperature: 1 } })));
+    const turns = await Promise.all(
+      group.sequences.map((s) => s.generate({ maxTokens: 24, stopStrings: ["</search>"], sampling: { temperature: 1 } })),
+    );
     for (const [i, turn] of turns.entries()) {
       expect(turn.tokens.length).toBeGreaterThan(0);
       expect(["stop", "eos", "length"]).toContain(turn.finishReason);
@@ -239,7 +241,9 @@ describe("generation", () => {
     const eosEngine = await loadLlamaEngine({ modelPath: eosPath, threads: 1, contextSize: 128 });
     const group = await eosEngine.openGroup(4);
     for (const s of group.sequences) s.append(prompt);
-    const turns = await Promise.all(group.sequences.map((s) => s.generate({ maxTokens: 60, stopStrings: [], sampling: { temperature: 1, seed: 5 } })));
+    const turns = await Promise.all(
+      group.sequences.map((s) => s.generate({ maxTokens: 60, stopStrings: [], sampling: { temperature: 1, seed: 5 } })),
+    );
     for (const turn of turns) {
       expect(turn.finishReason).toBe("eos");
       expect(turn.tokens.at(-1)).toBe(TINY_SPECIAL_TOKENS.endOfText);

@@ -15,7 +15,9 @@ import { LearnerDriver } from "../../worker/learner/driver.js";
 
 function nvidiaGpu(): string | null {
   try {
-    return execFileSync("nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"], { encoding: "utf8", timeout: 10_000 }).trim() || null;
+    return (
+      execFileSync("nvidia-smi", ["--query-gpu=name,memory.total", "--format=csv,noheader"], { encoding: "utf8", timeout: 10_000 }).trim() || null
+    );
   } catch {
     return null;
   }
@@ -37,7 +39,9 @@ describe.skipIf(!gpu)(`CUDA engine and learner (${gpu ?? "skipped: no NVIDIA GPU
       const group = await engine.openGroup(8, { tokensPerSequence: 256 });
       const prompt = engine.tokenize("hello");
       for (const s of group.sequences) s.append(prompt);
-      const turns = await Promise.all(group.sequences.map((s, i) => s.generate({ maxTokens: 16, stopStrings: [], sampling: { temperature: 1, topK: 0, seed: i } })));
+      const turns = await Promise.all(
+        group.sequences.map((s, i) => s.generate({ maxTokens: 16, stopStrings: [], sampling: { temperature: 1, topK: 0, seed: i } })),
+      );
       expect(turns.every((t) => t.tokens.length > 0)).toBe(true);
       await group.dispose();
     } finally {

@@ -9,7 +9,7 @@ describe("GRPO advantages", () => {
     expect(std).toBeCloseTo(0.5, 12);
     expect(zeroVariance).toBe(false);
     const expected = [0.75, -0.25, -0.25, -0.25].map((d) => d / (0.5 + 1e-6));
-    advantages.forEach((a, i) => expect(a).toBeCloseTo(expected[i], 12));
+    for (const [i, a] of advantages.entries()) expect(a).toBeCloseTo(expected[i], 12);
     expect(advantages[0]).toBeCloseTo(1.5, 5);
   });
 

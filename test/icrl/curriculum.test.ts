@@ -36,11 +36,7 @@ describe("curriculum", () => {
   });
 
   const adaptive: CurriculumSpecInput = {
-    stages: [
-      { shots: 3, minSteps: 30, maxSteps: 80 },
-      { shots: 2, minSteps: 10, maxSteps: 50 },
-      { shots: 0 },
-    ],
+    stages: [{ shots: 3, minSteps: 30, maxSteps: 80 }, { shots: 2, minSteps: 10, maxSteps: 50 }, { shots: 0 }],
     advance: [
       { metric: TOOLS, window: 20, threshold: 1 },
       { metric: ACC, window: 20, threshold: 0.3 },
@@ -78,9 +74,7 @@ describe("curriculum", () => {
   it("forces the advance at maxSteps when the rules never hold", () => {
     const state = new CurriculumState(adaptive);
     drive(state, 0, 80, () => ({ [TOOLS]: 0, [ACC]: 0 }));
-    expect(state.changes).toEqual([
-      { step: 80, fromStage: 0, toStage: 1, reason: "reached maxSteps 80 without meeting the rules" },
-    ]);
+    expect(state.changes).toEqual([{ step: 80, fromStage: 0, toStage: 1, reason: "reached maxSteps 80 without meeting the rules" }]);
   });
 
   it("ignores missing and non-finite metric values (the window counts reported values only)", () => {
@@ -100,11 +94,7 @@ describe("curriculum", () => {
 
   it("supports other comparison operators and per-stage rules", () => {
     const state = new CurriculumState({
-      stages: [
-        { shots: 3, advance: [{ metric: "response/length_mean", window: 2, threshold: 100, op: "<" }] },
-        { shots: 1, steps: 2 },
-        { shots: 0 },
-      ],
+      stages: [{ shots: 3, advance: [{ metric: "response/length_mean", window: 2, threshold: 100, op: "<" }] }, { shots: 1, steps: 2 }, { shots: 0 }],
     });
     state.observe(0, { "response/length_mean": 150 });
     state.observe(1, { "response/length_mean": 90 });

@@ -41,7 +41,7 @@ export function expectSegmentsMatchTokens(rollout: RolloutResult, detokenize: (i
     else groups.push({ mask, text: segment.text });
   }
   expect(groups.map((g) => g.mask)).toEqual(runs.map((r) => r.mask));
-  groups.forEach((g, i) => expect(g.text).toBe(detokenize(runs[i].ids)));
+  for (const [i, g] of groups.entries()) expect(g.text).toBe(detokenize(runs[i].ids));
 
   const textOf = (sampled: boolean) =>
     rollout.segments

@@ -70,13 +70,14 @@ describe("rollouts on node-llama-cpp with a tiny random model", () => {
         expect(rollout.turns).toBeLessThanOrEqual(limits.maxToolTurns + 1);
         // Each model turn stays within the per-turn budget: runs of mask-1 tokens are turns
         // (inserted text always separates two turns).
-        const runs = rollout.lossMask.join("").split("0").filter((r) => r.length > 0);
+        const runs = rollout.lossMask
+          .join("")
+          .split("0")
+          .filter((r) => r.length > 0);
         expect(runs).toHaveLength(rollout.turns);
         for (const r of runs) expect(r.length).toBeLessThanOrEqual(limits.maxTokensPerTurn);
         // Inserted text is exactly the SYSTEM and TOOL_RESULT segments, all loss-masked.
-        expect(rollout.segments.filter((s) => s.kind === "SYSTEM")).toHaveLength(
-          rollout.corrections + (rollout.turns > limits.maxToolTurns ? 1 : 0),
-        );
+        expect(rollout.segments.filter((s) => s.kind === "SYSTEM")).toHaveLength(rollout.corrections + (rollout.turns > limits.maxToolTurns ? 1 : 0));
         const learner = toLearnerSample(result.promptIds, rollout);
         expect(learner.tokens.length).toBe(learner.promptLength + learner.lossMask.length);
       }

@@ -60,14 +60,11 @@ describe("prompt building", () => {
     expect(prompt.userMessage).toBe(`${QA_SEARCH_TEMPLATE.instructions}\n\n### Your turn\nQuestion: ${QUESTION}`);
     expect(prompt.userMessage).not.toContain(QA_SEARCH_TEMPLATE.demonstrationsHeader);
     // Zero-shot needs no demonstration set at all.
-    expect(buildPrompt({ question: QUESTION, questionId: "q1", shots: 0, template: QA_SEARCH_TEMPLATE }).userMessage).toBe(
-      prompt.userMessage,
-    );
+    expect(buildPrompt({ question: QUESTION, questionId: "q1", shots: 0, template: QA_SEARCH_TEMPLATE }).userMessage).toBe(prompt.userMessage);
   });
 
   it("'sampled' is deterministic per (seed, questionId) and varies across questions and seeds", () => {
-    const pick = (seed: number, questionId: string) =>
-      selectDemonstrations(manyDemos, 3, { selection: "sampled", seed, questionId });
+    const pick = (seed: number, questionId: string) => selectDemonstrations(manyDemos, 3, { selection: "sampled", seed, questionId });
     const first = pick(1, "q-17");
     expect(first).toHaveLength(3);
     expect(new Set(first).size).toBe(3);
@@ -115,9 +112,7 @@ describe("prompt building", () => {
   });
 
   it("rejects a k-shot prompt without demonstrations and a task mismatch", () => {
-    expect(() => buildPrompt({ question: QUESTION, questionId: "q", shots: 2, template: QA_SEARCH_TEMPLATE })).toThrow(
-      /needs a demonstration set/,
-    );
+    expect(() => buildPrompt({ question: QUESTION, questionId: "q", shots: 2, template: QA_SEARCH_TEMPLATE })).toThrow(/needs a demonstration set/);
     expect(() =>
       buildPrompt({ question: "1+1?", questionId: "q", shots: 2, template: QA_SEARCH_TEMPLATE, demonstrations: MATH_PYTHON_DEMONSTRATIONS }),
     ).toThrow(/task math/);

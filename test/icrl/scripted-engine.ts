@@ -3,15 +3,7 @@
 // contract: one token at a time, stop right after a stop string, an EOS token when the script's text
 // runs out, "length" at maxTokens. Every token that enters a sequence is logged with who put it
 // there, so tests can check the loop's ids and loss mask against the truth.
-import type {
-  ChatMessage,
-  Engine,
-  EngineGroup,
-  EngineSequence,
-  GenerateOptions,
-  ModelInfo,
-  TurnResult,
-} from "../../worker/engine/types.js";
+import type { ChatMessage, Engine, EngineGroup, EngineSequence, GenerateOptions, ModelInfo, TurnResult } from "../../worker/engine/types.js";
 
 export const EOS = 256;
 
@@ -134,10 +126,7 @@ export class ScriptedEngine implements Engine {
   }
 
   async openGroup(size: number): Promise<EngineGroup> {
-    const sequences = Array.from(
-      { length: size },
-      (_, i) => new ScriptedSequence(i, this.policy, this.events),
-    );
+    const sequences = Array.from({ length: size }, (_, i) => new ScriptedSequence(i, this.policy, this.events));
     this.groups.push(sequences);
     return { sequences, dispose: async () => {} };
   }

@@ -29,5 +29,12 @@ export interface RecordingTool extends Tool {
 /** Delegates to `tool`, remembering each input. */
 export function recording(tool: Tool): RecordingTool {
   const calls: string[] = [];
-  return { name: tool.name, calls, call: (input, options) => (calls.push(input), tool.call(input, options)) };
+  return {
+    name: tool.name,
+    calls,
+    call: (input, options) => {
+      calls.push(input);
+      return tool.call(input, options);
+    },
+  };
 }

@@ -58,7 +58,15 @@ describe("learner vs engine log-probs", () => {
   }, 240_000);
 
   it("agree for qwen2 (q/k/v biases, tied output) and qwen3 (per-head q/k norms, wider heads)", async () => {
-    const qwen2 = writePythonTinyModel(path.join(dir, "qwen2.gguf"), { arch: "qwen2", n_embd: 96, n_head: 6, n_head_kv: 2, n_ff: 160, tied: true, freq_base: 1e6 });
+    const qwen2 = writePythonTinyModel(path.join(dir, "qwen2.gguf"), {
+      arch: "qwen2",
+      n_embd: 96,
+      n_head: 6,
+      n_head_kv: 2,
+      n_ff: 160,
+      tied: true,
+      freq_base: 1e6,
+    });
     await checkModel(qwen2, "qwen2");
     const qwen3 = writePythonTinyModel(path.join(dir, "qwen3.gguf"), { arch: "qwen3", n_embd: 64, n_head: 4, n_head_kv: 2, head_dim: 32, n_ff: 128 });
     await checkModel(qwen3, "qwen3");

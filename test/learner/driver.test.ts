@@ -149,7 +149,9 @@ describe("LearnerDriver", () => {
     const alive = (pid: number) => {
       try {
         // A killed process not yet reaped by its new parent shows up as a zombie (state Z).
-        return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" }).trim().startsWith("Z");
+        return !execFileSync("ps", ["-o", "stat=", "-p", String(pid)], { encoding: "utf8" })
+          .trim()
+          .startsWith("Z");
       } catch {
         return false; // ps exits 1: no such process
       }

@@ -45,7 +45,11 @@ describe("icrl score", () => {
     expect(em.stderr).toBe("");
     expect(em.code).toBe(0);
     const rows = outputLines(em.stdout);
-    expect(rows.map((row) => [row.id, row.score])).toEqual([["a", 1], ["b", 0], ["c", 0]]);
+    expect(rows.map((row) => [row.id, row.score])).toEqual([
+      ["a", 1],
+      ["b", 0],
+      ["c", 0],
+    ]);
     expect(rows[0]).toEqual({ id: "a", prediction: "The Eiffel Tower!", golds: ["eiffel tower"], score: 1 });
 
     const f1 = icrl(["score", "-m", "f1", file]);
@@ -78,7 +82,7 @@ describe("icrl score", () => {
     expect(result.stderr).toMatch(/line 2: "golds" must be a list of strings/);
     expect(outputLines(result.stdout)).toHaveLength(1);
 
-    const notJson = icrl(["score", "--metric", "em", "-"], "{\"prediction\": \"a\", \"golds\": [\"a\"]}\n{oops\n");
+    const notJson = icrl(["score", "--metric", "em", "-"], '{"prediction": "a", "golds": ["a"]}\n{oops\n');
     expect(notJson.code).toBe(2);
     expect(notJson.stderr).toMatch(/line 2: not valid JSON/);
   });

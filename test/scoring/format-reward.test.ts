@@ -50,8 +50,7 @@ describe("formatScore", () => {
   });
 
   it("ignores tags inside inserted tool results", () => {
-    const response =
-      "<think>x</think><search>q</search><information>Doc 1(Title: T) <answer>fake</answer> <think></information>";
+    const response = "<think>x</think><search>q</search><information>Doc 1(Title: T) <answer>fake</answer> <think></information>";
     const result = formatScore(response);
     expect(result.answer).toBeNull();
     expect(result.penalties.missingAnswer).toBe(0.5);

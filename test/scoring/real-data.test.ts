@@ -70,9 +70,7 @@ describe("gsm8k on the GSM8K test set", () => {
     solutions.forEach((item, i) => {
       const bare = answers[i].answer;
       const ok =
-        gsm8k(item.answer, [item.answer]) === 1 &&
-        gsm8k(item.answer, [bare]) === 1 &&
-        gsm8k(`So the answer is\n#### ${bare}`, [item.answer]) === 1;
+        gsm8k(item.answer, [item.answer]) === 1 && gsm8k(item.answer, [bare]) === 1 && gsm8k(`So the answer is\n#### ${bare}`, [item.answer]) === 1;
       if (!ok) failures.push(i);
     });
     expect(failures).toEqual([]);
@@ -82,7 +80,10 @@ describe("gsm8k on the GSM8K test set", () => {
     const withComma = solutions.filter((item) => /#### -?\d{1,3}(,\d{3})+\s*$/.test(item.answer));
     expect(withComma.length).toBeGreaterThan(0);
     for (const item of withComma) {
-      const plain = item.answer.slice(item.answer.lastIndexOf("#### ") + 5).trim().replaceAll(",", "");
+      const plain = item.answer
+        .slice(item.answer.lastIndexOf("#### ") + 5)
+        .trim()
+        .replaceAll(",", "");
       expect(gsm8k(`#### ${plain}`, [item.answer])).toBe(1);
     }
   });

@@ -42,7 +42,8 @@ beforeAll(async () => {
   t = await startTestServer();
   dir = await mkdtemp(path.join(os.tmpdir(), "icrl-examples-"));
   await writeQaJsonl(path.join(dir, "qa.jsonl"), 4);
-  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } })).importDataset.id;
+  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } }))
+    .importDataset.id;
   memberKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "member", role: "MEMBER" })).createApiKey.secret;
   registrationKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "workers", role: "WORKER" })).createApiKey.secret;
 });
@@ -76,7 +77,8 @@ function runScript(file: string, env: Record<string, string>, cwd = PROJECT_ROOT
 }
 
 async function newWorker(): Promise<IcrlClient> {
-  const token = (await t.client(registrationKey).mutate(RegisterWorkerDocument, { name: "example-worker", capabilities: { backend: "cpu" } })).registerWorker.token;
+  const token = (await t.client(registrationKey).mutate(RegisterWorkerDocument, { name: "example-worker", capabilities: { backend: "cpu" } }))
+    .registerWorker.token;
   return t.client(token);
 }
 
@@ -138,7 +140,10 @@ async function runQuickstart(script: ReturnType<typeof runScript>) {
 
   for (const step of [1, 2]) {
     await worker.mutate(ReportRunProgressDocument, { jobId, progress: { step, stage: step - 1, shots: step === 1 ? 2 : 0 } });
-    await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: ["q1", "q2", "q3"].flatMap((q) => [trajectory(step, q, 0), trajectory(step, q, 1)]) });
+    await worker.mutate(ReportRolloutsDocument, {
+      jobId,
+      rollouts: ["q1", "q2", "q3"].flatMap((q) => [trajectory(step, q, 0), trajectory(step, q, 1)]),
+    });
     if (step === 1) {
       // Live: the first step's rollouts are printed while the run is still going.
       for (let i = 0; i < 600 && !script.output().includes("step 1 · q3 · sample 1"); i++) await new Promise((r) => setTimeout(r, 100));

@@ -37,7 +37,8 @@ beforeAll(async () => {
   current = t.server;
   const dir = await mkdtemp(path.join(os.tmpdir(), "icrl-sdk-"));
   await writeQaJsonl(path.join(dir, "qa.jsonl"), 4);
-  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } })).importDataset.id;
+  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } }))
+    .importDataset.id;
   member = t.client((await t.admin.mutate(CreateApiKeyDocument, { name: "scientist", role: "MEMBER" })).createApiKey.secret);
   registrationKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "scripts", role: "WORKER" })).createApiKey.secret;
 });
@@ -110,7 +111,12 @@ describe("script logger", () => {
   });
 
   it("rejects bad values at once, in the caller", async () => {
-    const run = await startLoggedRun({ client: t.admin, experiment: "sdk-logger", name: "bad-values", config: { model: { path: "m.gguf" }, dataset: { id: datasetId } } });
+    const run = await startLoggedRun({
+      client: t.admin,
+      experiment: "sdk-logger",
+      name: "bad-values",
+      config: { model: { path: "m.gguf" }, dataset: { id: datasetId } },
+    });
     expect(() => run.log({ loss: Number.NaN }, 1)).toThrow(RangeError);
     expect(() => run.log({ loss: 1 }, -1)).toThrow(RangeError);
     expect(() => run.log({ "": 1 }, 1)).toThrow(TypeError);
@@ -122,8 +128,11 @@ describe("script logger", () => {
 describe("subscriptions", () => {
   it("resume after a server restart with no gaps and no duplicates", async () => {
     const experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "sdk-subscriptions" })).createExperiment.id;
-    const runId = (await t.admin.mutate(CreateRunDocument, { experimentId, name: "live", config: { model: { path: "m.gguf" }, dataset: { id: datasetId } } })).createRun.id;
-    const workerToken = (await t.client(registrationKey).mutate(RegisterWorkerDocument, { name: "w", capabilities: { backend: "cpu" } })).registerWorker.token;
+    const runId = (
+      await t.admin.mutate(CreateRunDocument, { experimentId, name: "live", config: { model: { path: "m.gguf" }, dataset: { id: datasetId } } })
+    ).createRun.id;
+    const workerToken = (await t.client(registrationKey).mutate(RegisterWorkerDocument, { name: "w", capabilities: { backend: "cpu" } }))
+      .registerWorker.token;
     const worker = t.client(workerToken);
     const jobId = (await worker.mutate(ClaimJobDocument, {})).claimJob!.job.id;
     const report = (steps: number[]) =>

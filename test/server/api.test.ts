@@ -113,7 +113,10 @@ describe("datasets", () => {
   it("rejects a malformed file naming the line, and stores nothing", async () => {
     const file = path.join(tmp, "bad.jsonl");
     await writeFile(file, `{"id":1,"question":"ok?","golden_answers":["y"]}\n{"id":2,"question":"no answer"}\n`);
-    const err = await expectCode(t.admin.mutate(ImportDatasetDocument, { input: { name: "bad", kind: "QA", format: "JSONL", path: file } }), "BAD_USER_INPUT");
+    const err = await expectCode(
+      t.admin.mutate(ImportDatasetDocument, { input: { name: "bad", kind: "QA", format: "JSONL", path: file } }),
+      "BAD_USER_INPUT",
+    );
     expect(err.message).toMatch(/line 2/);
     const ok = await t.admin.mutate(ImportDatasetDocument, { input: { name: "bad", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
     expect(ok.importDataset.itemCount).toBe(120);
@@ -128,7 +131,11 @@ describe("curricula and demonstrations", () => {
     const cur = await t.admin.mutate(CreateCurriculumDocument, {
       input: {
         name: "paper",
-        stages: [{ shots: 3, steps: 100 }, { shots: 2, steps: 100 }, { shots: 0, steps: 100 }],
+        stages: [
+          { shots: 3, steps: 100 },
+          { shots: 2, steps: 100 },
+          { shots: 0, steps: 100 },
+        ],
         demonstrationSetId: demos.createDemonstrationSet.id,
       },
     });
@@ -192,7 +199,8 @@ describe("runs", () => {
 
   it("filters and paginates runs by experiment and status", async () => {
     const exp = await t.admin.mutate(CreateExperimentDocument, { name: "many-runs" });
-    for (let i = 0; i < 5; i++) await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name: `run-${i}`, config: runConfig() });
+    for (let i = 0; i < 5; i++)
+      await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name: `run-${i}`, config: runConfig() });
     const p1 = await t.admin.query(RunsDocument, { first: 2, filter: { experimentId: exp.createExperiment.id, status: ["QUEUED"] } });
     expect(p1.runs.totalCount).toBe(5);
     expect(p1.runs.nodes.map((r) => r.name)).toEqual(["run-4", "run-3"]);

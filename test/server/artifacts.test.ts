@@ -64,7 +64,11 @@ describe("artifacts", () => {
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toMatch(/sha256 mismatch/);
     const big = randomBytes(LIMIT + 1);
-    const tooBig = await upload("icrl_test_admin_key_0123456789abcdef", `kind=REPORT&name=big`, Readable.from([big.subarray(0, LIMIT / 2), big.subarray(LIMIT / 2)]));
+    const tooBig = await upload(
+      "icrl_test_admin_key_0123456789abcdef",
+      `kind=REPORT&name=big`,
+      Readable.from([big.subarray(0, LIMIT / 2), big.subarray(LIMIT / 2)]),
+    );
     expect(tooBig.status).toBe(413);
     expect((await t.admin.query(ArtifactsDocument, {})).artifacts.length).toBe(before);
     expect(await readdir(path.join(t.artifactDir, "tmp"))).toEqual([]);
@@ -77,7 +81,11 @@ describe("artifacts", () => {
     await writeQaJsonl(path.join(tmp, "qa.jsonl"), 3);
     const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
     const exp = await t.admin.mutate(CreateExperimentDocument, { name: "art" });
-    const run = await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name: "r", config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } } });
+    const run = await t.admin.mutate(CreateRunDocument, {
+      experimentId: exp.createExperiment.id,
+      name: "r",
+      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
+    });
     const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
     const tokA = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "a", capabilities: {} })).registerWorker.token;
     const tokB = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "b", capabilities: {} })).registerWorker.token;

@@ -61,9 +61,18 @@ describe("authentication", () => {
   });
 
   it("refuses WebSocket connections without a valid key", async () => {
-    const client = createWsClient({ url: t.server.wsUrl, webSocketImpl: WebSocket, connectionParams: { authorization: "Bearer bad" }, retryAttempts: 0, lazy: true });
+    const client = createWsClient({
+      url: t.server.wsUrl,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: "Bearer bad" },
+      retryAttempts: 0,
+      lazy: true,
+    });
     const outcome = await new Promise<unknown>((resolve) => {
-      client.subscribe({ query: "subscription { jobAvailable { cursor } }" }, { next: () => resolve("event"), error: (e) => resolve(e), complete: () => resolve("complete") });
+      client.subscribe(
+        { query: "subscription { jobAvailable { cursor } }" },
+        { next: () => resolve("event"), error: (e) => resolve(e), complete: () => resolve("complete") },
+      );
     });
     expect((outcome as { code?: number }).code).toBe(4403);
     await client.dispose();
@@ -113,7 +122,9 @@ describe("roles", () => {
   it("a worker cannot touch another worker's job or run", async () => {
     const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-auth-"));
     await writeQaJsonl(path.join(tmp, "qa.jsonl"), 5);
-    const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "auth-qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
+    const ds = await t.admin.mutate(ImportDatasetDocument, {
+      input: { name: "auth-qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") },
+    });
     const exp = await t.admin.mutate(CreateExperimentDocument, { name: "auth-exp" });
     const run = await t.admin.mutate(CreateRunDocument, {
       experimentId: exp.createExperiment.id,
@@ -142,7 +153,9 @@ describe("roles", () => {
     const res = await fetch(`${t.server.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${member}` },
-      body: JSON.stringify({ query: "{ experiments(first: 1000) { nodes { runs(first: 1000) { nodes { rollouts(first: 1000) { nodes { id segments { text } } } } } } } }" }),
+      body: JSON.stringify({
+        query: "{ experiments(first: 1000) { nodes { runs(first: 1000) { nodes { rollouts(first: 1000) { nodes { id segments { text } } } } } } } }",
+      }),
     });
     const body = await res.json();
     expect(body.errors[0].extensions.code).toBe("BAD_USER_INPUT");

@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateApiKeyDocument, DatasetDocument, IcrlApiError, ImportDatasetDocument, DatasetsDocument } from "../../client-sdk/src/index.js";
+import { CreateApiKeyDocument, DatasetDocument, type IcrlApiError, ImportDatasetDocument, DatasetsDocument } from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
@@ -48,13 +48,17 @@ describe("verl parquet import", () => {
     const file = path.join(dir, "upload.parquet");
     const bytes = verlParquet(7);
     await writeFile(file, bytes);
-    const denied = await member.mutate(ImportDatasetDocument, { input: { name: "by-path", kind: "QA", format: "VERL_PARQUET", path: file } }).catch((e) => e);
+    const denied = await member
+      .mutate(ImportDatasetDocument, { input: { name: "by-path", kind: "QA", format: "VERL_PARQUET", path: file } })
+      .catch((e) => e);
     expect((denied as IcrlApiError).code).toBe("FORBIDDEN");
     const sha = createHash("sha256").update(bytes).digest("hex");
     const res = await member.http(`/artifacts?kind=DATASET&name=upload.parquet&sha256=${sha}`, { method: "POST", body: new Uint8Array(bytes) });
     expect(res.status).toBe(201);
     const artifact = await res.json();
-    const ds = await member.mutate(ImportDatasetDocument, { input: { name: "uploaded", kind: "QA", format: "VERL_PARQUET", artifactId: artifact.id } });
+    const ds = await member.mutate(ImportDatasetDocument, {
+      input: { name: "uploaded", kind: "QA", format: "VERL_PARQUET", artifactId: artifact.id },
+    });
     expect(ds.importDataset.itemCount).toBe(7);
     expect(ds.importDataset.source).toContain(artifact.id);
   });
@@ -63,7 +67,9 @@ describe("verl parquet import", () => {
     const file = path.join(dir, "fake.parquet");
     await writeFile(file, "this is not parquet");
     const before = (await t.admin.query(DatasetsDocument, {})).datasets.totalCount;
-    const err = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "fake", kind: "QA", format: "VERL_PARQUET", path: file } }).catch((e) => e)) as IcrlApiError;
+    const err = (await t.admin
+      .mutate(ImportDatasetDocument, { input: { name: "fake", kind: "QA", format: "VERL_PARQUET", path: file } })
+      .catch((e) => e)) as IcrlApiError;
     expect(err.code).toBe("BAD_USER_INPUT");
     expect(err.message).toMatch(/parquet/);
     expect((await t.admin.query(DatasetsDocument, {})).datasets.totalCount).toBe(before);

@@ -9,19 +9,11 @@ import {
   CreateApiKeyDocument,
   CreateExperimentDocument,
   CreateRunDocument,
-  FailJobDocument,
   HeartbeatDocument,
   IcrlApiError,
   ImportDatasetDocument,
-  JobsDocument,
-  LogMetricsDocument,
-  MetricSeriesDocument,
   RegisterWorkerDocument,
   ReportRolloutsDocument,
-  RolloutsDocument,
-  RunDocument,
-  CancelRunDocument,
-  MetricPointsDocument,
   type IcrlClient,
 } from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -45,7 +37,11 @@ async function newWorker(name: string, capabilities: Record<string, unknown> = {
 }
 
 async function newRun(name: string, extra: Record<string, unknown> = {}) {
-  const r = await t.admin.mutate(CreateRunDocument, { experimentId, name, config: { model: { path: "m.gguf" }, dataset: { id: datasetId }, ...extra } });
+  const r = await t.admin.mutate(CreateRunDocument, {
+    experimentId,
+    name,
+    config: { model: { path: "m.gguf" }, dataset: { id: datasetId }, ...extra },
+  });
   return r.createRun.id;
 }
 
@@ -53,7 +49,8 @@ beforeAll(async () => {
   t = await startTestServer({ leaseSeconds: 2, reaperIntervalMs: 300 });
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-wp-"));
   await writeQaJsonl(path.join(tmp, "qa.jsonl"), 20);
-  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } })).importDataset.id;
+  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } }))
+    .importDataset.id;
   experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "wp" })).createExperiment.id;
   registrationKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "workers", role: "WORKER" })).createApiKey.secret;
 });
@@ -89,5 +86,4 @@ describe("leases", () => {
     expect(await codeOf(a.mutate(ReportRolloutsDocument, { jobId: claim.job.id, rollouts: [makeRollout(0, 0, 0)] }))).toBe("FORBIDDEN");
     await b.mutate(CompleteJobDocument, { jobId: claim.job.id });
   });
-
 });

@@ -31,7 +31,13 @@ beforeAll(async () => {
   await writeQaJsonl(path.join(tmp, "qa.jsonl"), 3);
   const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
   const exp = await t.admin.mutate(CreateExperimentDocument, { name: "series" });
-  runId = (await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name: "r", config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } } })).createRun.id;
+  runId = (
+    await t.admin.mutate(CreateRunDocument, {
+      experimentId: exp.createExperiment.id,
+      name: "r",
+      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
+    })
+  ).createRun.id;
   const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
   const w = t.client((await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: {} })).registerWorker.token);
   const jobId = (await w.mutate(ClaimJobDocument, {})).claimJob!.job.id;
@@ -79,7 +85,13 @@ describe("metricSeries", () => {
   });
 
   it("columns hold the same points as points, every bucket exact, for every rollup level and window", async () => {
-    const windows: [number | null, number | null][] = [[null, null], [1001, 13_000], [5, 19_990], [-100, 100_000], [300, 333]];
+    const windows: [number | null, number | null][] = [
+      [null, null],
+      [1001, 13_000],
+      [5, 19_990],
+      [-100, 100_000],
+      [300, 333],
+    ];
     for (const maxPoints of [2, 7, 50, 200, 1000, 3000, 10_000]) {
       for (const [minStep, maxStep] of windows) {
         const vars = { runId, keys: ["loss", "missing", "loss"], maxPoints, minStep, maxStep };
@@ -99,7 +111,7 @@ describe("metricSeries", () => {
           // Means are sums of floats, which Postgres may add up in another order from one query to the next.
           const p = pts.metricSeries[i].points;
           expect(asPoints.map((q) => ({ ...q, value: 0 }))).toEqual(p.map((q) => ({ ...q, value: 0 })));
-          asPoints.forEach((q, j) => expect(q.value).toBeCloseTo(p[j].value, 12));
+          for (const [j, q] of asPoints.entries()) expect(q.value).toBeCloseTo(p[j].value, 12);
           expect(s.totalPoints).toBe(pts.metricSeries[i].totalPoints);
         }
         const s = cols.metricSeries[0];

@@ -23,10 +23,25 @@ async function freePort(): Promise<number> {
 }
 
 function startServerProcess(port: number): ChildProcess {
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin/icrl.js"), "server", "--port", String(port), "--host", "127.0.0.1", "--data-dir", path.join(dir, "pg"), "--artifact-dir", path.join(dir, "artifacts")], {
-    env: { ...process.env, ICRL_ADMIN_KEY: KEY, DATABASE_URL: "", ICRL_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(PROJECT_ROOT, "bin/icrl.js"),
+      "server",
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--data-dir",
+      path.join(dir, "pg"),
+      "--artifact-dir",
+      path.join(dir, "artifacts"),
+    ],
+    {
+      env: { ...process.env, ICRL_ADMIN_KEY: KEY, DATABASE_URL: "", ICRL_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   children.push(child);
   return child;
 }
@@ -36,14 +51,17 @@ async function waitReady(port: number, child: ChildProcess): Promise<void> {
   child.stderr?.on("data", (d) => (stderr += d));
   for (let i = 0; i < 300; i++) {
     if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}): ${stderr}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok).catch(() => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
+      .then((r) => r.ok)
+      .catch(() => false);
     if (ok) return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`server not ready: ${stderr}`);
 }
 
-const exited = (c: ChildProcess) => new Promise<number | null>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once("exit", (code) => resolve(code))));
+const exited = (c: ChildProcess) =>
+  new Promise<number | null>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once("exit", (code) => resolve(code))));
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");

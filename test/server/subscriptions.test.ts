@@ -56,8 +56,13 @@ beforeAll(async () => {
   await writeQaJsonl(path.join(tmp, "qa.jsonl"), 5);
   const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
   const exp = await t.admin.mutate(CreateExperimentDocument, { name: "subs" });
-  runId = (await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name: "live", config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } } }))
-    .createRun.id;
+  runId = (
+    await t.admin.mutate(CreateRunDocument, {
+      experimentId: exp.createExperiment.id,
+      name: "live",
+      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
+    })
+  ).createRun.id;
   const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
   const token = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: { backend: "cpu" } })).registerWorker.token;
   worker = t.client(token);
@@ -124,7 +129,13 @@ describe("metricsAdded and runUpdated", () => {
     const version = (await t.admin.query(RunDocument, { id: runId })).run!.version;
     const updates = take((signal) => c.subscribe(RunUpdatedDocument, { runId, after: version }, { signal }), 2);
     await new Promise((r) => setTimeout(r, 300));
-    await worker.mutate(LogMetricsDocument, { jobId, points: [{ key: "reward/mean", step: 1, value: 0.5 }, { key: "kl", step: 1, value: 0.01 }] });
+    await worker.mutate(LogMetricsDocument, {
+      jobId,
+      points: [
+        { key: "reward/mean", step: 1, value: 0.5 },
+        { key: "kl", step: 1, value: 0.01 },
+      ],
+    });
     await worker.mutate(ReportRunProgressDocument, { jobId, progress: { step: 1, stage: 0, shots: 3 } });
     await worker.mutate(LogMetricsDocument, { jobId, points: [{ key: "reward/mean", step: 2, value: 0.75 }] });
     await worker.mutate(ReportRunProgressDocument, { jobId, progress: { step: 2 } });

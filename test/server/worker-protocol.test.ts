@@ -46,7 +46,11 @@ async function newWorker(name: string, capabilities: Record<string, unknown> = {
 }
 
 async function newRun(name: string, extra: Record<string, unknown> = {}) {
-  const r = await t.admin.mutate(CreateRunDocument, { experimentId, name, config: { model: { path: "m.gguf" }, dataset: { id: datasetId }, ...extra } });
+  const r = await t.admin.mutate(CreateRunDocument, {
+    experimentId,
+    name,
+    config: { model: { path: "m.gguf" }, dataset: { id: datasetId }, ...extra },
+  });
   return r.createRun.id;
 }
 
@@ -54,7 +58,8 @@ beforeAll(async () => {
   t = await startTestServer();
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-wp-"));
   await writeQaJsonl(path.join(tmp, "qa.jsonl"), 20);
-  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } })).importDataset.id;
+  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } }))
+    .importDataset.id;
   experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "wp" })).createExperiment.id;
   registrationKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "workers", role: "WORKER" })).createApiKey.secret;
 });
@@ -194,7 +199,10 @@ describe("batches", () => {
     const tricky = sent.map((text, i) => ({
       ...makeRollout(0, 0, i),
       questionId: text,
-      segments: [{ kind: "MODEL" as const, text }, { kind: "TOOL_RESULT" as const, text: `${text}!` }],
+      segments: [
+        { kind: "MODEL" as const, text },
+        { kind: "TOOL_RESULT" as const, text: `${text}!` },
+      ],
       reward: reward(i),
       advantage: advantage(i),
     }));
@@ -204,7 +212,9 @@ describe("batches", () => {
     expect((await w.mutate(ReportRolloutsDocument, { jobId, rollouts: big })).reportRollouts.inserted).toBe(big.length);
     // Concurrent batches, so several encodings are alive at once.
     const more = await Promise.all(
-      Array.from({ length: 6 }, (_, g) => w.mutate(ReportRolloutsDocument, { jobId, rollouts: Array.from({ length: 20 }, (_, i) => makeRollout(2, g, i)) })),
+      Array.from({ length: 6 }, (_, g) =>
+        w.mutate(ReportRolloutsDocument, { jobId, rollouts: Array.from({ length: 20 }, (_, i) => makeRollout(2, g, i)) }),
+      ),
     );
     expect(more.map((r) => r.reportRollouts.inserted)).toEqual([20, 20, 20, 20, 20, 20]);
 
@@ -230,11 +240,17 @@ describe("batches", () => {
     expect(await codeOf(w.mutate(LogMetricsDocument, { jobId, points: tooMany }))).toBe("PAYLOAD_TOO_LARGE");
     const huge = Array.from({ length: 10 }, (_, i) => makeRollout(0, 0, i, 600_000));
     expect(await codeOf(w.mutate(ReportRolloutsDocument, { jobId, rollouts: huge }))).toBe("PAYLOAD_TOO_LARGE");
-    expect(await codeOf(w.mutate(ReportRolloutsDocument, { jobId, rollouts: [{ ...makeRollout(0, 0, 0), segments: [{ kind: "NOPE" as never, text: "" }] }] }))).toBe(
-      "BAD_USER_INPUT",
-    );
+    expect(
+      await codeOf(
+        w.mutate(ReportRolloutsDocument, { jobId, rollouts: [{ ...makeRollout(0, 0, 0), segments: [{ kind: "NOPE" as never, text: "" }] }] }),
+      ),
+    ).toBe("BAD_USER_INPUT");
     // A raw malformed body.
-    const res = await fetch(`${t.server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer x" }, body: "{not json" });
+    const res = await fetch(`${t.server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer x" },
+      body: "{not json",
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].extensions.code).toBe("BAD_REQUEST");
     const big = await fetch(`${t.server.url}/graphql`, {

@@ -1,6 +1,6 @@
 // Realistic payloads for tests and benchmarks: rollouts shaped like ICRL search trajectories.
 import { writeFile } from "node:fs/promises";
-import { type RolloutInput } from "../../client-sdk/src/index.js";
+import type { RolloutInput } from "../../client-sdk/src/index.js";
 
 export function makeRollout(step: number, groupIndex: number, sampleIndex: number, textBytes = 3000): RolloutInput {
   const filler = "The passage discusses the history of the region and its notable figures. ";

@@ -21,7 +21,8 @@ export function processesOfUids(first: number, count: number): string[] {
     try {
       const status = readFileSync(`/proc/${entry}/status`, "utf8");
       const uid = Number(status.match(/^Uid:\s+(\d+)/m)?.[1]);
-      if (uid >= first && uid < first + count) found.push(`${entry} ${status.match(/^Name:\s+(.*)$/m)?.[1]} ${status.match(/^State:\s+(.*)$/m)?.[1]}`);
+      if (uid >= first && uid < first + count)
+        found.push(`${entry} ${status.match(/^Name:\s+(.*)$/m)?.[1]} ${status.match(/^State:\s+(.*)$/m)?.[1]}`);
     } catch {
       // exited while we looked
     }

@@ -69,9 +69,7 @@ describe("the local Python sandbox contains escape attempts", () => {
   });
 
   it("cannot reach a TCP server listening on the host's 127.0.0.1", async () => {
-    const result = await tool.call(
-      `import socket\ns = socket.create_connection(("127.0.0.1", ${port}), timeout=2)\nprint(s.recv(100))`,
-    );
+    const result = await tool.call(`import socket\ns = socket.create_connection(("127.0.0.1", ${port}), timeout=2)\nprint(s.recv(100))`);
     await expectContained(result, "FORBIDDEN");
     expect(result.observation).toContain("Connection refused");
     expect(result.observation).not.toContain("host secret");
@@ -97,7 +95,7 @@ raise errors[-1]`;
     const result = await tool.call(code);
     await expectContained(result, "FORBIDDEN");
     expect(result.observation).toContain("name resolution");
-    for (const address of hostAddresses) expect(result.observation).toContain("Network is unreachable");
+    for (const _address of hostAddresses) expect(result.observation).toContain("Network is unreachable");
     expect(result.observation).not.toContain("CONNECTED");
     expect(accepted).toHaveLength(0);
   });
@@ -136,9 +134,7 @@ raise errors[-1]`;
   });
 
   it("kills processes that left the session and process group", async () => {
-    const result = await tool.call(
-      "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nelse:\n    time.sleep(60)",
-    );
+    const result = await tool.call("import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nelse:\n    time.sleep(60)");
     await expectContained(result, "TIMEOUT");
   });
 

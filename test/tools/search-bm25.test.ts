@@ -146,7 +146,10 @@ describe("local search tool", () => {
 
   it("drops a passage that cannot show any of its text within the budget", () => {
     const text = formatSearchResults(
-      [{ title: "First", text: "one two three" }, { title: "Second", text: "four five six seven eight" }],
+      [
+        { title: "First", text: "one two three" },
+        { title: "Second", text: "four five six seven eight" },
+      ],
       12,
       approximateTokenCount,
     );

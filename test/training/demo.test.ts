@@ -22,7 +22,20 @@ const DEMO_FILE = path.join(PROJECT_ROOT, "examples", "demo-experiment.yaml");
 // (test/training/learning.test.ts trains the demo's model with the demo's settings).
 // The whole curriculum of the demo file (4 + 4 + 12 steps).
 const STEPS = 20;
-const SMALL = ["--model-steps", "2", "--set", "grpo.questionsPerStep=1", "--set", "grpo.groupSize=4", "--set", "validation.size=2", "--threads", "1", "--gpu", "cpu"];
+const SMALL = [
+  "--model-steps",
+  "2",
+  "--set",
+  "grpo.questionsPerStep=1",
+  "--set",
+  "grpo.groupSize=4",
+  "--set",
+  "validation.size=2",
+  "--threads",
+  "1",
+  "--gpu",
+  "cpu",
+];
 
 let dir: string;
 const children: ChildProcess[] = [];
@@ -60,7 +73,11 @@ function startDemo(args: string[]): DemoProcess {
   // which the demo has to cope with on Ctrl-C.
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ICRL_ADMIN_KEY: "" };
   delete env.NODE_ENV;
-  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin/icrl.js"), "demo", ...args], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"], env });
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin/icrl.js"), "demo", ...args], {
+    cwd: PROJECT_ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+    env,
+  });
   children.push(child);
   let out = "";
   let err = "";
@@ -115,7 +132,9 @@ describe("icrl demo", () => {
     expect(filled).toContain("# The paper's schedule");
 
     const typo = text.replace('"${DATASET_ID}"', '"${DATASET}"');
-    expect(() => fillPlaceholders(typo, "demo-experiment.yaml", { DEMO_DIR: "/d", DATASET_ID: id, DEMONSTRATION_SET_ID: id, LOOKUP_TEMPLATE: "{}" })).toThrow(CliError);
+    expect(() =>
+      fillPlaceholders(typo, "demo-experiment.yaml", { DEMO_DIR: "/d", DATASET_ID: id, DEMONSTRATION_SET_ID: id, LOOKUP_TEMPLATE: "{}" }),
+    ).toThrow(CliError);
   });
 
   it("prints the URLs and key, stops cleanly on Ctrl-C mid-run, and the next start finishes the same run", { timeout: 900_000 }, async () => {
@@ -129,7 +148,8 @@ describe("icrl demo", () => {
     expect(first.stdout()).toContain(`GraphQL     http://localhost:${port}/graphql`);
     expect(first.stdout()).toContain(`Admin key   ${key}`);
     const [, runId] = await first.waitFor(/run watch (\S+) --server/);
-    for (const generated of ["tiny-lookup.gguf", "lookup-corpus.jsonl", "lookup-dataset.jsonl"]) expect(first.stdout()).toContain(`wrote ${generated}`);
+    for (const generated of ["tiny-lookup.gguf", "lookup-corpus.jsonl", "lookup-dataset.jsonl"])
+      expect(first.stdout()).toContain(`wrote ${generated}`);
     expect(first.stdout()).toContain("pre-training the demo's tiny model (2 steps");
 
     // The printed key answers GraphQL while the run trains.
@@ -147,7 +167,8 @@ describe("icrl demo", () => {
     first.child.kill("SIGINT");
     expect(await first.exited).toBe(0);
     expect(first.stdout()).toContain("Stopping");
-    const readState = async () => JSON.parse(await readFile(path.join(dataDir, "demo.json"), "utf8")) as { runId: string; datasetId: string; adminKey: string };
+    const readState = async () =>
+      JSON.parse(await readFile(path.join(dataDir, "demo.json"), "utf8")) as { runId: string; datasetId: string; adminKey: string };
     const before = await readState();
     expect(before.runId).toBe(runId);
 
@@ -176,7 +197,11 @@ describe("icrl demo", () => {
       expect(run.step).toBe(STEPS);
       const rollouts = (await reader.query(RolloutsDocument, { runId, first: 1000 })).rollouts.nodes;
       const keys = rollouts.map((r) => `${r.step}/${r.groupIndex}/${r.sampleIndex}`).sort();
-      expect(keys).toEqual(Array.from({ length: STEPS }, (_, i) => i + 1).flatMap((step) => [0, 1, 2, 3].map((sample) => `${step}/0/${sample}`)).sort());
+      expect(keys).toEqual(
+        Array.from({ length: STEPS }, (_, i) => i + 1)
+          .flatMap((step) => [0, 1, 2, 3].map((sample) => `${step}/0/${sample}`))
+          .sort(),
+      );
       // Handed back, not failed: the interrupted attempt is not counted.
       const jobs = (await reader.query(JobsDocument, { first: 10 })).jobs.nodes.filter((j) => j.run?.id === runId);
       expect(jobs.map((j) => [j.status, j.attempts])).toEqual([["SUCCEEDED", 0]]);

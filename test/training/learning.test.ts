@@ -80,10 +80,16 @@ describe("ICRL learning", () => {
     const dataset = path.join(dir, "lookup.jsonl");
     await writeFile(
       dataset,
-      questions.map((it, i) => JSON.stringify({ id: it.id, question: it.question, golden_answers: [it.code], split: i >= questions.length - HELD_OUT ? "val" : "train" })).join("\n") + "\n",
+      questions
+        .map((it, i) =>
+          JSON.stringify({ id: it.id, question: it.question, golden_answers: [it.code], split: i >= questions.length - HELD_OUT ? "val" : "train" }),
+        )
+        .join("\n") + "\n",
     );
     const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "lookup-learning", kind: "QA", format: "JSONL", path: dataset } });
-    const set = await t.admin.mutate(CreateDemonstrationSetDocument, { input: { name: "lookup-learning", task: "QA", items: lookupDemonstrations(items.slice(0, 3)).items } });
+    const set = await t.admin.mutate(CreateDemonstrationSetDocument, {
+      input: { name: "lookup-learning", task: "QA", items: lookupDemonstrations(items.slice(0, 3)).items },
+    });
     const exp = await t.admin.mutate(CreateExperimentDocument, { name: "learning" });
     const run = await t.admin.mutate(CreateRunDocument, {
       experimentId: exp.createExperiment.id,
@@ -106,7 +112,17 @@ describe("ICRL learning", () => {
     });
     const runId = run.createRun.id;
     const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "learner", role: "WORKER" })).createApiKey.secret;
-    const worker = new Worker({ serverUrl: t.server.url, token: key, name: "learning", threads: 1, gpu: false, dataDir: path.join(dir, "worker"), pollMs: 100, maxJobs: 1, logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }) });
+    const worker = new Worker({
+      serverUrl: t.server.url,
+      token: key,
+      name: "learning",
+      threads: 1,
+      gpu: false,
+      dataDir: path.join(dir, "worker"),
+      pollMs: 100,
+      maxJobs: 1,
+      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
+    });
     await worker.run();
 
     const final = (await t.admin.query(RunDocument, { id: runId })).run!;
@@ -121,7 +137,12 @@ describe("ICRL learning", () => {
     const tools = values("tools/valid_calls_per_rollout");
     const val = series("val/accuracy");
     const valTools = series("val/tool_calls_mean");
-    const report = { reward: reward.map((r) => +r.toFixed(3)), tools: tools.map((x) => +x.toFixed(2)), val: val.map((p) => [p.step, p.value]), valTools: valTools.map((p) => [p.step, p.value]) };
+    const report = {
+      reward: reward.map((r) => +r.toFixed(3)),
+      tools: tools.map((x) => +x.toFixed(2)),
+      val: val.map((p) => [p.step, p.value]),
+      valTools: valTools.map((p) => [p.step, p.value]),
+    };
     console.log("learning run", JSON.stringify(report));
     expect(reward).toHaveLength(TOTAL_STEPS);
 

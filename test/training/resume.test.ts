@@ -63,7 +63,8 @@ beforeAll(async () => {
   workerToken = (await t.admin.mutate(CreateApiKeyDocument, { name: "trainers", role: "WORKER" })).createApiKey.secret;
   experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "resume" })).createExperiment.id;
   const demos = lookupDemoSet(setup);
-  demoSetId = (await t.admin.mutate(CreateDemonstrationSetDocument, { input: { name: "lookup-resume", task: "QA", items: demos.items } })).createDemonstrationSet.id;
+  demoSetId = (await t.admin.mutate(CreateDemonstrationSetDocument, { input: { name: "lookup-resume", task: "QA", items: demos.items } }))
+    .createDemonstrationSet.id;
 }, 120_000);
 
 afterAll(async () => {
@@ -76,7 +77,12 @@ afterAll(async () => {
 function resumeConfig(overrides: Record<string, unknown> = {}) {
   return lookupRunConfig(setup, {
     dataset: { id: setup.datasetId, split: "train" },
-    curriculum: { stages: [{ shots: 2, steps: 3 }, { shots: 0, steps: 3 }] },
+    curriculum: {
+      stages: [
+        { shots: 2, steps: 3 },
+        { shots: 0, steps: 3 },
+      ],
+    },
     demonstrations: { selection: "first", setId: demoSetId },
     warmStart: { steps: 2 },
     checkpointEvery: 2,
@@ -113,10 +119,14 @@ function inProcessWorker(name: string, options: { maxJobs?: number; heartbeatMs?
 const records = (lines: LogLines) => lines.map((l) => JSON.parse(l) as { msg: string; step?: number; runId?: string });
 /** Steps this worker trained (in order), per the training loop's "step done" log. */
 const stepsRun = (lines: LogLines, runId?: string) =>
-  records(lines).filter((r) => r.msg === "step done" && (!runId || r.runId === runId)).map((r) => r.step!);
+  records(lines)
+    .filter((r) => r.msg === "step done" && (!runId || r.runId === runId))
+    .map((r) => r.step!);
 /** Checkpoint steps this worker restored before training. */
 const resumedFrom = (lines: LogLines, runId?: string) =>
-  records(lines).filter((r) => r.msg === "resuming from checkpoint" && (!runId || r.runId === runId)).map((r) => r.step!);
+  records(lines)
+    .filter((r) => r.msg === "resuming from checkpoint" && (!runId || r.runId === runId))
+    .map((r) => r.step!);
 
 /** Polls run.step until stopped: what a dashboard following the run sees. */
 function watchRunStep(runId: string) {
@@ -163,6 +173,7 @@ async function expectCompleteRun(runId: string, first: number, last: number) {
   return { rollouts, points };
 }
 
+// biome-ignore lint/complexity/useMathMinMax: cursors are BigInts, which Math.max does not take
 const maxCursor = (rows: { cursor: string }[]) => rows.reduce((m, r) => (cursorValue(r.cursor) > m ? cursorValue(r.cursor) : m), 0n);
 const pointKey = (p: MetricRow) => `${p.key}@${p.step}`;
 /** What a rollout says, without where and when it was stored. */
@@ -173,7 +184,26 @@ describe("resumable training runs", () => {
     const runId = await createRun("killed");
     child = spawn(
       process.execPath,
-      [path.join(PROJECT_ROOT, "bin/icrl.js"), "worker", "--server", t.server.url, "--token", workerToken, "--name", "to-kill", "--threads", "1", "--gpu", "cpu", "--data-dir", path.join(dir, "to-kill"), "--poll-ms", "100", "--log-level", "warn"],
+      [
+        path.join(PROJECT_ROOT, "bin/icrl.js"),
+        "worker",
+        "--server",
+        t.server.url,
+        "--token",
+        workerToken,
+        "--name",
+        "to-kill",
+        "--threads",
+        "1",
+        "--gpu",
+        "cpu",
+        "--data-dir",
+        path.join(dir, "to-kill"),
+        "--poll-ms",
+        "100",
+        "--log-level",
+        "warn",
+      ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
     let stderr = "";
@@ -181,11 +211,15 @@ describe("resumable training runs", () => {
     const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child!.once("exit", (code, signal) => resolve(signal ?? code)));
 
     // Checkpoint 2 is stored and step 3 is half-reported: rollouts yes, its checkpoint (step 4) no.
-    await waitFor("checkpoint 2 and rollouts of step 3", async () => {
-      if (child!.exitCode !== null) throw new Error(`the worker exited early: ${stderr}`);
-      const reported = await allRollouts(t.admin, runId);
-      return reported.some((r) => r.step === 3) && (await artifactSteps(t.admin, runId, "CHECKPOINT")).includes(2);
-    }, 600_000);
+    await waitFor(
+      "checkpoint 2 and rollouts of step 3",
+      async () => {
+        if (child!.exitCode !== null) throw new Error(`the worker exited early: ${stderr}`);
+        const reported = await allRollouts(t.admin, runId);
+        return reported.some((r) => r.step === 3) && (await artifactSteps(t.admin, runId, "CHECKPOINT")).includes(2);
+      },
+      600_000,
+    );
     child.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
     // Step 2's timings are logged after its checkpoint is stored. Drop them, as if the worker had died
@@ -209,10 +243,14 @@ describe("resumable training runs", () => {
     expect(Math.max(...rolloutsAtKill.map((r) => r.step))).toBe(3);
 
     // The lease runs out (nobody heartbeats it) and the server requeues the job, counting the attempt.
-    const requeued = await waitFor("the job to be requeued", async () => {
-      const [job] = await runJobs(t.admin, runId);
-      return job.status === "QUEUED" && job;
-    }, 30_000);
+    const requeued = await waitFor(
+      "the job to be requeued",
+      async () => {
+        const [job] = await runJobs(t.admin, runId);
+        return job.status === "QUEUED" && job;
+      },
+      30_000,
+    );
     expect(requeued.attempts).toBe(1);
     expect(requeued.error).toMatch(/lease expired/);
     expect((await runOf(runId)).status).toBe("QUEUED");
@@ -238,7 +276,12 @@ describe("resumable training runs", () => {
     // Steps 1-2 are exactly what the killed worker stored; step 3 was dropped and redone.
     const killCursor = maxCursor(rolloutsAtKill);
     const before = rolloutsAtKill.filter((r) => r.step <= 2);
-    expect(rollouts.filter((r) => r.step <= 2).map((r) => r.id).sort()).toEqual(before.map((r) => r.id).sort());
+    expect(
+      rollouts
+        .filter((r) => r.step <= 2)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(before.map((r) => r.id).sort());
     expect(rollouts.filter((r) => r.step >= 3).every((r) => cursorValue(r.cursor) > killCursor)).toBe(true);
     // The restore is exact: the redone step samples what the lost one did (same adapter, questions, seeds).
     const redone = new Map(rollouts.filter((r) => r.step === 3).map((r) => [rolloutKey(r), rolloutContent(r)]));
@@ -249,12 +292,20 @@ describe("resumable training runs", () => {
     const pointCursorAtKill = maxCursor(pointsAtKill);
     const refilled = (p: MetricRow) => p.step === 2 && late.has(p.key);
     const early = (rows: MetricRow[]) =>
-      rows.filter((p) => p.step <= 2 && !refilled(p)).map((p) => ({ k: pointKey(p), v: p.value, c: p.cursor })).sort((a, b) => a.k.localeCompare(b.k));
+      rows
+        .filter((p) => p.step <= 2 && !refilled(p))
+        .map((p) => ({ k: pointKey(p), v: p.value, c: p.cursor }))
+        .sort((a, b) => a.k.localeCompare(b.k));
     expect(early(points)).toEqual(early(pointsAtKill));
     expect(early(points).length).toBeGreaterThan(20);
     const logged = points.filter((p) => cursorValue(p.cursor) > pointCursorAtKill);
     // After the kill: step 2's timings from the checkpoint first, then steps 3 onwards.
-    expect(logged.filter(refilled).map((p) => p.key).sort()).toEqual([...late].sort());
+    expect(
+      logged
+        .filter(refilled)
+        .map((p) => p.key)
+        .sort(),
+    ).toEqual([...late].sort());
     expect(logged.filter(refilled).every((p) => p.value > 0)).toBe(true);
     expect(Math.min(...logged.filter((p) => !refilled(p)).map((p) => p.step))).toBe(3);
 
@@ -326,12 +377,25 @@ describe("resumable training runs", () => {
     expect((clash as IcrlApiError).code).toBe("BAD_USER_INPUT");
 
     // Only the learning rate differs: step 3 starts from the parent's step-2 state.
-    const lrFork = (await t.admin.mutate(ForkRunDocument, { id: parentId, name: "lr", step: 3, configPatch: { grpo: { lr: 5e-4 }, maxSteps: 3 } })).forkRun;
+    const lrFork = (await t.admin.mutate(ForkRunDocument, { id: parentId, name: "lr", step: 3, configPatch: { grpo: { lr: 5e-4 }, maxSteps: 3 } }))
+      .forkRun;
     expect(lrFork.parentRun?.id).toBe(parentId);
     expect(lrFork.forkStep).toBe(2);
     // A new curriculum: the fork's steps 3-4 fall in its second stage (1 shot).
     const curriculumFork = (
-      await t.admin.mutate(ForkRunDocument, { id: parentId, name: "one-shot", step: 2, configPatch: { curriculum: { stages: [{ shots: 2, steps: 2 }, { shots: 1, steps: 2 }] } } })
+      await t.admin.mutate(ForkRunDocument, {
+        id: parentId,
+        name: "one-shot",
+        step: 2,
+        configPatch: {
+          curriculum: {
+            stages: [
+              { shots: 2, steps: 2 },
+              { shots: 1, steps: 2 },
+            ],
+          },
+        },
+      })
     ).forkRun;
     expect(curriculumFork.forkStep).toBe(2);
 
@@ -350,7 +414,9 @@ describe("resumable training runs", () => {
     const lrData = await expectCompleteRun(lrFork.id, 3, 3);
     // Same state, same seeds: the fork's first step samples exactly what the parent's step 3 did.
     const parentStep3 = parentRollouts.filter((r) => r.step === 3).map(rolloutContent);
-    expect(lrData.rollouts.map(rolloutContent).sort((a, b) => a.key.localeCompare(b.key))).toEqual(parentStep3.sort((a, b) => a.key.localeCompare(b.key)));
+    expect(lrData.rollouts.map(rolloutContent).sort((a, b) => a.key.localeCompare(b.key))).toEqual(
+      parentStep3.sort((a, b) => a.key.localeCompare(b.key)),
+    );
     expect(lrData.points.find((p) => p.key === "learner/lr")?.value).toBeCloseTo(5e-4, 10);
     expect(await artifactSteps(t.admin, lrFork.id, "CHECKPOINT")).toEqual([3]);
 

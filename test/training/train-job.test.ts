@@ -23,7 +23,7 @@ let t: TestServer;
 let dir: string;
 let setup: LookupSetup;
 
-export const REQUIRED_KEYS = [
+const REQUIRED_KEYS = [
   "reward/mean",
   "accuracy/mean",
   "format/mean",
@@ -65,7 +65,17 @@ describe("TRAIN job", () => {
     });
     const runId = run.createRun.id;
     const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "w", role: "WORKER" })).createApiKey.secret;
-    const worker = new Worker({ serverUrl: t.server.url, token: key, name: "trainer", threads: 1, gpu: false, dataDir: path.join(dir, "worker"), pollMs: 100, maxJobs: 1, logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }) });
+    const worker = new Worker({
+      serverUrl: t.server.url,
+      token: key,
+      name: "trainer",
+      threads: 1,
+      gpu: false,
+      dataDir: path.join(dir, "worker"),
+      pollMs: 100,
+      maxJobs: 1,
+      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
+    });
     await worker.run();
 
     const final = (await t.admin.query(RunDocument, { id: runId })).run!;

@@ -38,7 +38,11 @@ afterAll(async () => {
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin/icrl.js"), "bench", ...args, "--server", t.server.url, "--token", ADMIN_KEY], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, "bin/icrl.js"), "bench", ...args, "--server", t.server.url, "--token", ADMIN_KEY],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -56,14 +60,26 @@ async function finishNext(outcome: { em?: number; accuracy?: number; items?: num
     return claimed.job.benchmarkRun!.id;
   }
   const n = outcome.items ?? 1;
-  const items = Array.from({ length: n }, (_, i) => ({ itemIndex: i, itemId: `q${i}`, question: "q", prediction: "p", golds: ["g"], score: outcome.em ?? outcome.accuracy ?? 0, metrics: {}, trajectory: [{ kind: "MODEL" as const, text: "<answer> p </answer>" }] }));
+  const items = Array.from({ length: n }, (_, i) => ({
+    itemIndex: i,
+    itemId: `q${i}`,
+    question: "q",
+    prediction: "p",
+    golds: ["g"],
+    score: outcome.em ?? outcome.accuracy ?? 0,
+    metrics: {},
+    trajectory: [{ kind: "MODEL" as const, text: "<answer> p </answer>" }],
+  }));
   await worker.mutate(ReportBenchmarkItemsDocument, { jobId, items });
   await worker.mutate(CompleteJobDocument, { jobId, result: { aggregate: { ...outcome, n } } });
   return claimed.job.benchmarkRun!.id;
 }
 
 async function uploadAdapter(step: number): Promise<string> {
-  const res = await t.admin.http(`/artifacts?kind=ADAPTER&name=ckpt-${step}.gguf&step=${step}`, { method: "POST", body: Buffer.from(`adapter ${step}`) });
+  const res = await t.admin.http(`/artifacts?kind=ADAPTER&name=ckpt-${step}.gguf&step=${step}`, {
+    method: "POST",
+    body: Buffer.from(`adapter ${step}`),
+  });
   return ((await res.json()) as { id: string }).id;
 }
 
@@ -73,7 +89,8 @@ describe("icrl bench", () => {
     const hotpot = await importQa(t, dir, "hotpotqa", 3);
     const mathFile = path.join(dir, "math.jsonl");
     fs.writeFileSync(mathFile, JSON.stringify({ id: "m0", problem: "1+1?", answer: "2" }) + "\n");
-    const math = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "math", kind: "MATH", format: "JSONL", path: mathFile } })).importDataset.id;
+    const math = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "math", kind: "MATH", format: "JSONL", path: mathFile } }))
+      .importDataset.id;
     const step100 = await uploadAdapter(100);
     const base = "/models/qwen-3b.gguf";
 
@@ -94,7 +111,10 @@ describe("icrl bench", () => {
     const json = await cli(["show", "--json"]);
     expect(json.stderr).toBe("");
     expect(json.code).toBe(0);
-    const table = JSON.parse(json.stdout) as { benchmarks: string[]; rows: { label: string; scores: Record<string, number | null>; avg: number | null }[] };
+    const table = JSON.parse(json.stdout) as {
+      benchmarks: string[];
+      rows: { label: string; scores: Record<string, number | null>; avg: number | null }[];
+    };
     expect(table.benchmarks).toEqual(["hotpotqa", "math", "nq"]);
     expect(table.rows.map((r) => r.label)).toEqual(["qwen-3b", "qwen-3b @ step 100"]);
     expect(table.rows[0].scores).toEqual({ hotpotqa: 20, math: 50, nq: 42.36 });
@@ -116,7 +136,25 @@ describe("icrl bench", () => {
     const dataset = await importQa(t, dir, "watched", 4);
     const child = spawn(
       process.execPath,
-      [path.join(PROJECT_ROOT, "bin/icrl.js"), "bench", "run", "--dataset", dataset, "--model", "/models/m.gguf", "--limit", "3", "--shots", "0", "--watch", "--json", "--server", t.server.url, "--token", ADMIN_KEY],
+      [
+        path.join(PROJECT_ROOT, "bin/icrl.js"),
+        "bench",
+        "run",
+        "--dataset",
+        dataset,
+        "--model",
+        "/models/m.gguf",
+        "--limit",
+        "3",
+        "--shots",
+        "0",
+        "--watch",
+        "--json",
+        "--server",
+        t.server.url,
+        "--token",
+        ADMIN_KEY,
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     const lines: Record<string, any>[] = [];

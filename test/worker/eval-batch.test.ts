@@ -34,7 +34,9 @@ function context(kind: "QA" | "MATH", config: Record<string, unknown> = {}, demo
 function policy({ turn, context: text }: { turn: number; context: string }): string {
   const question = text.slice(text.lastIndexOf("Question: "));
   if (question.includes("France")) {
-    return turn === 0 ? "<think> I should look it up. </think>\n<search> capital of France </search>" : "<think> Found it. </think>\n<answer> Paris </answer>";
+    return turn === 0
+      ? "<think> I should look it up. </think>\n<search> capital of France </search>"
+      : "<think> Found it. </think>\n<answer> Paris </answer>";
   }
   if (question.includes("mountain")) return "<think> I know this. </think>\n<answer> Everest </answer>";
   return "\u0000 no idea";
@@ -77,7 +79,10 @@ describe("evaluating a batch", () => {
     expect(long.metrics).toMatchObject({ finishReason: "error", em: 0, f1: 0 });
     expect(String((long.metrics as { error: string }).error)).toMatch(/does not fit/);
 
-    const aggregate = aggregateItems(results.map((r) => ({ score: r.score, metrics: r.metrics as Record<string, unknown> })), plan.metric);
+    const aggregate = aggregateItems(
+      results.map((r) => ({ score: r.score, metrics: r.metrics as Record<string, unknown> })),
+      plan.metric,
+    );
     expect(aggregate).toMatchObject({ n: 4, accuracy: 0.25, em: 0.25, toolCallsMean: 0.25, answeredRate: 0.5 });
     expect(aggregate.f1).toBeCloseTo((1 + 2 / 3) / 4, 10);
   });
@@ -91,8 +96,12 @@ describe("evaluating a batch", () => {
     expect(math).toMatchObject({ task: "math", metric: "math_equiv", extraMetrics: [], shots: 2 });
     expect(math.demonstrations?.task).toBe("math");
     expect(math.template.task).toBe("math");
-    const own = planEvaluation(context("QA", { shots: 1 }, { id: "s", name: "mine", task: "QA", items: [{ question: "q?", trajectory: "<answer> a </answer>" }] }));
+    const own = planEvaluation(
+      context("QA", { shots: 1 }, { id: "s", name: "mine", task: "QA", items: [{ question: "q?", trajectory: "<answer> a </answer>" }] }),
+    );
     expect(own.demonstrations).toMatchObject({ name: "mine", task: "qa" });
-    expect(() => planEvaluation(context("QA", { shots: 1 }, { id: "s", name: "maths", task: "MATH", items: [{ question: "q?", trajectory: "t" }] }))).toThrow(/for math/);
+    expect(() =>
+      planEvaluation(context("QA", { shots: 1 }, { id: "s", name: "maths", task: "MATH", items: [{ question: "q?", trajectory: "t" }] })),
+    ).toThrow(/for math/);
   });
 });

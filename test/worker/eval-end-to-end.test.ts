@@ -45,7 +45,13 @@ async function uploadAdapter(): Promise<{ id: string; sha256: string }> {
     architecture: "llama",
     rank,
     alpha: 8,
-    tensors: [0, 1].map((layer) => ({ target: `blk.${layer}.attn_q.weight`, inputs: 64, outputs: 64, a: seededValues(rank * 64, layer + 1, 0.2), b: seededValues(64 * rank, layer + 11, 0.2) })),
+    tensors: [0, 1].map((layer) => ({
+      target: `blk.${layer}.attn_q.weight`,
+      inputs: 64,
+      outputs: 64,
+      a: seededValues(rank * 64, layer + 1, 0.2),
+      b: seededValues(64 * rank, layer + 11, 0.2),
+    })),
   });
   const body = fs.readFileSync(file);
   const res = await t.admin.http(`/artifacts?kind=ADAPTER&name=adapter.gguf&step=40`, { method: "POST", body });
@@ -57,12 +63,23 @@ async function uploadAdapter(): Promise<{ id: string; sha256: string }> {
 
 describe("EVAL jobs through a real server and worker", () => {
   it("runs a benchmark end to end: items, aggregate, progress events, adapter", async () => {
-    const datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "nq-quick", kind: "QA", format: "JSONL", path: NQ_QUICKSTART } })).importDataset.id;
+    const datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "nq-quick", kind: "QA", format: "JSONL", path: NQ_QUICKSTART } }))
+      .importDataset.id;
     const adapter = await uploadAdapter();
     const log = captureLog();
     const dataDir = path.join(dir, "worker-a");
     // A 60 s poll: the job must be picked up through the jobAvailable subscription, not by polling.
-    const worker = new Worker({ serverUrl: t.server.url, token: key, name: "e2e", threads: 1, gpu: false, dataDir, pollMs: 60_000, maxJobs: 1, logger: log.logger });
+    const worker = new Worker({
+      serverUrl: t.server.url,
+      token: key,
+      name: "e2e",
+      threads: 1,
+      gpu: false,
+      dataDir,
+      pollMs: 60_000,
+      maxJobs: 1,
+      logger: log.logger,
+    });
     const running = worker.run();
     await log.next("no job to claim; waiting");
 
@@ -96,7 +113,11 @@ describe("EVAL jobs through a real server and worker", () => {
     expect(final.adapterArtifact?.id).toBe(adapter.id);
 
     // Items: the first 12 questions of the file, once each, with the metrics the table and analyses use.
-    const source = fs.readFileSync(NQ_QUICKSTART, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const source = fs
+      .readFileSync(NQ_QUICKSTART, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const items = await allItems(t.admin, run.id);
     expect(items.map((i) => i.itemIndex)).toEqual(Array.from({ length: 12 }, (_, i) => i));
     for (const item of items) {
@@ -142,10 +163,21 @@ describe("EVAL jobs through a real server and worker", () => {
   });
 
   it("fails the job without retrying when the model file does not exist on the worker", async () => {
-    const datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "nq-missing-model", kind: "QA", format: "JSONL", path: NQ_QUICKSTART } })).importDataset.id;
+    const datasetId = (
+      await t.admin.mutate(ImportDatasetDocument, { input: { name: "nq-missing-model", kind: "QA", format: "JSONL", path: NQ_QUICKSTART } })
+    ).importDataset.id;
     const missing = path.join(dir, "no-such-model.gguf");
     const run = await startBenchmark(t.admin, { name: "missing model", datasetId, model: missing, config: { limit: 2 } });
-    const worker = new Worker({ serverUrl: t.server.url, token: key, name: "e2e-missing", threads: 1, gpu: false, dataDir: path.join(dir, "worker-b"), pollMs: 100, maxJobs: 1 });
+    const worker = new Worker({
+      serverUrl: t.server.url,
+      token: key,
+      name: "e2e-missing",
+      threads: 1,
+      gpu: false,
+      dataDir: path.join(dir, "worker-b"),
+      pollMs: 100,
+      maxJobs: 1,
+    });
     await worker.run();
     const final = (await t.admin.query(BenchmarkRunDocument, { id: run.id, first: 1 })).benchmarkRun!;
     expect(final.status).toBe("FAILED");
@@ -160,7 +192,18 @@ describe("EVAL jobs through a real server and worker", () => {
     const datasetId = await importQa(t, dir, "to-cancel", 30);
     const run = await startBenchmark(t.admin, { name: "cancel me", datasetId, model: modelPath, config: { parallel: 1 } });
     const log = captureLog();
-    const worker = new Worker({ serverUrl: t.server.url, token: key, name: "e2e-cancel", threads: 1, gpu: false, dataDir: path.join(dir, "worker-c"), pollMs: 100, heartbeatMs: 150, maxJobs: 1, logger: log.logger });
+    const worker = new Worker({
+      serverUrl: t.server.url,
+      token: key,
+      name: "e2e-cancel",
+      threads: 1,
+      gpu: false,
+      dataDir: path.join(dir, "worker-c"),
+      pollMs: 100,
+      heartbeatMs: 150,
+      maxJobs: 1,
+      logger: log.logger,
+    });
     const running = worker.run();
     await log.next("benchmark batch done");
     await t.admin.mutate(CancelBenchmarkRunDocument, { id: run.id });

@@ -34,7 +34,9 @@ export const FAST_EVAL = { maxTurnTokens: 32, maxToolTurns: 1, maxTotalTokens: 9
 
 export async function importQa(t: TestServer, dir: string, name: string, count: number): Promise<string> {
   const file = path.join(dir, `${name}.jsonl`);
-  const lines = Array.from({ length: count }, (_, i) => JSON.stringify({ id: `${name}-${i}`, question: `What is the name of thing number ${i}?`, golden_answers: [`thing ${i}`] }));
+  const lines = Array.from({ length: count }, (_, i) =>
+    JSON.stringify({ id: `${name}-${i}`, question: `What is the name of thing number ${i}?`, golden_answers: [`thing ${i}`] }),
+  );
   fs.writeFileSync(file, lines.join("\n") + "\n");
   const res = await t.admin.mutate(ImportDatasetDocument, { input: { name, kind: "QA", format: "JSONL", path: file } });
   return res.importDataset.id;
@@ -44,7 +46,10 @@ export async function workerKey(t: TestServer): Promise<string> {
   return (await t.admin.mutate(CreateApiKeyDocument, { name: "workers", role: "WORKER" })).createApiKey.secret;
 }
 
-export async function startBenchmark(client: IcrlClient, input: { name: string; datasetId: string; model: string; adapterArtifactId?: string; config?: Record<string, unknown> }) {
+export async function startBenchmark(
+  client: IcrlClient,
+  input: { name: string; datasetId: string; model: string; adapterArtifactId?: string; config?: Record<string, unknown> },
+) {
   return (await client.mutate(StartBenchmarkRunDocument, { input: { ...input, config: { ...FAST_EVAL, ...input.config } } })).startBenchmarkRun;
 }
 
@@ -86,7 +91,7 @@ export function captureLog(level = "debug"): CapturedLog {
       for (const text of String(chunk).split("\n").filter(Boolean)) {
         const line = JSON.parse(text) as Record<string, unknown>;
         lines.push(line);
-        for (const w of waiters.splice(0)) (w.match(line) ? w.resolve(line) : waiters.push(w));
+        for (const w of waiters.splice(0)) w.match(line) ? w.resolve(line) : waiters.push(w);
       }
       done();
     },

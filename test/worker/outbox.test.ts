@@ -16,7 +16,16 @@ let dir: string;
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 function item(i: number, padding = 0): BenchmarkItemInput {
-  return { itemIndex: i, itemId: `q${i}`, question: `question ${i}`, prediction: "x".repeat(padding), golds: ["a"], score: 0, metrics: {}, trajectory: [{ kind: "MODEL", text: `answer ${i}` }] };
+  return {
+    itemIndex: i,
+    itemId: `q${i}`,
+    question: `question ${i}`,
+    prediction: "x".repeat(padding),
+    golds: ["a"],
+    score: 0,
+    metrics: {},
+    trajectory: [{ kind: "MODEL", text: `answer ${i}` }],
+  };
 }
 
 async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -139,7 +148,10 @@ describe("outbox", () => {
     const outbox = new Outbox({ lingerMs: 5, retry: fastRetry });
     const stream = outbox.stream("lost", { send, onFailure: (_err, kind) => failures.push(kind) });
     for (const i of range(0, 5)) stream.enqueue(item(i));
-    const error = await stream.flush().then(() => null, (e: unknown) => e);
+    const error = await stream.flush().then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(OutboxStreamFailed);
     expect((error as OutboxStreamFailed).kind).toBe("lease-lost");
     expect(failures).toEqual(["lease-lost"]);

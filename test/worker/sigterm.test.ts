@@ -37,7 +37,26 @@ describe("worker process shutdown", () => {
 
     child = spawn(
       process.execPath,
-      [path.join(PROJECT_ROOT, "bin/icrl.js"), "worker", "--server", t.server.url, "--token", key, "--name", "to-stop", "--threads", "1", "--gpu", "cpu", "--data-dir", path.join(dir, "child"), "--poll-ms", "200", "--log-level", "debug"],
+      [
+        path.join(PROJECT_ROOT, "bin/icrl.js"),
+        "worker",
+        "--server",
+        t.server.url,
+        "--token",
+        key,
+        "--name",
+        "to-stop",
+        "--threads",
+        "1",
+        "--gpu",
+        "cpu",
+        "--data-dir",
+        path.join(dir, "child"),
+        "--poll-ms",
+        "200",
+        "--log-level",
+        "debug",
+      ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     let stderr = "";
@@ -72,7 +91,16 @@ describe("worker process shutdown", () => {
     expect(stopped.completed).toBe(lastDone);
 
     // A second worker picks the job up and only evaluates what is missing.
-    const resumed = new Worker({ serverUrl: t.server.url, token: key, name: "resumer", threads: 1, gpu: false, dataDir: path.join(dir, "resumer"), pollMs: 100, maxJobs: 1 });
+    const resumed = new Worker({
+      serverUrl: t.server.url,
+      token: key,
+      name: "resumer",
+      threads: 1,
+      gpu: false,
+      dataDir: path.join(dir, "resumer"),
+      pollMs: 100,
+      maxJobs: 1,
+    });
     await resumed.run();
     const final = (await t.admin.query(BenchmarkRunDocument, { id: run.id, first: 1 })).benchmarkRun!;
     expect(final.status).toBe("SUCCEEDED");

@@ -9,12 +9,7 @@ import type { ChatMessage } from "./types.js";
 
 export type ChatFormatter = (messages: ChatMessage[]) => string;
 
-export function createChatFormatter(options: {
-  chatTemplate: string | null;
-  bosText: string;
-  eosText: string;
-  model: LlamaModel;
-}): ChatFormatter {
+export function createChatFormatter(options: { chatTemplate: string | null; bosText: string; eosText: string; model: LlamaModel }): ChatFormatter {
   if (options.chatTemplate) {
     const template = new Template(options.chatTemplate);
     return (messages) =>

@@ -59,10 +59,7 @@ export function loadLlama(gpu: GpuChoice = "auto"): Promise<Llama> {
     }).catch((error: unknown) => {
       instances.delete(key);
       const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        `no usable llama.cpp binary for gpu=${key} (this project never builds or downloads one): ${reason}`,
-        { cause: error },
-      );
+      throw new Error(`no usable llama.cpp binary for gpu=${key} (this project never builds or downloads one): ${reason}`, { cause: error });
     });
     instances.set(key, instance);
   }

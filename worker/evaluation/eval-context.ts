@@ -16,7 +16,9 @@ const evalContextSchema = z.object({
     total: z.number().int().nonnegative(),
   }),
   dataset: z.object({ id: z.string(), name: z.string(), kind: datasetKind }),
-  adapter: z.object({ id: z.string(), sha256: z.string(), downloadPath: z.string(), name: z.string().optional(), step: z.number().nullable().optional() }).nullable(),
+  adapter: z
+    .object({ id: z.string(), sha256: z.string(), downloadPath: z.string(), name: z.string().optional(), step: z.number().nullable().optional() })
+    .nullable(),
   demonstrationSet: z
     .object({
       id: z.string(),
@@ -27,7 +29,9 @@ const evalContextSchema = z.object({
     .nullable(),
   completedItemIndexes: z.array(z.number().int()).default([]),
   /** Scores of items an earlier attempt stored, so the aggregate covers the whole run after a resume. */
-  completedItems: z.array(z.object({ itemIndex: z.number().int(), score: z.number(), metrics: z.record(z.string(), z.unknown()).nullable().optional() })).optional(),
+  completedItems: z
+    .array(z.object({ itemIndex: z.number().int(), score: z.number(), metrics: z.record(z.string(), z.unknown()).nullable().optional() }))
+    .optional(),
 });
 
 export type EvalContext = Omit<z.infer<typeof evalContextSchema>, "benchmarkRun"> & {
@@ -37,7 +41,9 @@ export type EvalContext = Omit<z.infer<typeof evalContextSchema>, "benchmarkRun"
 export function parseEvalContext(raw: unknown): EvalContext {
   const parsed = evalContextSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new JobInputError(`EVAL job context is not what this worker understands: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    throw new JobInputError(
+      `EVAL job context is not what this worker understands: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   const config = benchmarkConfigSchema.safeParse(parsed.data.benchmarkRun.config ?? {});
   if (!config.success) {

@@ -38,9 +38,7 @@ export function planEvaluation(context: EvalContext, options: { searchCacheDir?:
   let demonstrations: DemonstrationSet | null = null;
   if (config.shots > 0) {
     const set = context.demonstrationSet;
-    demonstrations = set
-      ? { name: set.name, task: set.task === "MATH" ? "math" : "qa", items: set.items }
-      : defaultDemonstrationsFor(task);
+    demonstrations = set ? { name: set.name, task: set.task === "MATH" ? "math" : "qa", items: set.items } : defaultDemonstrationsFor(task);
     if (demonstrations.task !== task) {
       throw new JobInputError(`Demonstration set ${demonstrations.name} is for ${demonstrations.task}, but this benchmark is a ${task} task.`);
     }

@@ -38,7 +38,12 @@ export async function evaluateBatch(
       demonstrations: plan.demonstrations,
     });
     if (prompt.tokens.length + MIN_RESPONSE_TOKENS + SLACK_TOKENS > capacity) {
-      results[slot] = failedItem(item, `prompt of ${prompt.tokens.length} tokens does not fit a context of ${capacity}`, scoring, prompt.tokens.length);
+      results[slot] = failedItem(
+        item,
+        `prompt of ${prompt.tokens.length} tokens does not fit a context of ${capacity}`,
+        scoring,
+        prompt.tokens.length,
+      );
     } else runnable.push({ slot, item, tokens: prompt.tokens });
   });
 
@@ -50,7 +55,8 @@ export async function evaluateBatch(
       await Promise.all(
         runnable.map(async ({ slot, item, tokens }, i) => {
           const view: EngineGroup = { sequences: [group.sequences[i]], dispose: async () => {} };
-          const sampling = plan.sampling.seed === undefined ? plan.sampling : { ...plan.sampling, seed: fnv1a32(`${plan.sampling.seed}:${item.index}`) };
+          const sampling =
+            plan.sampling.seed === undefined ? plan.sampling : { ...plan.sampling, seed: fnv1a32(`${plan.sampling.seed}:${item.index}`) };
           const { rollouts } = await runRolloutGroup(engine, view, tokens, {
             tools,
             messages: plan.template,

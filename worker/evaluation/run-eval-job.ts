@@ -28,7 +28,10 @@ export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
   const plan = planEvaluation(context, { searchCacheDir: path.join(ctx.dataDir, "search-cache") });
   const run = context.benchmarkRun;
   const log = ctx.logger.child({ jobId: ctx.job.id, benchmarkRunId: run.id });
-  const retry = { signal: ctx.signal, onRetry: (err: unknown, delayMs: number) => log.warn({ err: errorMessage(err), delayMs }, "server call failed; retrying") };
+  const retry = {
+    signal: ctx.signal,
+    onRetry: (err: unknown, delayMs: number) => log.warn({ err: errorMessage(err), delayMs }, "server call failed; retrying"),
+  };
 
   const engine = await ctx.engines.get(run.model);
   if (context.adapter) {
@@ -71,7 +74,19 @@ export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
     log.warn({ completed: completed.size }, "the server sent no scores of the items already stored: the aggregate covers this attempt's items only");
   }
   let done = completed.size;
-  log.info({ model: run.model, adapter: context.adapter?.id ?? null, task: plan.task, metric: plan.metric, shots: plan.shots, total: run.total, alreadyDone: done, tools: toolSet.names }, "evaluation started");
+  log.info(
+    {
+      model: run.model,
+      adapter: context.adapter?.id ?? null,
+      task: plan.task,
+      metric: plan.metric,
+      shots: plan.shots,
+      total: run.total,
+      alreadyDone: done,
+      tools: toolSet.names,
+    },
+    "evaluation started",
+  );
 
   const finishEarly = async (status: "cancelled" | "interrupted"): Promise<JobOutcome> => {
     await stream.close({ signal: ctx.signal });
@@ -85,7 +100,14 @@ export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
     // All questions up front (a benchmark is at most a few thousand short texts): generation then
     // never waits on the server, which may be away while results pile up in the outbox.
     const todo: EvalItem[] = [];
-    for await (const item of datasetItems(ctx.client, { jobId: ctx.job.id, datasetId: context.dataset.id, split: plan.split, limit: plan.limit, skip: completed, retry })) {
+    for await (const item of datasetItems(ctx.client, {
+      jobId: ctx.job.id,
+      datasetId: context.dataset.id,
+      split: plan.split,
+      limit: plan.limit,
+      skip: completed,
+      retry,
+    })) {
       todo.push(item);
     }
     for (let start = 0; start < todo.length; start += plan.parallel) {

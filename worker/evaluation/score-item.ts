@@ -42,7 +42,10 @@ function predictionFor(metric: MetricName, answer: string): string {
 
 export function scoreItem(
   item: EvalItem,
-  rollout: Pick<RolloutResult, "modelText" | "segments" | "toolCallsValid" | "toolCallsInvalid" | "turns" | "modelTokens" | "promptTokens" | "finishReason" | "error">,
+  rollout: Pick<
+    RolloutResult,
+    "modelText" | "segments" | "toolCallsValid" | "toolCallsInvalid" | "turns" | "modelTokens" | "promptTokens" | "finishReason" | "error"
+  >,
   plan: { metric: MetricName; extraMetrics: readonly MetricName[]; toolNames: readonly string[] },
 ): BenchmarkItemInput {
   const fmt = formatScore(rollout.modelText, { toolTags: plan.toolNames });
@@ -74,7 +77,12 @@ export function scoreItem(
 }
 
 /** An item that could not run at all (e.g. its prompt does not fit the context): scored 0. */
-export function failedItem(item: EvalItem, reason: string, plan: { metric: MetricName; extraMetrics: readonly MetricName[] }, promptTokens = 0): BenchmarkItemInput {
+export function failedItem(
+  item: EvalItem,
+  reason: string,
+  plan: { metric: MetricName; extraMetrics: readonly MetricName[] },
+  promptTokens = 0,
+): BenchmarkItemInput {
   const metrics: ItemMetrics = {
     [plan.metric]: 0,
     toolCalls: 0,

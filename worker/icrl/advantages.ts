@@ -63,7 +63,7 @@ export function batchAdvantages<K>(
       indices.map((i) => rewards[i]),
       options,
     );
-    indices.forEach((i, j) => (advantages[i] = group.advantages[j]));
+    for (const [j, i] of indices.entries()) advantages[i] = group.advantages[j];
     groups.set(key, group);
   }
   return { advantages, groups };

@@ -86,9 +86,7 @@ const SnapshotSchema = z.object({
   lastStep: z.number().int().nullable(),
   /** Recent values of each rule metric within the current stage (oldest first). */
   recent: z.record(z.string(), z.array(z.number())),
-  changes: z.array(
-    z.object({ step: z.number().int(), fromStage: z.number().int(), toStage: z.number().int(), reason: z.string() }),
-  ),
+  changes: z.array(z.object({ step: z.number().int(), fromStage: z.number().int(), toStage: z.number().int(), reason: z.string() })),
 });
 export type CurriculumSnapshot = z.output<typeof SnapshotSchema>;
 

@@ -2,7 +2,5 @@
 
 /** Replace {name} placeholders in one pass; unknown placeholders are kept verbatim. */
 export function fillPlaceholders(template: string, values: Record<string, string>): string {
-  return template.replace(/\{([a-zA-Z_]+)\}/g, (whole, name: string) =>
-    Object.prototype.hasOwnProperty.call(values, name) ? values[name] : whole,
-  );
+  return template.replace(/\{([a-zA-Z_]+)\}/g, (whole, name: string) => (Object.hasOwn(values, name) ? values[name] : whole));
 }

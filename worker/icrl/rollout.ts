@@ -57,7 +57,6 @@ export const DEFAULT_ROLLOUT_LIMITS = Object.freeze({
 
 const DEFAULT_SAMPLING: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
 
-
 type TextEngine = Pick<Engine, "tokenize" | "detokenize">;
 
 interface LoopConfig {
@@ -99,23 +98,14 @@ export async function runRolloutGroup(
     if (tools.has(tool.name)) throw new Error(`two tools are named "${tool.name}"`);
     tools.set(tool.name, tool);
   }
-  const maxResponseTokens = nonNegativeInt(
-    options.maxResponseTokens ?? DEFAULT_ROLLOUT_LIMITS.maxResponseTokens,
-    "maxResponseTokens",
-  );
+  const maxResponseTokens = nonNegativeInt(options.maxResponseTokens ?? DEFAULT_ROLLOUT_LIMITS.maxResponseTokens, "maxResponseTokens");
   const config: LoopConfig = {
     engine,
     tools,
     toolNames: [...tools.keys()],
     maxToolTurns: nonNegativeInt(options.maxToolTurns ?? DEFAULT_ROLLOUT_LIMITS.maxToolTurns, "maxToolTurns"),
-    maxTokensPerTurn: nonNegativeInt(
-      options.maxTokensPerTurn ?? DEFAULT_ROLLOUT_LIMITS.maxTokensPerTurn,
-      "maxTokensPerTurn",
-    ),
-    maxObservationTokens: nonNegativeInt(
-      options.maxObservationTokens ?? DEFAULT_ROLLOUT_LIMITS.maxObservationTokens,
-      "maxObservationTokens",
-    ),
+    maxTokensPerTurn: nonNegativeInt(options.maxTokensPerTurn ?? DEFAULT_ROLLOUT_LIMITS.maxTokensPerTurn, "maxTokensPerTurn"),
+    maxObservationTokens: nonNegativeInt(options.maxObservationTokens ?? DEFAULT_ROLLOUT_LIMITS.maxObservationTokens, "maxObservationTokens"),
     sampling: options.sampling ?? DEFAULT_SAMPLING,
     onEos: options.onEos ?? "correct",
     messages: options.messages ?? QA_SEARCH_TEMPLATE,
@@ -140,17 +130,10 @@ function samplingFor(base: SamplingOptions, sampleIndex: number, turn: number): 
   return { ...base, seed: fnv1a32(`${base.seed}:${sampleIndex}:${turn}`) };
 }
 
-async function runOne(
-  config: LoopConfig,
-  sequence: EngineSequence,
-  sampleIndex: number,
-  trace: RolloutTrace,
-): Promise<RolloutResult> {
+async function runOne(config: LoopConfig, sequence: EngineSequence, sampleIndex: number, trace: RolloutTrace): Promise<RolloutResult> {
   const started = performance.now();
-  const done = (reason: RolloutFinishReason, error?: string) =>
-    trace.finish(reason, performance.now() - started, error);
-  const fill = (template: string, reason = "") =>
-    fillPlaceholders(template, { reason, tools: toolSyntax(config.toolNames) });
+  const done = (reason: RolloutFinishReason, error?: string) => trace.finish(reason, performance.now() - started, error);
+  const fill = (template: string, reason = "") => fillPlaceholders(template, { reason, tools: toolSyntax(config.toolNames) });
   /** Insert loop text; false when the budget cannot hold it. */
   const insertSystem = (text: string) => {
     const tokens = config.engine.tokenize(text, { specialTokens: false });
@@ -233,13 +216,7 @@ async function safeCall(tool: Tool, input: string, signal?: AbortSignal): Promis
 }
 
 /** Run the call and insert its observation. Returns false when the budget cannot hold it. */
-async function runTool(
-  config: LoopConfig,
-  sequence: EngineSequence,
-  trace: RolloutTrace,
-  toolName: string,
-  input: string,
-): Promise<boolean> {
+async function runTool(config: LoopConfig, sequence: EngineSequence, trace: RolloutTrace, toolName: string, input: string): Promise<boolean> {
   const tool = config.tools.get(toolName)!;
   const started = performance.now();
   const result = await safeCall(tool, input, config.signal);

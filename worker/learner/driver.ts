@@ -15,8 +15,20 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import type {
-  BenchParams, BenchResult, ExportResult, InitParams, InitResult, LearnerMethod, LearnerMethods, LogprobsParams,
-  PretrainBaseParams, PretrainBaseResult, PretrainParams, PretrainResult, StepMetrics, TrainingSample,
+  BenchParams,
+  BenchResult,
+  ExportResult,
+  InitParams,
+  InitResult,
+  LearnerMethod,
+  LearnerMethods,
+  LogprobsParams,
+  PretrainBaseParams,
+  PretrainBaseResult,
+  PretrainParams,
+  PretrainResult,
+  StepMetrics,
+  TrainingSample,
 } from "./protocol.js";
 
 export * from "./protocol.js";
@@ -311,9 +323,12 @@ export class LearnerDriver {
     }
     const error = this.shuttingDown
       ? new LearnerError("closed", "learner process has shut down", { exitCode: code, signal })
-      : new LearnerError("crashed", `learner process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` +
-          (this.stderrTail.length ? `; last stderr: ${this.stderrTail.slice(-5).join(" | ")}` : ""),
-          { exitCode: code, signal, stderrTail: [...this.stderrTail] });
+      : new LearnerError(
+          "crashed",
+          `learner process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` +
+            (this.stderrTail.length ? `; last stderr: ${this.stderrTail.slice(-5).join(" | ")}` : ""),
+          { exitCode: code, signal, stderrTail: [...this.stderrTail] },
+        );
     this.failure = error;
     this.rejectAll(error);
   }

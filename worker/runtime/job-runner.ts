@@ -10,7 +10,7 @@
 import type { IcrlClient, JobKind } from "../../client-sdk/src/index.js";
 import type { AdapterCache } from "./adapter-cache.js";
 import type { EngineCache } from "./engine-cache.js";
-import { type JobLease, type Outbox } from "../../client-sdk/src/index.js";
+import type { JobLease, Outbox } from "../../client-sdk/src/index.js";
 import type { Logger } from "./logger.js";
 
 export interface JobRunContext {

@@ -27,7 +27,19 @@ import {
 } from "../../client-sdk/src/index.js";
 import { addLlamaLogListener, type GpuChoice } from "../engine/llama-loader.js";
 import { AdapterCache } from "./adapter-cache.js";
-import { Backoff, sleep, classifyFailure, errorMessage, isRetryable, LeaseLostError, JobLease, Outbox, type OutboxOptions, retryTransient, Wakeup } from "../../client-sdk/src/index.js";
+import {
+  Backoff,
+  sleep,
+  classifyFailure,
+  errorMessage,
+  isRetryable,
+  LeaseLostError,
+  JobLease,
+  Outbox,
+  type OutboxOptions,
+  retryTransient,
+  Wakeup,
+} from "../../client-sdk/src/index.js";
 import { JobInputError } from "./errors.js";
 import { EngineCache } from "./engine-cache.js";
 import type { JobOutcome, JobRunners } from "./job-runner.js";
@@ -132,7 +144,10 @@ export class Worker {
     this.wakeup.notify();
     const timeout = this.options.shutdownTimeoutMs ?? 120_000;
     this.deadlineTimer = setTimeout(() => {
-      this.logger.error({ timeoutMs: timeout, jobId: this.currentJobId }, "shutdown took too long; giving up on the current job (its lease will expire)");
+      this.logger.error(
+        { timeoutMs: timeout, jobId: this.currentJobId },
+        "shutdown took too long; giving up on the current job (its lease will expire)",
+      );
       this.clean = false;
       this.deadline.abort();
     }, timeout);
@@ -157,14 +172,20 @@ export class Worker {
           ...(await describeMachine({ gpu: this.options.gpu, threads, kinds: this.kinds })),
           ...this.options.capabilities,
         }),
-        { signal: this.stopController.signal, onRetry: (err, delayMs) => this.logger.warn({ err: errorMessage(err), delayMs }, "cannot reach the server to register; retrying") },
+        {
+          signal: this.stopController.signal,
+          onRetry: (err, delayMs) => this.logger.warn({ err: errorMessage(err), delayMs }, "cannot reach the server to register; retrying"),
+        },
       );
     } catch (error) {
       if (this.stopping) return { workerId: null, jobs: 0, clean: true }; // stopped before it ever served
       throw error;
     }
     this.workerId = identity.workerId;
-    this.logger.info({ workerId: identity.workerId, name: this.name, kinds: this.kinds, dataDir: this.dataDir, newRegistration: identity.registered }, "worker registered");
+    this.logger.info(
+      { workerId: identity.workerId, name: this.name, kinds: this.kinds, dataDir: this.dataDir, newRegistration: identity.registered },
+      "worker registered",
+    );
     this.readyResolve(identity.workerId);
 
     const client = createClient({ url: this.options.serverUrl, token: identity.token });
@@ -181,7 +202,9 @@ export class Worker {
       stopLlamaLog();
       this.stopController.abort();
       await subscription;
-      await outbox.close({ signal: this.deadline.signal }).catch((err) => this.logger.warn({ err: errorMessage(err) }, "outbox not fully delivered at exit"));
+      await outbox
+        .close({ signal: this.deadline.signal })
+        .catch((err) => this.logger.warn({ err: errorMessage(err) }, "outbox not fully delivered at exit"));
       await engines.dispose();
       await client.close();
       fs.rmSync(outboxDir, { recursive: true, force: true });
@@ -276,14 +299,21 @@ export class Worker {
       failure = error;
     }
 
-    const retry = { signal: this.deadline.signal, onRetry: (err: unknown, delayMs: number) => log.warn({ err: errorMessage(err), delayMs }, "cannot reach the server to finish the job; retrying") };
+    const retry = {
+      signal: this.deadline.signal,
+      onRetry: (err: unknown, delayMs: number) =>
+        log.warn({ err: errorMessage(err), delayMs }, "cannot reach the server to finish the job; retrying"),
+    };
     try {
       if (lease.lost || failure instanceof LeaseLostError) {
         log.warn({ err: failure ? errorMessage(failure) : undefined }, "job abandoned: this worker no longer holds its lease");
       } else if (failure) {
         const permanent = failure instanceof JobInputError;
         log.error({ err: errorMessage(failure), retry: !permanent }, "job failed");
-        await retryTransient(() => client.mutate(FailJobDocument, { jobId: job.id, error: errorMessage(failure).slice(0, 4000), retry: !permanent }), retry);
+        await retryTransient(
+          () => client.mutate(FailJobDocument, { jobId: job.id, error: errorMessage(failure).slice(0, 4000), retry: !permanent }),
+          retry,
+        );
       } else if (outcome?.status === "interrupted") {
         await retryTransient(() => client.mutate(ReleaseJobDocument, { jobId: job.id }), retry);
         log.info("job released for another worker");
@@ -292,7 +322,8 @@ export class Worker {
         log.info({ status: res.completeJob.status }, "job finished");
       }
     } catch (error) {
-      if (classifyFailure(error) === "lease-lost") log.warn({ err: errorMessage(error) }, "job was finished elsewhere before this worker could report it");
+      if (classifyFailure(error) === "lease-lost")
+        log.warn({ err: errorMessage(error) }, "job was finished elsewhere before this worker could report it");
       else {
         this.clean = false;
         log.error({ err: errorMessage(error) }, "could not report how the job ended; its lease will expire and the server will requeue it");

@@ -38,11 +38,7 @@ function predictionFor(metric: MetricName, answer: string): string {
   return answer;
 }
 
-export function computeReward(
-  response: string,
-  golds: readonly string[],
-  options: RewardOptions,
-): RewardResult {
+export function computeReward(response: string, golds: readonly string[], options: RewardOptions): RewardResult {
   const weights = { ...DEFAULT_REWARD_WEIGHTS, ...options.weights };
   if (!Number.isFinite(weights.accuracy) || !Number.isFinite(weights.format)) {
     throw new RangeError(`reward weights must be finite numbers, got ${JSON.stringify(weights)}`);

@@ -56,7 +56,10 @@ export function learnerInitParams(config: RunConfig): InitParams {
 
 interface TrainContext {
   run: { id: string; name: string; config: unknown; seed: number; step: number };
-  curriculum: { stages: CurriculumSpecInput["stages"]; advanceRules?: { metric: string; window: number; threshold: number; op?: string }[] | null } | null;
+  curriculum: {
+    stages: CurriculumSpecInput["stages"];
+    advanceRules?: { metric: string; window: number; threshold: number; op?: string }[] | null;
+  } | null;
   demonstrationSet: DemonstrationSet | null;
   dataset: { id: string; splits: string[] } | null;
   checkpoint: { id: string; step: number; sha256: string; bytes: string; name: string; downloadPath: string; fromRunId: string } | null;
@@ -74,7 +77,12 @@ function curriculumOf(context: TrainContext, config: RunConfig): CurriculumSpecI
   const source = context.curriculum ?? config.curriculum;
   if (!source) return paperCurriculum();
   return {
-    stages: source.stages.map((s) => ({ shots: s.shots, steps: s.steps ?? undefined, minSteps: s.minSteps ?? undefined, maxSteps: s.maxSteps ?? undefined })),
+    stages: source.stages.map((s) => ({
+      shots: s.shots,
+      steps: s.steps ?? undefined,
+      minSteps: s.minSteps ?? undefined,
+      maxSteps: s.maxSteps ?? undefined,
+    })),
     advance: (source.advanceRules ?? []).map((r) => ({ metric: r.metric, window: r.window, threshold: r.threshold, op: (r.op ?? ">=") as ">=" })),
   };
 }
@@ -87,7 +95,10 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   const runId = context.run.id;
   const jobId = ctx.job.id;
   const log = ctx.logger.child({ jobId, runId });
-  const retry = { signal: ctx.signal, onRetry: (err: unknown, delayMs: number) => log.warn({ err: errorMessage(err), delayMs }, "server call failed; retrying") };
+  const retry = {
+    signal: ctx.signal,
+    onRetry: (err: unknown, delayMs: number) => log.warn({ err: errorMessage(err), delayMs }, "server call failed; retrying"),
+  };
   // One directory per claim: llama.cpp caches adapters by path, so a worker claiming the same job
   // again must never rewrite an adapter file it loaded before.
   const workDir = path.join(ctx.dataDir, "train", `${jobId}-${randomBytes(4).toString("hex")}`);
@@ -96,7 +107,9 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   if (!context.dataset) throw new JobInputError(`Run ${runId}: its dataset no longer exists.`);
   const train = await loadItems(ctx, context.dataset.id, config.dataset.split, Number.MAX_SAFE_INTEGER);
   if (train.length === 0) throw new JobInputError(`Dataset split "${config.dataset.split}" has no items.`);
-  const validation = config.dataset.validationSplit ? await loadItems(ctx, context.dataset.id, config.dataset.validationSplit, config.validation.size) : [];
+  const validation = config.dataset.validationSplit
+    ? await loadItems(ctx, context.dataset.id, config.dataset.validationSplit, config.validation.size)
+    : [];
 
   const engine = await ctx.engines.get(config.model.path).catch((error) => {
     throw new JobInputError(`Cannot load model ${config.model.path} on this worker: ${errorMessage(error)}`, { cause: error });
@@ -162,7 +175,13 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       // (run.step alone cannot tell, progress reports race with rollout batches).
       await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: 0 }), retry);
       if (config.warmStart) {
-        const result = await warmStart(learner, engine, { demonstrations, template, shots: [0, 1, 2, 3], steps: config.warmStart.steps, lr: config.warmStart.lr });
+        const result = await warmStart(learner, engine, {
+          demonstrations,
+          template,
+          shots: [0, 1, 2, 3],
+          steps: config.warmStart.steps,
+          lr: config.warmStart.lr,
+        });
         log.info({ lossBefore: result.loss_before, lossAfter: result.loss_after }, "warm start done");
         const adapter = path.join(workDir, "warm-start.gguf");
         await learner.exportAdapter(adapter);
@@ -206,8 +225,30 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
           // Everything up to this step is stored before the checkpoint that vouches for it.
           await ctx.outbox.flush({ signal: ctx.signal });
           checkStreams();
-          await retryTransient(() => uploadArtifact(ctx.client, { jobId, kind: "ADAPTER", name: `adapter-step-${step}.gguf`, step, file: files.adapter, signal: ctx.signal }), retry);
-          await retryTransient(() => uploadArtifact(ctx.client, { jobId, kind: "CHECKPOINT", name: `checkpoint-step-${step}.icrl`, step, file: files.checkpoint, signal: ctx.signal }), retry);
+          await retryTransient(
+            () =>
+              uploadArtifact(ctx.client, {
+                jobId,
+                kind: "ADAPTER",
+                name: `adapter-step-${step}.gguf`,
+                step,
+                file: files.adapter,
+                signal: ctx.signal,
+              }),
+            retry,
+          );
+          await retryTransient(
+            () =>
+              uploadArtifact(ctx.client, {
+                jobId,
+                kind: "CHECKPOINT",
+                name: `checkpoint-step-${step}.icrl`,
+                step,
+                file: files.checkpoint,
+                signal: ctx.signal,
+              }),
+            retry,
+          );
           log.info({ step }, "checkpoint stored");
         },
         flush: async () => {

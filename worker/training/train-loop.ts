@@ -105,7 +105,13 @@ function metricFor(config: RunConfig): MetricName {
   return config.reward.metric as MetricName;
 }
 
-export function toReported(r: RolloutResult, ctx: Omit<ReportedRollout, "sampleIndex" | "segments" | "promptTokens" | "responseTokens" | "turns" | "toolCallsValid" | "toolCallsInvalid" | "finishReason">): ReportedRollout {
+export function toReported(
+  r: RolloutResult,
+  ctx: Omit<
+    ReportedRollout,
+    "sampleIndex" | "segments" | "promptTokens" | "responseTokens" | "turns" | "toolCallsValid" | "toolCallsInvalid" | "finishReason"
+  >,
+): ReportedRollout {
   return {
     ...ctx,
     sampleIndex: r.sampleIndex,
@@ -139,7 +145,10 @@ export async function evaluateZeroShot(
         sampling: { temperature: 0, seed: 0 },
         messages: options.template,
       });
-      const r = computeReward(rollouts[0].modelText, item.golds, { metric: metricFor(config), format: { toolTags: options.tools.map((t) => t.name) } });
+      const r = computeReward(rollouts[0].modelText, item.golds, {
+        metric: metricFor(config),
+        format: { toolTags: options.tools.map((t) => t.name) },
+      });
       accuracies.push(r.accuracy);
       calls.push(rollouts[0].toolCallsValid);
     } finally {
@@ -329,7 +338,11 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
         );
         if (adv.zeroVariance && config.grpo.filterZeroVariance) return;
         if (r.modelTokens === 0) return;
-        samples.push({ tokens: [...prompt.tokens, ...r.responseIds], mask: [...prompt.tokens.map(() => 0), ...r.lossMask], advantage: adv.advantages[i] });
+        samples.push({
+          tokens: [...prompt.tokens, ...r.responseIds],
+          mask: [...prompt.tokens.map(() => 0), ...r.lossMask],
+          advantage: adv.advantages[i],
+        });
       });
     }
     const rolloutS = (performance.now() - rolloutStarted) / 1000;
@@ -413,4 +426,3 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
   }
   return { lastStep: step, stopped, stageChanges: [...curriculum.changes] };
 }
-

@@ -29,7 +29,10 @@ export async function uploadArtifact(
   } as RequestInit);
   const body = (await res.json().catch(() => ({}))) as { id?: string; error?: { code: string; message: string } };
   if (!res.ok || !body.id) {
-    const err = new Error(`artifact upload failed (HTTP ${res.status}): ${body.error?.message ?? "no body"}`) as Error & { status: number; code?: string };
+    const err = new Error(`artifact upload failed (HTTP ${res.status}): ${body.error?.message ?? "no body"}`) as Error & {
+      status: number;
+      code?: string;
+    };
     err.status = res.status;
     err.code = body.error?.code;
     throw err;

@@ -23,7 +23,11 @@ export function splitTrajectory(trajectory: string): [string, 0 | 1][] {
 }
 
 /** Prompt tokens (untrained) followed by a trajectory's tokens, trained except its observations. */
-export function trajectorySequence(engine: Pick<Engine, "tokenize">, promptTokens: readonly number[], trajectory: string): { tokens: number[]; mask: number[] } {
+export function trajectorySequence(
+  engine: Pick<Engine, "tokenize">,
+  promptTokens: readonly number[],
+  trajectory: string,
+): { tokens: number[]; mask: number[] } {
   const tokens = [...promptTokens];
   const mask: number[] = promptTokens.map(() => 0);
   for (const [text, trained] of splitTrajectory(trajectory)) {

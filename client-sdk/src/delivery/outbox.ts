@@ -159,7 +159,8 @@ export class OutboxStream<T> {
   flush(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.delivered >= this.enqueued) return Promise.resolve();
-    if (this.stopped) return Promise.reject(new Error(`Outbox stream ${this.key} is closed with ${this.enqueued - this.delivered} item(s) undelivered.`));
+    if (this.stopped)
+      return Promise.reject(new Error(`Outbox stream ${this.key} is closed with ${this.enqueued - this.delivered} item(s) undelivered.`));
     return new Promise<void>((resolve, reject) => {
       const waiter: FlushWaiter = {
         target: this.enqueued,
@@ -324,7 +325,10 @@ export class OutboxStream<T> {
         this.retries++;
         const delay = backoff.next();
         if (backoff.failures === 1 || backoff.failures % 10 === 0) {
-          this.outbox.log?.warn({ stream: this.key, err: errorMessage(error), retryInMs: delay, failures: backoff.failures }, "outbox batch not delivered; retrying");
+          this.outbox.log?.warn(
+            { stream: this.key, err: errorMessage(error), retryInMs: delay, failures: backoff.failures },
+            "outbox batch not delivered; retrying",
+          );
         }
         await sleep(delay, this.abort.signal);
       }
@@ -407,7 +411,10 @@ export class Outbox {
     if (!this.options.dir) {
       if (!this.warnedNoDir) {
         this.warnedNoDir = true;
-        this.log?.warn({ items: this.memoryItems, bytes: this.memoryBytes }, "outbox over its memory budget and has no spill directory; buffering in memory");
+        this.log?.warn(
+          { items: this.memoryItems, bytes: this.memoryBytes },
+          "outbox over its memory budget and has no spill directory; buffering in memory",
+        );
       }
       return null;
     }

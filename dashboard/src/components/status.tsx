@@ -10,10 +10,22 @@ export function Loading({ what = "Loading" }: { what?: string }) {
 }
 
 export function ErrorLine({ error }: { error: string | null }) {
-  return error ? <p class="error" role="alert">{error}</p> : null;
+  return error ? (
+    <p class="error" role="alert">
+      {error}
+    </p>
+  ) : null;
 }
 
-export function Pager(props: { page: number; pageSize: number; total: number; hasNext: boolean; onPrev(): void; onNext(): void; children?: ComponentChildren }) {
+export function Pager(props: {
+  page: number;
+  pageSize: number;
+  total: number;
+  hasNext: boolean;
+  onPrev(): void;
+  onNext(): void;
+  children?: ComponentChildren;
+}) {
   const from = props.total === 0 ? 0 : props.page * props.pageSize + 1;
   const to = Math.min(props.total, (props.page + 1) * props.pageSize);
   return (

@@ -39,7 +39,11 @@ export interface QueryState<R> {
  */
 export function useQuery<R, V>(document: TypedDocumentNode<R, V>, variables: V | null, deps: unknown[]): QueryState<R> {
   const { client, signOut } = useSession();
-  const [state, setState] = useState<{ data: R | null; error: string | null; loading: boolean }>({ data: null, error: null, loading: variables !== null });
+  const [state, setState] = useState<{ data: R | null; error: string | null; loading: boolean }>({
+    data: null,
+    error: null,
+    loading: variables !== null,
+  });
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   const lastDeps = useRef<unknown[] | null>(null);
@@ -66,7 +70,12 @@ export function useQuery<R, V>(document: TypedDocumentNode<R, V>, variables: V |
  * Feeds every event of a typed subscription to `onEvent` while the component is mounted and
  * `variables` is not null. The SDK resumes after disconnects from the last cursor by itself.
  */
-export function useSubscription<R, V>(document: TypedDocumentNode<R, V>, variables: V | null, deps: unknown[], onEvent: (data: R) => void): string | null {
+export function useSubscription<R, V>(
+  document: TypedDocumentNode<R, V>,
+  variables: V | null,
+  deps: unknown[],
+  onEvent: (data: R) => void,
+): string | null {
   const { client, signOut } = useSession();
   const handler = useRef(onEvent);
   handler.current = onEvent;

@@ -8,7 +8,9 @@ export interface Bus<T> {
 export function createBus<T>(): Bus<T> {
   const listeners = new Set<(value: T) => void>();
   return {
-    emit: (value) => listeners.forEach((l) => l(value)),
+    emit: (value) => {
+      for (const l of listeners) l(value);
+    },
     on: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

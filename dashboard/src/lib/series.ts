@@ -19,7 +19,15 @@ export type SeriesColumns = MetricSeriesColumnsQuery["metricSeries"][number]["co
 export function pointsFromColumns(c: SeriesColumns): Point[] {
   const out: Point[] = new Array(c.steps.length);
   for (let i = 0; i < out.length; i++) {
-    out[i] = { step: c.steps[i], value: c.values[i], min: c.mins[i], max: c.maxs[i], count: c.counts[i], firstStep: c.steps[i], lastStep: c.lastSteps[i] };
+    out[i] = {
+      step: c.steps[i],
+      value: c.values[i],
+      min: c.mins[i],
+      max: c.maxs[i],
+      count: c.counts[i],
+      firstStep: c.steps[i],
+      lastStep: c.lastSteps[i],
+    };
   }
   return out;
 }

@@ -20,8 +20,11 @@ export function BenchmarkDetail({ id }: { id: string }) {
   const q = useQuery(BenchmarkRunDocument, { id, first: PAGE_SIZE, after: pages.after, ...bounds }, [id, pages.after, scoreFilter]);
   const [live, setLive] = useState<BenchmarkRunFieldsFragment | null>(null);
   const loaded = q.data?.benchmarkRun ?? null;
-  useSubscription(BenchmarkProgressDocument, loaded && loaded.status !== "SUCCEEDED" ? { benchmarkRunId: id, after: null } : null, [id, !!loaded], (e) =>
-    setLive(e.benchmarkProgress.benchmarkRun),
+  useSubscription(
+    BenchmarkProgressDocument,
+    loaded && loaded.status !== "SUCCEEDED" ? { benchmarkRunId: id, after: null } : null,
+    [id, !!loaded],
+    (e) => setLive(e.benchmarkProgress.benchmarkRun),
   );
 
   if (q.error && !loaded) return <ErrorLine error={q.error} />;
@@ -44,7 +47,11 @@ export function BenchmarkDetail({ id }: { id: string }) {
           <p class="facts">
             <span>{run.dataset.name}</span>
             <span>{basename(run.model)}</span>
-            {run.adapterArtifact && <span>adapter {run.adapterArtifact.name} @ step {run.adapterArtifact.step ?? "?"}</span>}
+            {run.adapterArtifact && (
+              <span>
+                adapter {run.adapterArtifact.name} @ step {run.adapterArtifact.step ?? "?"}
+              </span>
+            )}
             <span>
               {run.completed}/{run.total} items
             </span>

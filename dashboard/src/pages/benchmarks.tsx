@@ -82,35 +82,42 @@ export function BenchmarksPage() {
             </tr>
           </thead>
           <tbody>
-            {[...rows.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([model, cells]) => {
-              const scores = datasets.map((d) => (cells.get(d) ? scoreOf(cells.get(d)!) : null)).filter((s): s is number => s !== null);
-              const avg = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null;
-              return (
-                <tr key={model} class="bench-row">
-                  <th scope="row">{model}</th>
-                  {datasets.map((d) => {
-                    const run = cells.get(d);
-                    const score = run ? scoreOf(run) : null;
-                    return (
-                      <td key={d} class="num">
-                        {run ? (
-                          <a href={href(`/benchmarks/${run.id}`)} title={`${run.name}: ${run.status.toLowerCase()}, ${run.completed}/${run.total} items, ${fmtTime(run.createdAt)}`}>
-                            {score === null ? "–" : score.toFixed(1)}
-                            {run.status !== "SUCCEEDED" && <small class="muted"> {run.status === "RUNNING" ? `${run.completed}/${run.total}` : run.status.toLowerCase()}</small>}
-                          </a>
-                        ) : (
-                          <span class="muted">–</span>
-                        )}
-                      </td>
-                    );
-                  })}
-                  <td class="num avg">
-                    {avg === null ? "–" : avg.toFixed(1)}
-                    {avg !== null && scores.length < datasets.length ? "*" : ""}
-                  </td>
-                </tr>
-              );
-            })}
+            {[...rows.entries()]
+              .sort((a, b) => a[0].localeCompare(b[0]))
+              .map(([model, cells]) => {
+                const scores = datasets.map((d) => (cells.get(d) ? scoreOf(cells.get(d)!) : null)).filter((s): s is number => s !== null);
+                const avg = scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null;
+                return (
+                  <tr key={model} class="bench-row">
+                    <th scope="row">{model}</th>
+                    {datasets.map((d) => {
+                      const run = cells.get(d);
+                      const score = run ? scoreOf(run) : null;
+                      return (
+                        <td key={d} class="num">
+                          {run ? (
+                            <a
+                              href={href(`/benchmarks/${run.id}`)}
+                              title={`${run.name}: ${run.status.toLowerCase()}, ${run.completed}/${run.total} items, ${fmtTime(run.createdAt)}`}
+                            >
+                              {score === null ? "–" : score.toFixed(1)}
+                              {run.status !== "SUCCEEDED" && (
+                                <small class="muted"> {run.status === "RUNNING" ? `${run.completed}/${run.total}` : run.status.toLowerCase()}</small>
+                              )}
+                            </a>
+                          ) : (
+                            <span class="muted">–</span>
+                          )}
+                        </td>
+                      );
+                    })}
+                    <td class="num avg">
+                      {avg === null ? "–" : avg.toFixed(1)}
+                      {avg !== null && scores.length < datasets.length ? "*" : ""}
+                    </td>
+                  </tr>
+                );
+              })}
           </tbody>
         </table>
       )}

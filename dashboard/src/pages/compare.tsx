@@ -73,8 +73,7 @@ export function ComparePage({ route }: { route: Route }) {
           {!ids.length && <span class="muted">Pick two or more runs.</span>}
         </div>
         <label>
-          Add run{" "}
-          <input type="search" placeholder="name contains…" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+          Add run <input type="search" placeholder="name contains…" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
         </label>
         <select
           value=""

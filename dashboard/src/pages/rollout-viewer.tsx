@@ -63,7 +63,12 @@ export function RolloutViewer({ runId, runStep }: { runId: string; runStep: numb
     setRollouts([]);
     fetchPage(null, controller.signal).then(
       (d) => {
-        setRollouts((live) => mergeById(d.rollouts.nodes, live.filter((r) => r.step === step)));
+        setRollouts((live) =>
+          mergeById(
+            d.rollouts.nodes,
+            live.filter((r) => r.step === step),
+          ),
+        );
         setPage({ after: d.rollouts.pageInfo.endCursor ?? null, hasNext: d.rollouts.pageInfo.hasNextPage, total: d.rollouts.totalCount });
         setLoading(false);
         setError(null);
@@ -164,17 +169,26 @@ export function RolloutViewer({ runId, runStep }: { runId: string; runStep: numb
         </div>
       </div>
       <ErrorLine error={range.error ?? error ?? (liveError && `Live updates stopped: ${liveError}`)} />
-      {!hasAny && !range.loading && <p class="muted">No rollouts{filterId !== JSON.stringify(toFilter({ minReward: "", maxReward: "", stage: "", toolCall: "" })) ? " match these filters" : " yet"}.</p>}
+      {!hasAny && !range.loading && (
+        <p class="muted">
+          No rollouts
+          {filterId !== JSON.stringify(toFilter({ minReward: "", maxReward: "", stage: "", toolCall: "" })) ? " match these filters" : " yet"}.
+        </p>
+      )}
       {hasAny && page && (
         <p class="muted">
-          {rollouts.length} of {Math.max(page.total, rollouts.length)} rollouts at step {step} in {groups.length} group{groups.length === 1 ? "" : "s"}
+          {rollouts.length} of {Math.max(page.total, rollouts.length)} rollouts at step {step} in {groups.length} group
+          {groups.length === 1 ? "" : "s"}
         </p>
       )}
       {loading && !rollouts.length && <Loading what="Loading rollouts" />}
       {groups.map(([g, rs]) => (
         <section key={g} class="group" data-group={g}>
           <h3>
-            Group {g} <span class="muted">question {rs[0].questionId} · {shotsLabel(rs[0].shots)} · mean reward {fmtNum(rs.reduce((s, r) => s + r.reward, 0) / rs.length)}</span>
+            Group {g}{" "}
+            <span class="muted">
+              question {rs[0].questionId} · {shotsLabel(rs[0].shots)} · mean reward {fmtNum(rs.reduce((s, r) => s + r.reward, 0) / rs.length)}
+            </span>
           </h3>
           <div class="group-row">
             {rs.map((r) => (
@@ -193,7 +207,8 @@ export function RolloutViewer({ runId, runStep }: { runId: string; runStep: numb
 }
 
 function RolloutCard({ rollout: r }: { rollout: RolloutFieldsFragment }) {
-  const components = r.rewardComponents && typeof r.rewardComponents === "object" ? Object.entries(r.rewardComponents as Record<string, unknown>) : [];
+  const components =
+    r.rewardComponents && typeof r.rewardComponents === "object" ? Object.entries(r.rewardComponents as Record<string, unknown>) : [];
   const advClass = r.advantage == null ? "" : r.advantage > 0 ? "pos" : r.advantage < 0 ? "neg" : "";
   return (
     <article class="rollout-card" data-rollout-id={r.id} data-step={r.step}>

@@ -39,19 +39,24 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
   // Resume both streams from what the first query saw, so nothing logged in between is missed.
   const metricsAfter = loaded ? maxCursor(loaded.latestMetrics.map((m) => m.cursor)) : null;
   useSubscription(RunUpdatedDocument, loaded ? { runId, after: loaded.version } : null, [runId, loaded?.version], (e) => setRun(e.runUpdated.run));
-  const liveError = useSubscription(MetricsAddedDocument, metricsAfter !== null ? { runId, after: metricsAfter } : null, [runId, metricsAfter], (e) => {
-    const points = e.metricsAdded.points;
-    setLatest((prev) => {
-      const next = new Map(prev);
-      for (const p of points) if ((next.get(p.key)?.step ?? -Infinity) <= p.step) next.set(p.key, { step: p.step, value: p.value });
-      return next;
-    });
-    setKeys((prev) => {
-      const next = chartKeys([...prev, ...points.map((p) => p.key)]);
-      return next.length === prev.length ? prev : next;
-    });
-    live.emit(points);
-  });
+  const liveError = useSubscription(
+    MetricsAddedDocument,
+    metricsAfter !== null ? { runId, after: metricsAfter } : null,
+    [runId, metricsAfter],
+    (e) => {
+      const points = e.metricsAdded.points;
+      setLatest((prev) => {
+        const next = new Map(prev);
+        for (const p of points) if ((next.get(p.key)?.step ?? -Infinity) <= p.step) next.set(p.key, { step: p.step, value: p.value });
+        return next;
+      });
+      setKeys((prev) => {
+        const next = chartKeys([...prev, ...points.map((p) => p.key)]);
+        return next.length === prev.length ? prev : next;
+      });
+      live.emit(points);
+    },
+  );
 
   if (initial.error && !run) return <ErrorLine error={initial.error} />;
   if (initial.data && !initial.data.run) return <ErrorLine error={`Run ${runId} does not exist.`} />;

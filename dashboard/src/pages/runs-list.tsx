@@ -32,8 +32,7 @@ export function RunsList({ route }: { route: Route }) {
     return () => clearInterval(timer);
   }, [runs.reload]);
 
-  const setFilter = (patch: Record<string, string | null>) =>
-    navigate("/runs", { experiment: experimentId, status, ...patch }, true);
+  const setFilter = (patch: Record<string, string | null>) => navigate("/runs", { experiment: experimentId, status, ...patch }, true);
   const toggle = (id: string) => setSelected((s) => (s.includes(id) ? s.filter((x) => x !== id) : [...s, id]));
   const connection = runs.data?.runs;
 
@@ -64,7 +63,10 @@ export function RunsList({ route }: { route: Route }) {
               ))}
             </select>
           </label>
-          <a class={`button${selected.length < 2 ? " disabled" : ""}`} href={selected.length >= 2 ? href("/compare", { runs: selected.join(",") }) : undefined}>
+          <a
+            class={`button${selected.length < 2 ? " disabled" : ""}`}
+            href={selected.length >= 2 ? href("/compare", { runs: selected.join(",") }) : undefined}
+          >
             Compare selected ({selected.length})
           </a>
         </div>

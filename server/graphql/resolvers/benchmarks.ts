@@ -35,7 +35,11 @@ export function benchmarkItemFromRow(r: BenchmarkItemDbRow) {
 }
 
 export async function fetchBenchmarkItemsAfter(ctx: Pick<GraphQLContext, "pool">, id: string, after: bigint, limit: number) {
-  const res = await ctx.pool.query(`SELECT * FROM benchmark_items WHERE benchmark_run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [id, String(after), limit]);
+  const res = await ctx.pool.query(`SELECT * FROM benchmark_items WHERE benchmark_run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [
+    id,
+    String(after),
+    limit,
+  ]);
   return (res.rows as BenchmarkItemDbRow[]).map(benchmarkItemFromRow);
 }
 
@@ -67,7 +71,10 @@ export const benchmarkResolvers: Resolvers = {
       if (adapterId) {
         const a = await ctx.prisma.artifact.findUnique({ where: { id: adapterId } });
         if (!a) throw badInput(`Artifact ${adapterId} does not exist.`, [{ path: "adapterArtifactId", message: "does not exist" }]);
-        if (a.kind !== "ADAPTER") throw badInput(`Artifact ${adapterId} is a ${a.kind}, not an ADAPTER.`, [{ path: "adapterArtifactId", message: "must be an ADAPTER artifact" }]);
+        if (a.kind !== "ADAPTER")
+          throw badInput(`Artifact ${adapterId} is a ${a.kind}, not an ADAPTER.`, [
+            { path: "adapterArtifactId", message: "must be an ADAPTER artifact" },
+          ]);
       }
       if (!input.model.trim()) throw badInput("model must name the GGUF file the worker loads.", [{ path: "model", message: "must not be empty" }]);
       const parsed = benchmarkConfigSchema.safeParse(input.config ?? {});
@@ -81,7 +88,10 @@ export const benchmarkResolvers: Resolvers = {
         [dataset.id, config.split ?? null],
       );
       const available = splitCount.rows[0].n as number;
-      if (available === 0) throw badInput(`Dataset ${dataset.name} has no items${config.split ? ` in split ${config.split}` : ""}.`, [{ path: "config.split", message: "no items" }]);
+      if (available === 0)
+        throw badInput(`Dataset ${dataset.name} has no items${config.split ? ` in split ${config.split}` : ""}.`, [
+          { path: "config.split", message: "no items" },
+        ]);
       const total = Math.min(available, config.limit ?? available);
       const id = await inTransaction(ctx.pool, async (c) => {
         const res = await c.query(

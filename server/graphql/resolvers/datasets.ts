@@ -20,11 +20,18 @@ export async function datasetItemsPage(
      WHERE dataset_id = $1 AND ($2::text IS NULL OR split = $2) AND index > $3 ORDER BY index LIMIT $4`,
     [datasetId, split ?? null, c ? Number(c[0]) : -1, take + 1],
   );
-  const rows = res.rows.map((r) => ({ index: r.index, externalId: r.external_id, split: r.split, question: r.question, golds: r.golds, extra: r.extra }));
-  const count = await ctx.pool.query(
-    `SELECT count(*)::int AS n FROM dataset_items WHERE dataset_id = $1 AND ($2::text IS NULL OR split = $2)`,
-    [datasetId, split ?? null],
-  );
+  const rows = res.rows.map((r) => ({
+    index: r.index,
+    externalId: r.external_id,
+    split: r.split,
+    question: r.question,
+    golds: r.golds,
+    extra: r.extra,
+  }));
+  const count = await ctx.pool.query(`SELECT count(*)::int AS n FROM dataset_items WHERE dataset_id = $1 AND ($2::text IS NULL OR split = $2)`, [
+    datasetId,
+    split ?? null,
+  ]);
   const hasNextPage = rows.length > take;
   const nodes = hasNextPage ? rows.slice(0, take) : rows;
   const last = nodes[nodes.length - 1];
@@ -61,7 +68,8 @@ export const datasetResolvers: Resolvers = {
       let source: string;
       if (input.path != null) {
         // Reading arbitrary server files is an admin's privilege; members upload instead.
-        if (principal.role !== "ADMIN") throw apiError("FORBIDDEN", "Importing from a server path needs an admin key; upload the file as an artifact and pass artifactId.");
+        if (principal.role !== "ADMIN")
+          throw apiError("FORBIDDEN", "Importing from a server path needs an admin key; upload the file as an artifact and pass artifactId.");
         filePath = path.resolve(input.path);
         source = `file:${filePath}`;
       } else {

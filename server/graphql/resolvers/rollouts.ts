@@ -79,14 +79,17 @@ export async function fetchRolloutsAfter(
 ) {
   const params: unknown[] = [runId, String(after), limit];
   const where = rolloutFilterSql(filter, params);
-  const res = await ctx.pool.query(
-    `SELECT * FROM rollouts WHERE run_id = $1 AND seq > $2${where} ORDER BY seq LIMIT $3`,
-    params,
-  );
+  const res = await ctx.pool.query(`SELECT * FROM rollouts WHERE run_id = $1 AND seq > $2${where} ORDER BY seq LIMIT $3`, params);
   return (res.rows as RolloutDbRow[]).map(rolloutFromRow);
 }
 
-async function rolloutPage(ctx: GraphQLContext, runId: string, first: number | null | undefined, after: string | null | undefined, filter: RolloutFilter | null | undefined) {
+async function rolloutPage(
+  ctx: GraphQLContext,
+  runId: string,
+  first: number | null | undefined,
+  after: string | null | undefined,
+  filter: RolloutFilter | null | undefined,
+) {
   checkId(runId, "Run");
   const take = pageSize(first);
   const c = decodeCursor(after);
@@ -105,7 +108,13 @@ async function rolloutPage(ctx: GraphQLContext, runId: string, first: number | n
   };
 }
 
-async function metricPage(ctx: GraphQLContext, runId: string, keys: string[] | null | undefined, first: number | null | undefined, after: string | null | undefined) {
+async function metricPage(
+  ctx: GraphQLContext,
+  runId: string,
+  keys: string[] | null | undefined,
+  first: number | null | undefined,
+  after: string | null | undefined,
+) {
   checkId(runId, "Run");
   const take = pageSize(first, 1000, 10_000);
   const c = decodeCursor(after);

@@ -11,10 +11,7 @@ const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
 async function validateForCreate(ctx: GraphQLContext, config: unknown): Promise<RunConfig> {
   const parsed = validateRunConfig(config);
   if (!parsed.ok) {
-    throw badInput(
-      `Invalid run config: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`,
-      parsed.errors,
-    );
+    throw badInput(`Invalid run config: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, parsed.errors);
   }
   const errors: FieldError[] = [];
   const dataset = await ctx.prisma.dataset.findUnique({ where: { id: parsed.config.dataset.id } });
@@ -36,7 +33,15 @@ async function insertRunWithJob(
     const res = await c.query(
       `INSERT INTO runs (experiment_id, name, config, curriculum_id, seed, parent_run_id, fork_step)
        VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) RETURNING id`,
-      [run.experimentId, run.name, JSON.stringify(run.config), run.curriculumId ?? null, run.config.seed, run.parentRunId ?? null, run.forkStep ?? null],
+      [
+        run.experimentId,
+        run.name,
+        JSON.stringify(run.config),
+        run.curriculumId ?? null,
+        run.config.seed,
+        run.parentRunId ?? null,
+        run.forkStep ?? null,
+      ],
     );
     const runId = res.rows[0].id as string;
     await enqueueJob(c, { kind: "TRAIN", runId, requirements: run.config.requirements });
@@ -130,8 +135,10 @@ export const runResolvers: Resolvers = {
       const before = validateRunConfig(parent.config);
       if (before.ok) {
         const clashes: FieldError[] = [];
-        if (parsed.model.path !== before.config.model.path) clashes.push({ path: "model.path", message: "a fork keeps its parent's model (the checkpoint holds weights for it)" });
-        if (JSON.stringify(parsed.lora) !== JSON.stringify(before.config.lora)) clashes.push({ path: "lora", message: "a fork keeps its parent's LoRA rank, alpha and targets" });
+        if (parsed.model.path !== before.config.model.path)
+          clashes.push({ path: "model.path", message: "a fork keeps its parent's model (the checkpoint holds weights for it)" });
+        if (JSON.stringify(parsed.lora) !== JSON.stringify(before.config.lora))
+          clashes.push({ path: "lora", message: "a fork keeps its parent's LoRA rank, alpha and targets" });
         if (clashes.length) throw badInput(`Invalid configPatch: ${clashes.map((e) => `${e.path}: ${e.message}`).join("; ")}`, clashes);
       }
       return insertRunWithJob(ctx, {
@@ -177,4 +184,3 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   }
   return out;
 }
-

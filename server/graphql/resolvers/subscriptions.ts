@@ -47,7 +47,10 @@ async function* batched<T extends { cursor: bigint }>(source: AsyncGenerator<T>,
   }
 }
 
-function matches(filter: RolloutEventFilter | null | undefined, r: { stage: number; reward: number; toolCallsValid: number; toolCallsInvalid: number }) {
+function matches(
+  filter: RolloutEventFilter | null | undefined,
+  r: { stage: number; reward: number; toolCallsValid: number; toolCallsInvalid: number },
+) {
   if (!filter) return true;
   if (filter.stage != null && r.stage !== filter.stage) return false;
   if (filter.minReward != null && r.reward < filter.minReward) return false;
@@ -77,7 +80,8 @@ export const subscriptionResolvers: Resolvers = {
         // The cursor advances over filtered-out rows too, so a resume never re-reads them.
         return (async function* () {
           // One event object per row for all subscribers: they then share its execution.
-          for await (const r of rows) if (matches(filter, r)) yield sharedEvent(r, "rolloutAdded", () => ({ rolloutAdded: { cursor: r.cursor, rollout: r } }));
+          for await (const r of rows)
+            if (matches(filter, r)) yield sharedEvent(r, "rolloutAdded", () => ({ rolloutAdded: { cursor: r.cursor, rollout: r } }));
         })() as never;
       },
     },

@@ -76,11 +76,22 @@ async function jobContext(ctx: GraphQLContext, job: JobRow): Promise<Record<stri
     const checkpoint = own ?? fromParent;
     return {
       kind: "TRAIN",
-      run: { id: run.id, name: run.name, config, seed: run.seed, step: run.step, stage: run.stage, parentRunId: run.parentRunId, forkStep: run.forkStep },
+      run: {
+        id: run.id,
+        name: run.name,
+        config,
+        seed: run.seed,
+        step: run.step,
+        stage: run.stage,
+        parentRunId: run.parentRunId,
+        forkStep: run.forkStep,
+      },
       curriculum: curriculum
         ? { id: curriculum.id, name: curriculum.name, stages: curriculum.stages, advanceRules: curriculum.advanceRules }
-        : config.curriculum ?? null,
-      demonstrationSet: demonstrationSet ? { id: demonstrationSet.id, name: demonstrationSet.name, task: demonstrationSet.task, items: demonstrationSet.items } : null,
+        : (config.curriculum ?? null),
+      demonstrationSet: demonstrationSet
+        ? { id: demonstrationSet.id, name: demonstrationSet.name, task: demonstrationSet.task, items: demonstrationSet.items }
+        : null,
       dataset: dataset ? { id: dataset.id, name: dataset.name, kind: dataset.kind, itemCount: dataset.itemCount, splits: dataset.splits } : null,
       checkpoint: checkpoint ? { ...artifactRef(checkpoint), fromRunId: checkpoint.runId } : null,
     };
@@ -89,21 +100,26 @@ async function jobContext(ctx: GraphQLContext, job: JobRow): Promise<Record<stri
   const dataset = await ctx.prisma.dataset.findUniqueOrThrow({ where: { id: bench.datasetId } });
   const adapter = bench.adapterArtifactId ? await ctx.prisma.artifact.findUnique({ where: { id: bench.adapterArtifactId } }) : null;
   const config = bench.config as Record<string, any>;
-  const demonstrationSet = config.demonstrationSetId ? await ctx.prisma.demonstrationSet.findUnique({ where: { id: config.demonstrationSetId } }) : null;
+  const demonstrationSet = config.demonstrationSetId
+    ? await ctx.prisma.demonstrationSet.findUnique({ where: { id: config.demonstrationSetId } })
+    : null;
   // Scores of stored items too: a resumed job's aggregate must cover the whole run, and a worker
   // token cannot read benchmark items otherwise.
-  const done = await ctx.pool.query("SELECT item_index, score, metrics FROM benchmark_items WHERE benchmark_run_id = $1 ORDER BY item_index", [bench.id]);
+  const done = await ctx.pool.query("SELECT item_index, score, metrics FROM benchmark_items WHERE benchmark_run_id = $1 ORDER BY item_index", [
+    bench.id,
+  ]);
   return {
     kind: "EVAL",
     benchmarkRun: { id: bench.id, name: bench.name, model: bench.model, config, total: bench.total },
     dataset: { id: dataset.id, name: dataset.name, kind: dataset.kind, itemCount: dataset.itemCount, splits: dataset.splits },
     adapter: adapter ? artifactRef(adapter) : null,
-    demonstrationSet: demonstrationSet ? { id: demonstrationSet.id, name: demonstrationSet.name, task: demonstrationSet.task, items: demonstrationSet.items } : null,
+    demonstrationSet: demonstrationSet
+      ? { id: demonstrationSet.id, name: demonstrationSet.name, task: demonstrationSet.task, items: demonstrationSet.items }
+      : null,
     completedItemIndexes: done.rows.map((r) => r.item_index as number),
     completedItems: done.rows.map((r) => ({ itemIndex: r.item_index as number, score: r.score as number, metrics: r.metrics })),
   };
 }
-
 
 export const workerResolvers: Resolvers = {
   Query: {
@@ -122,7 +138,7 @@ export const workerResolvers: Resolvers = {
       if (p.workerId) throw apiError("FORBIDDEN", "This token already belongs to a registered worker; register with a worker registration key.");
       if (!name.trim()) throw badInput("Worker name must not be empty.");
       if (!capabilities || typeof capabilities !== "object" || Array.isArray(capabilities)) {
-        throw badInput("capabilities must be an object, e.g. {backend: \"cpu\", memoryMb: 16000, threads: 2}.");
+        throw badInput('capabilities must be an object, e.g. {backend: "cpu", memoryMb: 16000, threads: 2}.');
       }
       const worker = await ctx.prisma.worker.create({ data: { name: name.trim(), capabilities: capabilities as object } });
       const { secret } = await createApiKey(ctx.prisma, { name: `worker ${worker.name}`, role: "WORKER", workerId: worker.id });
@@ -131,7 +147,11 @@ export const workerResolvers: Resolvers = {
     claimJob: async (_, { kinds }, ctx) => {
       const workerId = workerOf(ctx);
       const worker = await ctx.prisma.worker.findUniqueOrThrow({ where: { id: workerId } });
-      const job = await claimJob(ctx.pool, { id: worker.id, capabilities: worker.capabilities as Record<string, unknown> }, { kinds, leaseSeconds: ctx.config.leaseSeconds });
+      const job = await claimJob(
+        ctx.pool,
+        { id: worker.id, capabilities: worker.capabilities as Record<string, unknown> },
+        { kinds, leaseSeconds: ctx.config.leaseSeconds },
+      );
       if (!job) return null;
       return { job: jobFromRow(job), context: await jobContext(ctx, job) };
     },
@@ -140,13 +160,19 @@ export const workerResolvers: Resolvers = {
     completeJob: async (_, { jobId, result }, ctx) =>
       jobFromRow(await finishJob(ctx.pool, checkId(jobId, "Job"), workerOf(ctx), { kind: "complete", result })),
     failJob: async (_, { jobId, error, retry }, ctx) =>
-      jobFromRow(await finishJob(ctx.pool, checkId(jobId, "Job"), workerOf(ctx), { kind: "fail", error: error.slice(0, 10_000), retry: retry ?? false })),
+      jobFromRow(
+        await finishJob(ctx.pool, checkId(jobId, "Job"), workerOf(ctx), { kind: "fail", error: error.slice(0, 10_000), retry: retry ?? false }),
+      ),
     reportRunProgress: async (_, { jobId, progress }, ctx) => {
       const job = await assertHoldsJob(ctx.pool, checkId(jobId, "Job"), workerOf(ctx));
       const runId = requireRunJob(job);
       const sets: string[] = [];
       const params: unknown[] = [];
-      for (const [col, v] of [["step", progress.step], ["stage", progress.stage], ["shots", progress.shots]] as const) {
+      for (const [col, v] of [
+        ["step", progress.step],
+        ["stage", progress.stage],
+        ["shots", progress.shots],
+      ] as const) {
         if (v != null) {
           params.push(v);
           sets.push(`${col} = $${params.length + 1}`);
@@ -169,7 +195,8 @@ export const workerResolvers: Resolvers = {
     logMetrics: async (_, { jobId, points }, ctx) => {
       checkBatch(ctx, points, "metric point");
       const bad = points.findIndex((p) => !p.key.trim() || p.key.length > 200);
-      if (bad >= 0) throw badInput(`Metric point ${bad} has an empty or over-long key.`, [{ path: `points.${bad}.key`, message: "1 to 200 characters" }]);
+      if (bad >= 0)
+        throw badInput(`Metric point ${bad} has an empty or over-long key.`, [{ path: `points.${bad}.key`, message: "1 to 200 characters" }]);
       const job = await assertHoldsJob(ctx.pool, checkId(jobId, "Job"), workerOf(ctx));
       return insertMetrics(
         ctx.pool,

@@ -32,7 +32,19 @@ const typeNameById = new Map<number, GgufScalarTypeName | "array">(
 
 // Smallest encoded size of one item per type: lets a corrupt count be rejected before looping on it.
 const minItemBytes: Record<GgufScalarTypeName | "array", number> = {
-  u8: 1, i8: 1, bool: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, u64: 8, i64: 8, f64: 8, string: 8, array: 12,
+  u8: 1,
+  i8: 1,
+  bool: 1,
+  u16: 2,
+  i16: 2,
+  u32: 4,
+  i32: 4,
+  f32: 4,
+  u64: 8,
+  i64: 8,
+  f64: 8,
+  string: 8,
+  array: 12,
 };
 
 /** Sequential little-endian reader over a file, loading it in chunks as the parser advances. */
@@ -72,16 +84,46 @@ class WindowedFileReader {
     return at;
   }
 
-  u8(what: string) { const at = this.take(1, what); return this.buffer.readUInt8(at); }
-  i8(what: string) { const at = this.take(1, what); return this.buffer.readInt8(at); }
-  u16(what: string) { const at = this.take(2, what); return this.buffer.readUInt16LE(at); }
-  i16(what: string) { const at = this.take(2, what); return this.buffer.readInt16LE(at); }
-  u32(what: string) { const at = this.take(4, what); return this.buffer.readUInt32LE(at); }
-  i32(what: string) { const at = this.take(4, what); return this.buffer.readInt32LE(at); }
-  f32(what: string) { const at = this.take(4, what); return this.buffer.readFloatLE(at); }
-  f64(what: string) { const at = this.take(8, what); return this.buffer.readDoubleLE(at); }
-  u64(what: string) { const at = this.take(8, what); return this.buffer.readBigUInt64LE(at); }
-  i64(what: string) { const at = this.take(8, what); return this.buffer.readBigInt64LE(at); }
+  u8(what: string) {
+    const at = this.take(1, what);
+    return this.buffer.readUInt8(at);
+  }
+  i8(what: string) {
+    const at = this.take(1, what);
+    return this.buffer.readInt8(at);
+  }
+  u16(what: string) {
+    const at = this.take(2, what);
+    return this.buffer.readUInt16LE(at);
+  }
+  i16(what: string) {
+    const at = this.take(2, what);
+    return this.buffer.readInt16LE(at);
+  }
+  u32(what: string) {
+    const at = this.take(4, what);
+    return this.buffer.readUInt32LE(at);
+  }
+  i32(what: string) {
+    const at = this.take(4, what);
+    return this.buffer.readInt32LE(at);
+  }
+  f32(what: string) {
+    const at = this.take(4, what);
+    return this.buffer.readFloatLE(at);
+  }
+  f64(what: string) {
+    const at = this.take(8, what);
+    return this.buffer.readDoubleLE(at);
+  }
+  u64(what: string) {
+    const at = this.take(8, what);
+    return this.buffer.readBigUInt64LE(at);
+  }
+  i64(what: string) {
+    const at = this.take(8, what);
+    return this.buffer.readBigInt64LE(at);
+  }
 
   /** A u64 that must fit a JS number and the bytes left in the file (counts, lengths, offsets). */
   count(what: string, minBytesEach: number): number {
@@ -102,22 +144,33 @@ class WindowedFileReader {
 
 function readScalar(r: WindowedFileReader, type: GgufScalarTypeName, what: string): number | bigint | boolean | string {
   switch (type) {
-    case "u8": return r.u8(what);
-    case "i8": return r.i8(what);
-    case "u16": return r.u16(what);
-    case "i16": return r.i16(what);
-    case "u32": return r.u32(what);
-    case "i32": return r.i32(what);
-    case "f32": return r.f32(what);
-    case "f64": return r.f64(what);
-    case "u64": return r.u64(what);
-    case "i64": return r.i64(what);
+    case "u8":
+      return r.u8(what);
+    case "i8":
+      return r.i8(what);
+    case "u16":
+      return r.u16(what);
+    case "i16":
+      return r.i16(what);
+    case "u32":
+      return r.u32(what);
+    case "i32":
+      return r.i32(what);
+    case "f32":
+      return r.f32(what);
+    case "f64":
+      return r.f64(what);
+    case "u64":
+      return r.u64(what);
+    case "i64":
+      return r.i64(what);
     case "bool": {
       const b = r.u8(what);
       if (b > 1) throw new GgufFormatError(`${what}: bool byte ${b} is neither 0 nor 1`);
       return b === 1;
     }
-    case "string": return r.string(what);
+    case "string":
+      return r.string(what);
   }
 }
 

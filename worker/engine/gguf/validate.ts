@@ -185,8 +185,13 @@ export function validateModelFile(path: string): ModelSummary {
     }
   };
   if (
-    embeddingLength !== undefined && blockCount !== undefined && feedForwardLength !== undefined &&
-    headCount !== undefined && headCountKv !== undefined && headDimK !== undefined && headDimV !== undefined &&
+    embeddingLength !== undefined &&
+    blockCount !== undefined &&
+    feedForwardLength !== undefined &&
+    headCount !== undefined &&
+    headCountKv !== undefined &&
+    headDimK !== undefined &&
+    headDimV !== undefined &&
     problems.length === 0
   ) {
     const nEmbd = embeddingLength;
@@ -269,9 +274,11 @@ export function validateAdapterFile(path: string, base: ModelSummary): AdapterSu
   const reject = () => new InvalidModelError(path, problems, "adapter");
 
   const generalType = metaString(md, "general.type");
-  if (generalType !== "adapter") problems.push(`general.type must be "adapter" (got ${generalType === undefined ? "nothing" : JSON.stringify(generalType)})`);
+  if (generalType !== "adapter")
+    problems.push(`general.type must be "adapter" (got ${generalType === undefined ? "nothing" : JSON.stringify(generalType)})`);
   const adapterType = metaString(md, "adapter.type");
-  if (adapterType !== "lora") problems.push(`adapter.type must be "lora" (got ${adapterType === undefined ? "nothing" : JSON.stringify(adapterType)})`);
+  if (adapterType !== "lora")
+    problems.push(`adapter.type must be "lora" (got ${adapterType === undefined ? "nothing" : JSON.stringify(adapterType)})`);
   const arch = metaString(md, "general.architecture");
   if (arch !== base.architecture) problems.push(`general.architecture ${arch ?? "(missing)"} does not match the base model's ${base.architecture}`);
   const alphaValue = md.get("adapter.lora.alpha");
@@ -300,7 +307,8 @@ export function validateAdapterFile(path: string, base: ModelSummary): AdapterSu
       continue;
     }
     for (const t of [a, b]) {
-      if (t.type !== 0 && t.type !== 1 && t.type !== 30) problems.push(`tensor ${t.name} has type ${ggmlTypeName(t.type)} (F32, F16 or BF16 expected)`);
+      if (t.type !== 0 && t.type !== 1 && t.type !== 30)
+        problems.push(`tensor ${t.name} has type ${ggmlTypeName(t.type)} (F32, F16 or BF16 expected)`);
     }
     const w = base.tensors.get(name);
     if (!w) {
@@ -313,7 +321,8 @@ export function validateAdapterFile(path: string, base: ModelSummary): AdapterSu
     }
     if (name === "token_embd.weight") {
       // llama.cpp applies embedding adapters transposed (see llm_build_inp_embd).
-      if (w.dims[0] !== b.dims[1] || w.dims[1] !== a.dims[1]) problems.push(`tensor ${name}: lora shapes do not match the base tensor [${w.dims.join(", ")}]`);
+      if (w.dims[0] !== b.dims[1] || w.dims[1] !== a.dims[1])
+        problems.push(`tensor ${name}: lora shapes do not match the base tensor [${w.dims.join(", ")}]`);
       ranks.set(name, a.dims[0]);
       continue;
     }

@@ -28,16 +28,56 @@ class ByteSink {
     this.buf.copy(next, 0, 0, this.length);
     this.buf = next;
   }
-  u8(v: number) { this.reserve(1); this.buf.writeUInt8(v, this.length); this.length += 1; }
-  i8(v: number) { this.reserve(1); this.buf.writeInt8(v, this.length); this.length += 1; }
-  u16(v: number) { this.reserve(2); this.buf.writeUInt16LE(v, this.length); this.length += 2; }
-  i16(v: number) { this.reserve(2); this.buf.writeInt16LE(v, this.length); this.length += 2; }
-  u32(v: number) { this.reserve(4); this.buf.writeUInt32LE(v, this.length); this.length += 4; }
-  i32(v: number) { this.reserve(4); this.buf.writeInt32LE(v, this.length); this.length += 4; }
-  f32(v: number) { this.reserve(4); this.buf.writeFloatLE(v, this.length); this.length += 4; }
-  f64(v: number) { this.reserve(8); this.buf.writeDoubleLE(v, this.length); this.length += 8; }
-  u64(v: bigint | number) { this.reserve(8); this.buf.writeBigUInt64LE(BigInt(v), this.length); this.length += 8; }
-  i64(v: bigint) { this.reserve(8); this.buf.writeBigInt64LE(v, this.length); this.length += 8; }
+  u8(v: number) {
+    this.reserve(1);
+    this.buf.writeUInt8(v, this.length);
+    this.length += 1;
+  }
+  i8(v: number) {
+    this.reserve(1);
+    this.buf.writeInt8(v, this.length);
+    this.length += 1;
+  }
+  u16(v: number) {
+    this.reserve(2);
+    this.buf.writeUInt16LE(v, this.length);
+    this.length += 2;
+  }
+  i16(v: number) {
+    this.reserve(2);
+    this.buf.writeInt16LE(v, this.length);
+    this.length += 2;
+  }
+  u32(v: number) {
+    this.reserve(4);
+    this.buf.writeUInt32LE(v, this.length);
+    this.length += 4;
+  }
+  i32(v: number) {
+    this.reserve(4);
+    this.buf.writeInt32LE(v, this.length);
+    this.length += 4;
+  }
+  f32(v: number) {
+    this.reserve(4);
+    this.buf.writeFloatLE(v, this.length);
+    this.length += 4;
+  }
+  f64(v: number) {
+    this.reserve(8);
+    this.buf.writeDoubleLE(v, this.length);
+    this.length += 8;
+  }
+  u64(v: bigint | number) {
+    this.reserve(8);
+    this.buf.writeBigUInt64LE(BigInt(v), this.length);
+    this.length += 8;
+  }
+  i64(v: bigint) {
+    this.reserve(8);
+    this.buf.writeBigInt64LE(v, this.length);
+    this.length += 8;
+  }
   string(s: string) {
     const bytes = Buffer.from(s, "utf8");
     this.u64(bytes.length);
@@ -45,18 +85,34 @@ class ByteSink {
     bytes.copy(this.buf, this.length);
     this.length += bytes.length;
   }
-  pad(to: number) { this.reserve(to - this.length); this.buf.fill(0, this.length, to); this.length = to; }
-  bytes(): Buffer { return this.buf.subarray(0, this.length); }
+  pad(to: number) {
+    this.reserve(to - this.length);
+    this.buf.fill(0, this.length, to);
+    this.length = to;
+  }
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 function writeScalar(sink: ByteSink, type: GgufScalarTypeName, value: unknown, key: string): void {
-  const fail = () => { throw new Error(`metadata ${key}: ${String(value)} is not a valid ${type}`); };
+  const fail = () => {
+    throw new Error(`metadata ${key}: ${String(value)} is not a valid ${type}`);
+  };
   switch (type) {
-    case "u8": case "i8": case "u16": case "i16": case "u32": case "i32": case "f32": case "f64":
+    case "u8":
+    case "i8":
+    case "u16":
+    case "i16":
+    case "u32":
+    case "i32":
+    case "f32":
+    case "f64":
       if (typeof value !== "number") fail();
       sink[type](value as number);
       return;
-    case "u64": case "i64":
+    case "u64":
+    case "i64":
       if (typeof value !== "bigint") fail();
       sink[type](value as bigint);
       return;
@@ -95,7 +151,7 @@ function floatToHalf(f: number): number {
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
+  const e = exp - 127 + 15;
   if (e >= 0x1f) return sign | 0x7c00;
   if (e <= 0) {
     if (e < -10) return sign;
@@ -104,12 +160,12 @@ function floatToHalf(f: number): number {
     let half = mant >> shift;
     const rest = mant & ((1 << shift) - 1);
     const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && (half & 1))) half++;
+    if (rest > halfway || (rest === halfway && half & 1)) half++;
     return sign | half;
   }
   let half = (e << 10) | (mant >> 13);
   const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
+  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
   return sign | half;
 }
 

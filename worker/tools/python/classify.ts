@@ -10,7 +10,10 @@ const PROCESS_LIMIT_SIGNATURE = /BlockingIOError: \[Errno 11\]|Resource temporar
 // Allocation past RLIMIT_AS: MemoryError (numpy raises _ArrayMemoryError), ENOMEM, or the loader failing.
 const MEMORY_SIGNATURE = /MemoryError\b|\[Errno 12\] Cannot allocate memory|failed to map segment from shared object|std::bad_alloc/;
 const FORBIDDEN_SIGNATURES: Array<[RegExp, string]> = [
-  [/^ConnectionRefusedError|Connection refused|Network is unreachable|name resolution|Name or service not known|\[Errno 97\]/, "the sandbox has no network access"],
+  [
+    /^ConnectionRefusedError|Connection refused|Network is unreachable|name resolution|Name or service not known|\[Errno 97\]/,
+    "the sandbox has no network access",
+  ],
   [/\[Errno 30\] Read-only file system/, "the sandbox's file system is read-only outside /tmp"],
   [/^PermissionError|\[Errno 1\] Operation not permitted|\[Errno 13\] Permission denied/, "operation not permitted inside the sandbox"],
 ];

@@ -16,11 +16,7 @@ export function truncateMiddle(text: string, maxChars: number): string {
   return text.slice(0, head) + marker + text.slice(text.length - (keep - head));
 }
 
-export function formatExecutionObservation(
-  output: { stdout: string; stderr: string },
-  maxChars: number,
-  error?: ToolError,
-): string {
+export function formatExecutionObservation(output: { stdout: string; stderr: string }, maxChars: number, error?: ToolError): string {
   const parts: string[] = [];
   if (output.stdout.length > 0) parts.push(output.stdout.replace(/\n$/, ""));
   if (output.stderr.length > 0) parts.push(`${STDERR_LABEL}\n${output.stderr.replace(/\n$/, "")}`);

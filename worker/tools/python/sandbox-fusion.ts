@@ -66,14 +66,16 @@ export class SandboxFusionTool implements Tool {
     if (!result) {
       const status = (response.body as { status?: unknown } | null)?.status;
       const message = (response.body as { message?: unknown } | null)?.message;
-      const error = { code: "UNAVAILABLE" as const, message: `SandboxFusion returned no run result (status ${String(status)}${message ? `: ${String(message)}` : ""})` };
+      const error = {
+        code: "UNAVAILABLE" as const,
+        message: `SandboxFusion returned no run result (status ${String(status)}${message ? `: ${String(message)}` : ""})`,
+      };
       return failureWithoutOutput(error, limits.observationChars, started);
     }
 
     const budget = new OutputBudget(limits.outputBytes);
     const withinBudget =
-      budget.add(budget.stdout, Buffer.from(result.stdout ?? "", "utf8")) &&
-      budget.add(budget.stderr, Buffer.from(result.stderr ?? "", "utf8"));
+      budget.add(budget.stdout, Buffer.from(result.stdout ?? "", "utf8")) && budget.add(budget.stderr, Buffer.from(result.stderr ?? "", "utf8"));
     const run: ProcessRun = {
       ...budget.text(),
       exitCode: result.return_code ?? (result.status === "Finished" ? 0 : 1),

@@ -17,7 +17,10 @@ export class LocalSearchTool implements Tool {
   private readonly output: Required<SearchOutputOptions>;
 
   /** Serves an index already loaded (several tools, e.g. with different budgets, can share one). */
-  constructor(readonly index: Bm25Index, options: SearchOutputOptions = {}) {
+  constructor(
+    readonly index: Bm25Index,
+    options: SearchOutputOptions = {},
+  ) {
     this.output = resolveSearchOutput(options);
   }
 
