@@ -10,8 +10,9 @@
 import { InvalidArgumentError, Option, type Command } from "commander";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { DemoOptions } from "../demo/demo-options.js";
 
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DEFAULT_FILE = path.join(PROJECT_ROOT, "examples", "demo-experiment.yaml");
 
 function positiveInt(name: string) {
@@ -32,20 +33,6 @@ function gpuChoice(value: string): "auto" | "cuda" | "vulkan" | "metal" | false 
   if (value === "cpu") return false;
   if (value === "auto" || value === "cuda" || value === "vulkan" || value === "metal") return value;
   throw new InvalidArgumentError("--gpu must be auto, cuda, vulkan, metal or cpu");
-}
-
-export interface DemoOptions {
-  port: number;
-  host: string;
-  dataDir: string;
-  file: string;
-  maxSteps?: number;
-  set?: string[];
-  exitWhenDone?: boolean;
-  newRun?: boolean;
-  threads?: number;
-  modelSteps?: number;
-  gpu: "auto" | "cuda" | "vulkan" | "metal" | false;
 }
 
 export function register(program: Command): void {

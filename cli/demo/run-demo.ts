@@ -28,7 +28,7 @@ import { reportError, exitWith } from "../support/command.js";
 import { CliError, EXIT } from "../support/exit-codes.js";
 import { createRunFromFile } from "../support/run-create.js";
 import { styleFor } from "../support/style.js";
-import type { DemoOptions } from "../commands/demo.js";
+import type { DemoOptions } from "./demo-options.js";
 import { prepareDemoFiles, type DemoFiles } from "./demo-files.js";
 import { readDemoState, writeDemoState, type DemoState } from "./demo-state.js";
 import { fillPlaceholders, withOverrides } from "./experiment-file.js";
@@ -127,7 +127,7 @@ function banner(
 ) {
   const style = styleFor(process.stdout);
   const base = `http://localhost:${server.port}`;
-  const bin = path.relative(process.cwd(), fileURLToPath(new URL("../../../bin/icrl.js", import.meta.url)));
+  const bin = path.relative(process.cwd(), fileURLToPath(new URL("../../bin/icrl.js", import.meta.url)));
   const rel = path.relative(process.cwd(), dataDir) || ".";
   out();
   out(

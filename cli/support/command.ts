@@ -47,7 +47,7 @@ export async function connect(opts: ConnectionOptions): Promise<IcrlClient> {
   const token = opts.token ?? process.env.ICRL_API_KEY;
   if (!token) throw new CliError("No API key: pass --token KEY or set ICRL_API_KEY.", EXIT.AUTH, [], "UNAUTHENTICATED");
   if (!/^https?:\/\//.test(url)) throw new CliError(`--server must be an http(s) URL, got ${JSON.stringify(url)}.`, EXIT.BAD_INPUT);
-  const { createClient } = await import("../../client-sdk/src/client.js");
+  const { createClient } = await import("../../client-sdk/src/index.js");
   return createClient({ url, token });
 }
 
