@@ -9,7 +9,7 @@
 // logged them, without a million-point trip through HTTP.
 import "./support/node-env.js"; // first: before anything loads graphql
 import { MetricSeriesColumnsDocument, MetricSeriesDocument } from "../client-sdk/src/index.js";
-import { insertMetrics, type MetricRow } from "../server/ingest/metrics.js";
+import { insertMetrics, type MetricRow } from "../server/index.js";
 import { startControlPlane } from "./support/control-plane.js";
 import { cpuMeter } from "./support/cpu.js";
 import { percentile, progress, round } from "./support/stats.js";

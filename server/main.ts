@@ -29,10 +29,14 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(
-  input: Partial<ServerConfigInput> = {},
-  options: { logger?: Logger; env?: NodeJS.ProcessEnv } = {},
-): Promise<RunningServer> {
+export interface StartServerOptions {
+  /** Defaults to a pino logger at the configured level. */
+  logger?: Logger;
+  /** Where ICRL_* settings are read from; defaults to process.env (tests pass {} to ignore it). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startServer(input: Partial<ServerConfigInput> = {}, options: StartServerOptions = {}): Promise<RunningServer> {
   const config = loadServerConfig(input, options.env ?? process.env);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger: logger.child({ component: "db" }) });

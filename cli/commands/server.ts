@@ -11,7 +11,7 @@ export function register(program: Command): void {
     .option("--database-url <url>", "use this Postgres instead of the embedded one")
     .option("--artifact-dir <dir>", "where artifact files are stored", ".icrl/artifacts")
     .action(async (opts) => {
-      const { startServer } = await import("../../server/main.js");
+      const { startServer } = await import("../../server/index.js");
       const server = await startServer({
         port: opts.port,
         host: opts.host,

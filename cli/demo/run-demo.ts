@@ -20,8 +20,7 @@ import {
   MetricPointsDocument,
   RunDocument,
 } from "../../client-sdk/src/index.js";
-import { generateSecret, displayPrefix } from "../../server/auth/keys.js";
-import { startServer, type RunningServer } from "../../server/main.js";
+import { displayPrefix, generateSecret, startServer, type RunningServer } from "../../server/index.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { LOOKUP_TEMPLATE } from "./lookup-task.js";
 import { reportError, exitWith } from "../support/command.js";

@@ -3,7 +3,7 @@
 import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import type pg from "pg";
-import { inTransaction } from "../jobs/queue.js";
+import { inTransaction } from "../db/transaction.js";
 import { DatasetFormatError, readJsonl, readVerlParquet, type DatasetItemInput } from "./parse.js";
 
 const CHUNK = 1000;

@@ -3,6 +3,7 @@
 import type pg from "pg";
 import { pgJson, pgText } from "./text.js";
 import { notifyPayload } from "../events/hub.js";
+import { inTransaction } from "../db/transaction.js";
 import type { BatchOutcome } from "./rollouts.js";
 
 export interface BenchmarkItemRow {
@@ -30,9 +31,7 @@ WITH base AS (
 SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT max(seq) FROM ins) AS max_seq, (SELECT b FROM base) AS base`;
 
 export async function insertBenchmarkItems(pool: pg.Pool, benchmarkRunId: string, rows: BenchmarkItemRow[]): Promise<BatchOutcome> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     const res = await client.query(INSERT_SQL, [
       benchmarkRunId,
       rows.length,
@@ -51,12 +50,6 @@ export async function insertBenchmarkItems(pool: pg.Pool, benchmarkRunId: string
       await client.query("UPDATE benchmark_runs SET completed = completed + $2, version = version + 1 WHERE id = $1", [benchmarkRunId, inserted]);
     }
     if (inserted > 0) await client.query("SELECT pg_notify($1, $2)", notifyPayload(`bench:${benchmarkRunId}`, cursor));
-    await client.query("COMMIT");
     return { inserted, duplicates: rows.length - inserted, cursor };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

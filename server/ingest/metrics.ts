@@ -2,6 +2,7 @@
 // nothing. Newly inserted points are folded into the min/max rollups in the same transaction.
 import type pg from "pg";
 import { notifyPayload } from "../events/hub.js";
+import { inTransaction } from "../db/transaction.js";
 import { ROLLUP_WIDTHS } from "../metrics/rollup.js";
 import type { BatchOutcome } from "./rollouts.js";
 
@@ -45,9 +46,7 @@ SELECT (SELECT count(*) FROM ins)::int AS inserted, (SELECT max(seq) FROM ins) A
   (SELECT b FROM base) AS base, (SELECT count(*) FROM up)::int AS rollups`;
 
 export async function insertMetrics(pool: pg.Pool, runId: string, rows: MetricRow[]): Promise<BatchOutcome> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     const res = await client.query(INSERT_SQL, [
       runId,
       rows.length,
@@ -60,12 +59,6 @@ export async function insertMetrics(pool: pg.Pool, runId: string, rows: MetricRo
     const { inserted, max_seq, base } = res.rows[0];
     const cursor = BigInt(max_seq ?? base ?? 0);
     if (inserted > 0) await client.query("SELECT pg_notify($1, $2)", notifyPayload(`metrics:${runId}`, cursor));
-    await client.query("COMMIT");
     return { inserted, duplicates: rows.length - inserted, cursor };
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

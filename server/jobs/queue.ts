@@ -4,6 +4,8 @@
 import type pg from "pg";
 import { notifyPayload } from "../events/hub.js";
 import { apiError } from "../errors.js";
+import { inTransaction } from "../db/transaction.js";
+import type { JobRow } from "../store/job-row.js";
 
 export interface WorkerCapabilities {
   backend?: string;
@@ -12,36 +14,7 @@ export interface WorkerCapabilities {
   [k: string]: unknown;
 }
 
-export interface JobRow {
-  id: string;
-  seq: string;
-  kind: "TRAIN" | "EVAL";
-  status: string;
-  run_id: string | null;
-  benchmark_run_id: string | null;
-  lease_owner_id: string | null;
-  lease_expires_at: Date | null;
-  attempts: number;
-  max_attempts: number;
-  cancel_requested: boolean;
-}
-
 type Queryable = pg.Pool | pg.PoolClient;
-
-async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    const out = await fn(client);
-    await client.query("COMMIT");
-    return out;
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
-}
 
 /** Bump a run's version and tell subscribers; call inside the transaction that changed it. */
 export async function touchRun(c: Queryable, runId: string, set: string, params: unknown[] = []): Promise<void> {
@@ -261,5 +234,3 @@ export async function requestCancel(pool: pg.Pool, where: { runId?: string; benc
     }
   });
 }
-
-export { inTransaction };

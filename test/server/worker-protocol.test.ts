@@ -1,72 +1,29 @@
 // The worker protocol against a real server: exactly-once leasing under concurrency, lease expiry,
 // idempotent batches, limits, and the scope of worker tokens.
-import { mkdtemp } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ClaimJobDocument,
   CompleteJobDocument,
-  CreateApiKeyDocument,
-  CreateExperimentDocument,
-  CreateRunDocument,
   FailJobDocument,
   HeartbeatDocument,
-  IcrlApiError,
-  ImportDatasetDocument,
   JobsDocument,
   LogMetricsDocument,
   MetricSeriesDocument,
-  RegisterWorkerDocument,
   ReportRolloutsDocument,
   RolloutsDocument,
   RunDocument,
   CancelRunDocument,
   MetricPointsDocument,
-  type IcrlClient,
+  ReleaseJobDocument,
+  ReportBenchmarkItemsDocument,
+  StartBenchmarkRunDocument,
 } from "../../client-sdk/src/index.js";
-import { startTestServer, type TestServer } from "../support/server.js";
-import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
+import { EvalClaimContextSchema, TrainClaimContextSchema, describeIssues } from "../../contracts/index.js";
+import { codeOf, useWorkerProtocolServer } from "./worker-protocol-setup.js";
+import { makeRollout } from "../support/fixtures.js";
 
-let t: TestServer;
-let datasetId: string;
-let experimentId: string;
-let registrationKey: string;
-
-async function codeOf(p: Promise<unknown>): Promise<string | null> {
-  return p.then(
-    () => null,
-    (e) => (e instanceof IcrlApiError ? e.code : String(e)),
-  );
-}
-
-async function newWorker(name: string, capabilities: Record<string, unknown> = { backend: "cpu", memoryMb: 16000 }): Promise<IcrlClient> {
-  const reg = await t.client(registrationKey).mutate(RegisterWorkerDocument, { name, capabilities });
-  return t.client(reg.registerWorker.token);
-}
-
-async function newRun(name: string, extra: Record<string, unknown> = {}) {
-  const r = await t.admin.mutate(CreateRunDocument, {
-    experimentId,
-    name,
-    config: { model: { path: "m.gguf" }, dataset: { id: datasetId }, ...extra },
-  });
-  return r.createRun.id;
-}
-
-beforeAll(async () => {
-  t = await startTestServer();
-  const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-wp-"));
-  await writeQaJsonl(path.join(tmp, "qa.jsonl"), 20);
-  datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } }))
-    .importDataset.id;
-  experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "wp" })).createExperiment.id;
-  registrationKey = (await t.admin.mutate(CreateApiKeyDocument, { name: "workers", role: "WORKER" })).createApiKey.secret;
-});
-
-afterAll(async () => {
-  await t?.close();
-});
+const wp = useWorkerProtocolServer();
+const { newWorker, newRun } = wp;
 
 describe("claiming", () => {
   it("8 concurrent workers claiming 50 jobs lease each exactly once", async () => {
@@ -87,9 +44,9 @@ describe("claiming", () => {
     expect(all.length).toBe(50);
     expect(new Set(all)).toEqual(new Set(runIds));
     expect(claimed.filter((c) => c.length > 0).length).toBeGreaterThan(1);
-    const leased = await t.admin.query(JobsDocument, { status: ["LEASED"], first: 100 });
+    const leased = await wp.t.admin.query(JobsDocument, { status: ["LEASED"], first: 100 });
     expect(leased.jobs.totalCount).toBe(50);
-    const run = await t.admin.query(RunDocument, { id: runIds[0] });
+    const run = await wp.t.admin.query(RunDocument, { id: runIds[0] });
     expect(run.run?.status).toBe("RUNNING");
     // Finish them so later tests see an empty queue.
     for (const [i, w] of workers.entries()) {
@@ -98,7 +55,7 @@ describe("claiming", () => {
         await w.mutate(CompleteJobDocument, { jobId: job.id });
       }
     }
-    expect((await t.admin.query(RunDocument, { id: runIds[0] })).run?.status).toBe("SUCCEEDED");
+    expect((await wp.t.admin.query(RunDocument, { id: runIds[0] })).run?.status).toBe("SUCCEEDED");
   });
 
   it("matches capabilities: a GPU job waits for a GPU worker", async () => {
@@ -124,7 +81,7 @@ describe("leases", () => {
       const f = await w.mutate(FailJobDocument, { jobId: c.job.id, error: `boom ${attempt}`, retry: true });
       expect(f.failJob.status).toBe(attempt < 3 ? "QUEUED" : "FAILED");
     }
-    const run = await t.admin.query(RunDocument, { id: runId });
+    const run = await wp.t.admin.query(RunDocument, { id: runId });
     expect(run.run?.status).toBe("FAILED");
     expect(run.run?.error).toBe("boom 3");
   });
@@ -133,11 +90,11 @@ describe("leases", () => {
     const runId = await newRun("cancel-me");
     const w = await newWorker("cancel-worker");
     const c = (await w.mutate(ClaimJobDocument, {})).claimJob!;
-    await t.admin.mutate(CancelRunDocument, { id: runId });
+    await wp.t.admin.mutate(CancelRunDocument, { id: runId });
     expect((await w.mutate(HeartbeatDocument, { jobId: c.job.id })).heartbeat.cancelled).toBe(true);
     const done = await w.mutate(CompleteJobDocument, { jobId: c.job.id });
     expect(done.completeJob.status).toBe("CANCELLED");
-    expect((await t.admin.query(RunDocument, { id: runId })).run?.status).toBe("CANCELLED");
+    expect((await wp.t.admin.query(RunDocument, { id: runId })).run?.status).toBe("CANCELLED");
   });
 });
 
@@ -153,19 +110,19 @@ describe("batches", () => {
     expect(retry.reportRollouts).toMatchObject({ inserted: 0, duplicates: 16 });
     const mixed = await w.mutate(ReportRolloutsDocument, { jobId, rollouts: [...batch.slice(0, 4), makeRollout(2, 0, 0)] });
     expect(mixed.reportRollouts).toMatchObject({ inserted: 1, duplicates: 4 });
-    const stored = await t.admin.query(RolloutsDocument, { runId, first: 100 });
+    const stored = await wp.t.admin.query(RolloutsDocument, { runId, first: 100 });
     expect(stored.rollouts.totalCount).toBe(17);
-    const withTools = await t.admin.query(RolloutsDocument, { runId, filter: { hasToolCall: true, minStep: 1, maxStep: 1 } });
+    const withTools = await wp.t.admin.query(RolloutsDocument, { runId, filter: { hasToolCall: true, minStep: 1, maxStep: 1 } });
     expect(withTools.rollouts.totalCount).toBe(batch.filter((r) => r.toolCallsValid > 0).length);
-    const rewardy = await t.admin.query(RolloutsDocument, { runId, filter: { minReward: 0.5 } });
+    const rewardy = await wp.t.admin.query(RolloutsDocument, { runId, filter: { minReward: 0.5 } });
     expect(rewardy.rollouts.nodes.every((r) => r.reward >= 0.5)).toBe(true);
 
     const points = Array.from({ length: 30 }, (_, i) => ({ key: i % 2 ? "reward/mean" : "accuracy/mean", step: Math.floor(i / 2), value: i / 30 }));
     expect((await w.mutate(LogMetricsDocument, { jobId, points })).logMetrics.inserted).toBe(30);
     expect((await w.mutate(LogMetricsDocument, { jobId, points })).logMetrics).toMatchObject({ inserted: 0, duplicates: 30 });
-    const raw = await t.admin.query(MetricPointsDocument, { runId, keys: ["reward/mean"] });
+    const raw = await wp.t.admin.query(MetricPointsDocument, { runId, keys: ["reward/mean"] });
     expect(raw.metricPoints.nodes).toHaveLength(15);
-    const series = await t.admin.query(MetricSeriesDocument, { runId, keys: ["reward/mean", "accuracy/mean"], maxPoints: 100 });
+    const series = await wp.t.admin.query(MetricSeriesDocument, { runId, keys: ["reward/mean", "accuracy/mean"], maxPoints: 100 });
     expect(series.metricSeries.map((s) => s.totalPoints)).toEqual([15, 15]);
     expect(series.metricSeries[0].downsampled).toBe(false);
     await w.mutate(CompleteJobDocument, { jobId });
@@ -218,15 +175,15 @@ describe("batches", () => {
     );
     expect(more.map((r) => r.reportRollouts.inserted)).toEqual([20, 20, 20, 20, 20, 20]);
 
-    const back = (await t.admin.query(RolloutsDocument, { runId, first: 100, filter: { minStep: 0, maxStep: 0 } })).rollouts.nodes;
+    const back = (await wp.t.admin.query(RolloutsDocument, { runId, first: 100, filter: { minStep: 0, maxStep: 0 } })).rollouts.nodes;
     back.sort((a, b) => a.sampleIndex - b.sampleIndex);
     expect(back.map((r) => r.questionId)).toEqual(stored);
     expect(back.map((r) => r.segments.map((s) => s.text))).toEqual(stored.map((text) => [text, `${text}!`]));
     expect(back.map((r) => [r.reward, r.advantage])).toEqual(sent.map((_, i) => [reward(i), advantage(i)]));
-    const bigBack = (await t.admin.query(RolloutsDocument, { runId, first: 100, filter: { minStep: 1, maxStep: 1 } })).rollouts.nodes;
+    const bigBack = (await wp.t.admin.query(RolloutsDocument, { runId, first: 100, filter: { minStep: 1, maxStep: 1 } })).rollouts.nodes;
     bigBack.sort((a, b) => a.sampleIndex - b.sampleIndex);
     expect(bigBack.map((r) => r.segments)).toEqual(big.map((r) => r.segments));
-    const all = (await t.admin.query(RolloutsDocument, { runId, first: 200, filter: { minStep: 2, maxStep: 2 } })).rollouts;
+    const all = (await wp.t.admin.query(RolloutsDocument, { runId, first: 200, filter: { minStep: 2, maxStep: 2 } })).rollouts;
     expect(all.totalCount).toBe(120);
     for (const r of all.nodes) expect(r.segments).toEqual(makeRollout(2, r.groupIndex, r.sampleIndex).segments);
     await w.mutate(CompleteJobDocument, { jobId });
@@ -246,22 +203,53 @@ describe("batches", () => {
       ),
     ).toBe("BAD_USER_INPUT");
     // A raw malformed body.
-    const res = await fetch(`${t.server.url}/graphql`, {
+    const res = await fetch(`${wp.t.server.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: "Bearer x" },
       body: "{not json",
     });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].extensions.code).toBe("BAD_REQUEST");
-    const big = await fetch(`${t.server.url}/graphql`, {
+    const big = await fetch(`${wp.t.server.url}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ query: "{ viewer { role } }", variables: { pad: "x".repeat(9 * 1024 * 1024) } }),
     });
     expect(big.status).toBe(413);
     expect((await big.json()).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
-    expect((await t.admin.query(RolloutsDocument, { runId })).rollouts.totalCount).toBe(0);
-    expect((await t.admin.query(MetricPointsDocument, { runId })).metricPoints.nodes).toHaveLength(0);
+    expect((await wp.t.admin.query(RolloutsDocument, { runId })).rollouts.totalCount).toBe(0);
+    expect((await wp.t.admin.query(MetricPointsDocument, { runId })).metricPoints.nodes).toHaveLength(0);
     await w.mutate(CompleteJobDocument, { jobId });
+  });
+});
+
+// The worker validates every claim context with these schemas: what the server sends must pass.
+describe("claim contexts", () => {
+  const parses = (schema: typeof TrainClaimContextSchema | typeof EvalClaimContextSchema, context: unknown) => {
+    const parsed = schema.safeParse(context);
+    return parsed.success ? "ok" : describeIssues(parsed.error);
+  };
+
+  it("TRAIN and EVAL contexts (also after a resume) satisfy the contracts", async () => {
+    const runId = await newRun("contract-train");
+    const w = await newWorker("contract-worker");
+    const train = (await w.mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob!;
+    expect(train.job.run?.id).toBe(runId);
+    expect(parses(TrainClaimContextSchema, train.context)).toBe("ok");
+    await w.mutate(CompleteJobDocument, { jobId: train.job.id });
+
+    await wp.t.admin.mutate(StartBenchmarkRunDocument, {
+      input: { name: "contract-eval", datasetId: wp.datasetId, model: "m.gguf", config: { limit: 3 } },
+    });
+    const first = (await w.mutate(ClaimJobDocument, { kinds: ["EVAL"] })).claimJob!;
+    expect(parses(EvalClaimContextSchema, first.context)).toBe("ok");
+    const item = { itemId: "q0", question: "q", prediction: "p", golds: ["g"], score: 1, metrics: { em: 1 }, trajectory: [] };
+    await w.mutate(ReportBenchmarkItemsDocument, { jobId: first.job.id, items: [{ ...item, itemIndex: 0 }] });
+    await w.mutate(ReleaseJobDocument, { jobId: first.job.id });
+    const resumed = (await w.mutate(ClaimJobDocument, { kinds: ["EVAL"] })).claimJob!;
+    expect(resumed.job.id).toBe(first.job.id);
+    expect(parses(EvalClaimContextSchema, resumed.context)).toBe("ok");
+    expect(EvalClaimContextSchema.parse(resumed.context).completedItems).toEqual([{ itemIndex: 0, score: 1, metrics: { em: 1 } }]);
+    await w.mutate(CompleteJobDocument, { jobId: resumed.job.id });
   });
 });

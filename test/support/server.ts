@@ -2,10 +2,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { createTestDatabase } from "../../server/db/database.js";
-import { startServer, type RunningServer } from "../../server/main.js";
+import { createLogger, createTestDatabase, startServer, type RunningServer } from "../../server/index.js";
 import { createClient, type IcrlClient } from "../../client-sdk/src/index.js";
-import { createLogger } from "../../server/logger.js";
 
 export const ADMIN_KEY = "icrl_test_admin_key_0123456789abcdef";
 

@@ -2,30 +2,8 @@
 import type { Resolvers } from "../../generated/graphql.js";
 import { apiError, badInput, notFound } from "../../errors.js";
 import { createApiKey } from "../../auth/keys.js";
-import type { JobRow } from "../../jobs/queue.js";
+import { jobsPage } from "../../store/jobs.js";
 import { can, checkId } from "../guards.js";
-import { decodeCursor, encodeCursor, pageSize } from "../pagination.js";
-
-/** Raw job rows (snake_case, from the queue's SQL) in the shape the Job type resolves from. */
-export function jobFromRow(r: JobRow & { requirements?: unknown; error?: string | null; created_at?: Date; updated_at?: Date }) {
-  return {
-    id: r.id,
-    kind: r.kind,
-    status: r.status,
-    runId: r.run_id,
-    benchmarkRunId: r.benchmark_run_id,
-    requirements: r.requirements ?? {},
-    leaseOwnerId: r.lease_owner_id,
-    leaseExpiresAt: r.lease_expires_at,
-    attempts: r.attempts,
-    maxAttempts: r.max_attempts,
-    cancelRequested: r.cancel_requested,
-    error: r.error ?? null,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    seq: BigInt(r.seq),
-  };
-}
 
 export const adminResolvers: Resolvers = {
   Query: {
@@ -38,22 +16,9 @@ export const adminResolvers: Resolvers = {
       can(ctx, "read");
       return ctx.prisma.worker.findMany({ orderBy: { createdAt: "desc" } });
     },
-    jobs: async (_, { first, after, status }, ctx) => {
+    jobs: (_, { first, after, status }, ctx) => {
       can(ctx, "read");
-      const take = pageSize(first);
-      const c = decodeCursor(after);
-      const res = await ctx.pool.query(
-        `SELECT * FROM jobs WHERE ($1::text[] IS NULL OR status::text = ANY($1)) AND seq < $2 ORDER BY seq DESC LIMIT $3`,
-        [status?.length ? status : null, c ? c[0] : "9223372036854775807", take + 1],
-      );
-      const count = await ctx.pool.query(`SELECT count(*)::int AS n FROM jobs WHERE ($1::text[] IS NULL OR status::text = ANY($1))`, [
-        status?.length ? status : null,
-      ]);
-      const rows = res.rows.map(jobFromRow);
-      const hasNextPage = rows.length > take;
-      const nodes = hasNextPage ? rows.slice(0, take) : rows;
-      const last = nodes[nodes.length - 1];
-      return { nodes, pageInfo: { endCursor: last ? encodeCursor([last.seq]) : null, hasNextPage }, totalCount: count.rows[0].n };
+      return jobsPage(ctx.pool, status, first, after);
     },
     artifact: (_, { id }, ctx) => {
       can(ctx, "read");

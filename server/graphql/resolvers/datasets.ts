@@ -3,40 +3,8 @@ import type { Resolvers } from "../../generated/graphql.js";
 import { apiError, badInput, isUniqueViolation, notFound } from "../../errors.js";
 import { DatasetFormatError, importDatasetFile } from "../../datasets/import.js";
 import { can, checkId } from "../guards.js";
-import { decodeCursor, encodeCursor, pageSize, toPage } from "../pagination.js";
-import type { GraphQLContext } from "../context.js";
-
-export async function datasetItemsPage(
-  ctx: GraphQLContext,
-  datasetId: string,
-  split: string | null | undefined,
-  first: number | null | undefined,
-  after: string | null | undefined,
-) {
-  const take = pageSize(first, 50, 5000);
-  const c = decodeCursor(after);
-  const res = await ctx.pool.query(
-    `SELECT index, external_id, split, question, golds, extra FROM dataset_items
-     WHERE dataset_id = $1 AND ($2::text IS NULL OR split = $2) AND index > $3 ORDER BY index LIMIT $4`,
-    [datasetId, split ?? null, c ? Number(c[0]) : -1, take + 1],
-  );
-  const rows = res.rows.map((r) => ({
-    index: r.index,
-    externalId: r.external_id,
-    split: r.split,
-    question: r.question,
-    golds: r.golds,
-    extra: r.extra,
-  }));
-  const count = await ctx.pool.query(`SELECT count(*)::int AS n FROM dataset_items WHERE dataset_id = $1 AND ($2::text IS NULL OR split = $2)`, [
-    datasetId,
-    split ?? null,
-  ]);
-  const hasNextPage = rows.length > take;
-  const nodes = hasNextPage ? rows.slice(0, take) : rows;
-  const last = nodes[nodes.length - 1];
-  return { nodes, pageInfo: { endCursor: last ? encodeCursor([last.index]) : null, hasNextPage }, totalCount: count.rows[0].n as number };
-}
+import { decodeCursor, pageSize, toPage } from "../pagination.js";
+import { datasetItemsPage } from "../../store/dataset-items.js";
 
 export const datasetResolvers: Resolvers = {
   Query: {
@@ -102,6 +70,6 @@ export const datasetResolvers: Resolvers = {
     },
   },
   Dataset: {
-    items: (d, { split, first, after }, ctx) => datasetItemsPage(ctx, d.id as string, split, first, after),
+    items: (d, { split, first, after }, ctx) => datasetItemsPage(ctx.pool, d.id as string, split, first, after),
   },
 };

@@ -1,7 +1,10 @@
 import type { Resolvers } from "../../generated/graphql.js";
 import { validateRunConfig, type RunConfig } from "../../../contracts/index.js";
 import { badInput, notFound, type FieldError } from "../../errors.js";
-import { enqueueJob, inTransaction, requestCancel, touchRun } from "../../jobs/queue.js";
+import { requestCancel } from "../../jobs/queue.js";
+import { createRunWithJob, type NewRun } from "../../jobs/create-run.js";
+import { requeueRun } from "../../jobs/requeue-run.js";
+import { latestMetricPoints, metricKeys } from "../../store/metric-points.js";
 import { can, checkId, maybeId } from "../guards.js";
 import { decodeCursor, pageSize, toPage } from "../pagination.js";
 import type { GraphQLContext } from "../context.js";
@@ -25,28 +28,8 @@ async function validateForCreate(ctx: GraphQLContext, config: unknown): Promise<
   return parsed.config;
 }
 
-async function insertRunWithJob(
-  ctx: GraphQLContext,
-  run: { experimentId: string; name: string; config: RunConfig; curriculumId?: string | null; parentRunId?: string; forkStep?: number | null },
-) {
-  const id = await inTransaction(ctx.pool, async (c) => {
-    const res = await c.query(
-      `INSERT INTO runs (experiment_id, name, config, curriculum_id, seed, parent_run_id, fork_step)
-       VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7) RETURNING id`,
-      [
-        run.experimentId,
-        run.name,
-        JSON.stringify(run.config),
-        run.curriculumId ?? null,
-        run.config.seed,
-        run.parentRunId ?? null,
-        run.forkStep ?? null,
-      ],
-    );
-    const runId = res.rows[0].id as string;
-    await enqueueJob(c, { kind: "TRAIN", runId, requirements: run.config.requirements });
-    return runId;
-  });
+async function insertRunWithJob(ctx: GraphQLContext, run: NewRun) {
+  const id = await createRunWithJob(ctx.pool, run);
   return ctx.prisma.run.findUniqueOrThrow({ where: { id } });
 }
 
@@ -111,10 +94,7 @@ export const runResolvers: Resolvers = {
       if (run.status !== "FAILED" && run.status !== "CANCELLED") {
         throw badInput(`Only FAILED or CANCELLED runs can be resumed; run ${id} is ${run.status}.`);
       }
-      await inTransaction(ctx.pool, async (c) => {
-        await touchRun(c, id, `status = 'QUEUED', error = NULL, finished_at = NULL`);
-        await enqueueJob(c, { kind: "TRAIN", runId: id, requirements: (run.config as RunConfig).requirements });
-      });
+      await requeueRun(ctx.pool, id, run.config as RunConfig);
       return ctx.prisma.run.findUniqueOrThrow({ where: { id } });
     },
     forkRun: async (_, { id, name, step, configPatch }, ctx) => {
@@ -155,18 +135,8 @@ export const runResolvers: Resolvers = {
     experiment: (run, _, ctx) => ctx.prisma.experiment.findUniqueOrThrow({ where: { id: run.experimentId } }),
     curriculum: (run, _, ctx) => (run.curriculumId ? ctx.prisma.curriculum.findUnique({ where: { id: run.curriculumId } }) : null),
     parentRun: (run, _, ctx) => (run.parentRunId ? ctx.prisma.run.findUnique({ where: { id: run.parentRunId } }) : null),
-    metricKeys: async (run, _, ctx) => {
-      const res = await ctx.pool.query("SELECT DISTINCT key FROM metric_rollups WHERE run_id = $1 AND width = 4096 ORDER BY key", [run.id]);
-      return res.rows.map((r) => r.key as string);
-    },
-    latestMetrics: async (run, { keys }, ctx) => {
-      const res = await ctx.pool.query(
-        `SELECT DISTINCT ON (key) key, step, value, time, seq FROM metric_points
-         WHERE run_id = $1 AND ($2::text[] IS NULL OR key = ANY($2)) ORDER BY key, step DESC`,
-        [run.id, keys ?? null],
-      );
-      return res.rows.map((r) => ({ key: r.key, step: r.step, value: r.value, time: r.time, cursor: r.seq }));
-    },
+    metricKeys: (run, _, ctx) => metricKeys(ctx.pool, run.id),
+    latestMetrics: (run, { keys }, ctx) => latestMetricPoints(ctx.pool, run.id, keys),
     artifacts: (run, { kind }, ctx) =>
       ctx.prisma.artifact.findMany({ where: { runId: run.id, ...(kind ? { kind } : {}) }, orderBy: [{ step: "asc" }, { createdAt: "asc" }] }),
     jobs: (run, _, ctx) => ctx.prisma.job.findMany({ where: { runId: run.id }, orderBy: { createdAt: "asc" } }),

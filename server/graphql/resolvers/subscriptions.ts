@@ -5,9 +5,11 @@ import type { Resolvers, RolloutEventFilter } from "../../generated/graphql.js";
 import { notFound } from "../../errors.js";
 import { can, checkId } from "../guards.js";
 import type { GraphQLContext } from "../context.js";
-import { fetchRolloutsAfter } from "./rollouts.js";
-import { fetchBenchmarkItemsAfter } from "./benchmarks.js";
-import { jobFromRow } from "./admin.js";
+import { fetchRolloutsAfter } from "../../store/rollouts.js";
+import { fetchMetricPointsAfter } from "../../store/metric-points.js";
+import { fetchBenchmarkItemsAfter } from "../../store/benchmark-items.js";
+import { fetchQueuedJobsAfter } from "../../store/jobs.js";
+import { benchmarkItemSeq, jobsTail, metricsTail, rolloutsTail, runExists, runVersion } from "../../store/feed-tails.js";
 import { sharedEvent } from "../../events/subscription-delivery.js";
 
 async function* mapStream<T, U>(source: AsyncGenerator<T>, fn: (t: T) => U | Promise<U>): AsyncGenerator<U> {
@@ -61,8 +63,7 @@ function matches(
 
 async function requireRun(ctx: GraphQLContext, runId: string) {
   can(ctx, "read");
-  const run = await ctx.pool.query("SELECT rollout_seq, metric_seq, version FROM runs WHERE id = $1", [checkId(runId, "Run")]);
-  if (!run.rows[0]) throw notFound("Run", runId);
+  if (!(await runExists(ctx.pool, checkId(runId, "Run")))) throw notFound("Run", runId);
 }
 
 export const subscriptionResolvers: Resolvers = {
@@ -73,8 +74,8 @@ export const subscriptionResolvers: Resolvers = {
         const rows = ctx.feeds.stream({
           topic: `rollouts:${runId}`,
           after: after as bigint | null | undefined,
-          tail: async () => BigInt((await ctx.pool.query("SELECT rollout_seq FROM runs WHERE id = $1", [runId])).rows[0].rollout_seq),
-          fetch: (a, limit) => fetchRolloutsAfter(ctx, runId, a, limit),
+          tail: () => rolloutsTail(ctx.pool, runId),
+          fetch: (a, limit) => fetchRolloutsAfter(ctx.pool, runId, a, limit),
           signal: ctx.signal,
         });
         // The cursor advances over filtered-out rows too, so a resume never re-reads them.
@@ -91,14 +92,8 @@ export const subscriptionResolvers: Resolvers = {
         const rows = ctx.feeds.stream({
           topic: `metrics:${runId}`,
           after: after as bigint | null | undefined,
-          tail: async () => BigInt((await ctx.pool.query("SELECT metric_seq FROM runs WHERE id = $1", [runId])).rows[0].metric_seq),
-          fetch: async (a, limit) => {
-            const res = await ctx.pool.query(
-              `SELECT key, step, value, time, seq FROM metric_points WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-              [runId, String(a), limit],
-            );
-            return res.rows.map((r) => ({ key: r.key as string, step: r.step, value: r.value, time: r.time, cursor: BigInt(r.seq) }));
-          },
+          tail: () => metricsTail(ctx.pool, runId),
+          fetch: (a, limit) => fetchMetricPointsAfter(ctx.pool, runId, a, limit),
           signal: ctx.signal,
         });
         const wanted = keys?.length ? new Set(keys) : null;
@@ -116,7 +111,7 @@ export const subscriptionResolvers: Resolvers = {
         const rows = ctx.feeds.stream({
           topic: `run:${runId}`,
           after: after != null ? BigInt(after) : undefined,
-          tail: async () => BigInt((await ctx.pool.query("SELECT version FROM runs WHERE id = $1", [runId])).rows[0].version),
+          tail: () => runVersion(ctx.pool, runId),
           fetch: async (a) => {
             const run = await ctx.prisma.run.findUnique({ where: { id: runId } });
             return run && BigInt(run.version) > a ? [{ cursor: BigInt(run.version), run }] : [];
@@ -137,11 +132,11 @@ export const subscriptionResolvers: Resolvers = {
         const rows = ctx.feeds.stream<Row>({
           topic: `bench:${id}`,
           after: after as bigint | null | undefined,
-          tail: async () => BigInt((await ctx.pool.query("SELECT item_seq FROM benchmark_runs WHERE id = $1", [id])).rows[0].item_seq),
+          tail: () => benchmarkItemSeq(ctx.pool, id),
           fetch: async (a, limit) => {
-            const items = await fetchBenchmarkItemsAfter(ctx, id, a, limit);
+            const items = await fetchBenchmarkItemsAfter(ctx.pool, id, a, limit);
             if (items.length) return items.map((item) => ({ cursor: item.cursor, item }));
-            const seq = BigInt((await ctx.pool.query("SELECT item_seq FROM benchmark_runs WHERE id = $1", [id])).rows[0].item_seq);
+            const seq = await benchmarkItemSeq(ctx.pool, id);
             return seq > a ? [{ cursor: seq }] : [];
           },
           signal: ctx.signal,
@@ -162,11 +157,8 @@ export const subscriptionResolvers: Resolvers = {
         const rows = ctx.feeds.stream({
           topic: "jobs",
           after: after as bigint | null | undefined,
-          tail: async () => BigInt((await ctx.pool.query("SELECT coalesce(max(seq), 0) AS s FROM jobs")).rows[0].s),
-          fetch: async (a, limit) => {
-            const res = await ctx.pool.query(`SELECT * FROM jobs WHERE seq > $1 AND status = 'QUEUED' ORDER BY seq LIMIT $2`, [String(a), limit]);
-            return res.rows.map((r) => ({ cursor: BigInt(r.seq), job: jobFromRow(r) }));
-          },
+          tail: () => jobsTail(ctx.pool),
+          fetch: (a, limit) => fetchQueuedJobsAfter(ctx.pool, a, limit),
           signal: ctx.signal,
         });
         return mapStream(rows, (r) => ({ jobAvailable: { cursor: r.cursor, job: r.job } })) as never;
