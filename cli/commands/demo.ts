@@ -11,7 +11,7 @@ import { InvalidArgumentError, Option, type Command } from "commander";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const DEFAULT_FILE = path.join(PROJECT_ROOT, "examples", "demo-experiment.yaml");
 
 function positiveInt(name: string) {

@@ -22,7 +22,7 @@ import {
 } from "../../client-sdk/src/index.js";
 import { generateSecret, displayPrefix } from "../../server/auth/keys.js";
 import { startServer, type RunningServer } from "../../server/main.js";
-import { Worker } from "../../worker/runtime/worker.js";
+import { Worker } from "../../worker/index.js";
 import { LOOKUP_TEMPLATE } from "./lookup-task.js";
 import { reportError, exitWith } from "../support/command.js";
 import { CliError, EXIT } from "../support/exit-codes.js";

@@ -9,7 +9,6 @@
 import path from "node:path";
 import { ReportBenchmarkItemsDocument, type BenchmarkItemInput } from "../../client-sdk/src/index.js";
 import { errorMessage, LeaseLostError, type OutboxStream } from "../../client-sdk/src/index.js";
-import { JobInputError } from "../runtime/errors.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { jobEngine, jobTools } from "../runtime/job-setup.js";
 import { aggregateItems, type ScoredItem } from "./aggregate.js";

@@ -19,12 +19,12 @@ import {
   retryTransient,
   TruncateRunDocument,
   type MetricPointInput,
-  type RolloutInput,
 } from "../../client-sdk/src/index.js";
 import { datasetItems } from "../evaluation/dataset-items.js";
 import { LearnerDriver } from "../learner/driver.js";
 import { claimedDemonstrations } from "../runtime/claimed-demonstrations.js";
 import { JobInputError } from "../runtime/errors.js";
+import type { RolloutRecord } from "../../contracts/index.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { jobEngine } from "../runtime/job-setup.js";
 import { readCheckpointHeader } from "./checkpoint-file.js";
@@ -71,7 +71,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   const demonstrations = context.demonstrationSet ? claimedDemonstrations(context.demonstrationSet) : null;
   const learner = LearnerDriver.start({ logger: log.child({ component: "learner" }) });
   let setup: TrainingSetup | undefined;
-  const rollouts = ctx.outbox.stream<RolloutInput>(`rollouts:${jobId}`, {
+  const rollouts = ctx.outbox.stream<RolloutRecord>(`rollouts:${jobId}`, {
     send: (batch, signal) => ctx.client.mutate(ReportRolloutsDocument, { jobId, rollouts: batch }, { signal }),
     maxBatchItems: 64,
     onFailure: (error, kind) => kind === "lease-lost" && ctx.lease.markLost(error),

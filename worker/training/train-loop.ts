@@ -89,7 +89,13 @@ async function runStep(options: TrainingOptions, state: TrainingState, position:
   });
   events.metrics(step, lateMetrics());
   if (checkpointed) await events.flush?.();
-  options.log?.("step done", { step, stage: position.stage, shots: position.shots, reward: values["reward/mean"], accuracy: values["accuracy/mean"] });
+  options.log?.("step done", {
+    step,
+    stage: position.stage,
+    shots: position.shots,
+    reward: values["reward/mean"],
+    accuracy: values["accuracy/mean"],
+  });
   return observed.finished;
 }
 

@@ -54,7 +54,12 @@ export async function rolloutGroup(
   }
 }
 
-export async function runRollouts(engine: Engine, prompts: readonly RenderedPrompt[], step: number, settings: RolloutSettings): Promise<RolloutResult[][]> {
+export async function runRollouts(
+  engine: Engine,
+  prompts: readonly RenderedPrompt[],
+  step: number,
+  settings: RolloutSettings,
+): Promise<RolloutResult[][]> {
   const { config } = settings;
   const groups: RolloutResult[][] = [];
   for (const [groupIndex, prompt] of prompts.entries()) {
