@@ -7,10 +7,10 @@
 // on fresh runs, and the best round of each is reported. CPU seconds per 1,000 rollouts (Node
 // processes and Postgres) are reported too: unlike wall-clock rates they barely move with other
 // load on a shared machine.
+import type { RolloutRecord } from "../contracts/index.js";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import type { RolloutInput } from "../client-sdk/src/index.js";
 import { startControlPlane } from "./support/control-plane.js";
 import { forkBenchChild } from "./support/child.js";
 import { cpuMeter } from "./support/cpu.js";
@@ -37,8 +37,8 @@ FROM unnest($2::bigint[], $3::int[], $4::int[], $5::int[], $6::int[], $7::int[],
   $10::float8[], $11::text[], $12::float8[], $13::int[], $14::int[], $15::int[], $16::int[], $17::int[], $18::text[])
   AS u(seq, step, stage, shots, g, s, q, seg, r, rc, adv, pt, rt, turns, tv, ti, fr)`;
 
-function directParams(runId: string, firstSeq: number, rows: RolloutInput[]): unknown[] {
-  const col = <T>(f: (r: RolloutInput) => T) => rows.map(f);
+function directParams(runId: string, firstSeq: number, rows: RolloutRecord[]): unknown[] {
+  const col = <T>(f: (r: RolloutRecord) => T) => rows.map(f);
   return [
     runId,
     rows.map((_, i) => firstSeq + i),
@@ -62,7 +62,7 @@ function directParams(runId: string, firstSeq: number, rows: RolloutInput[]): un
 }
 
 /** One connection per run, all at once, as many connections as the server's workers. */
-async function insertDirect(pool: pg.Pool, runIds: string[], batches: RolloutInput[][]): Promise<number> {
+async function insertDirect(pool: pg.Pool, runIds: string[], batches: RolloutRecord[][]): Promise<number> {
   const started = performance.now();
   await Promise.all(
     runIds.map(async (runId) => {

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { LEARNER_DIR, LearnerDriver } from "../worker/learner/driver.js";
+import { LEARNER_DIR, LearnerDriver } from "../worker/learner/index.js";
 
 // A llama-shaped model big enough for matmuls to dominate on a CPU: 4 x 512 wide, GQA 8/4, vocab 8192.
 const MODEL = { arch: "llama", n_embd: 512, n_layer: 4, n_head: 8, n_head_kv: 4, n_ff: 1408, vocab_size: 8192, context_length: 1024 };

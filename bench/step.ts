@@ -5,36 +5,27 @@
 // including the rollout loop's own per-token work) and learner = time/learner_s (the learner step,
 // IPC included). Tool calls, group open/dispose, prompt building, scoring, adapter export + reload,
 // checkpoint + upload and the loop's bookkeeping are overhead. `overhead_share_by_timers` is the same
-// with generation = time/rollout_s - time/tools_s, i.e. what runTraining's own timers can tell apart
-// (they fold prompt building, group open/dispose and scoring into rollout_s).
+// with generation = time/rollout_s - time/tools_s, i.e. what runTraining's own stage timers can tell
+// apart (they fold group open/dispose into the rollout stage).
 //
-// It drives runTraining directly, wired like the worker's TRAIN job (worker/training/train-job.ts): a
-// real server on a throwaway Postgres (startTestServer via bench/support/control-plane.ts) holds the
-// leased job; rollouts and metrics stream through the worker's Outbox with the same batch sizes;
-// checkpoints flush the outbox and upload the adapter and checkpoint files with uploadArtifact.
+// It drives runTraining directly, set up by the TRAIN job's own setUpTraining (tools, template,
+// demonstrations, curriculum, learner init from the run config): a real server on a throwaway Postgres
+// (startTestServer via bench/support/control-plane.ts) holds the leased job; rollouts and metrics
+// stream through the worker's Outbox with the same batch sizes; checkpoints flush the outbox and
+// upload the adapter and checkpoint files with uploadArtifact.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, readFileSync, renameSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import {
-  LogMetricsDocument,
-  ReportRolloutsDocument,
-  ReportRunProgressDocument,
-  type MetricPointInput,
-  type RolloutInput,
-} from "../client-sdk/src/index.js";
-import { runConfigSchema } from "../contracts/index.js";
-import { loadLlamaEngine } from "../worker/engine/llama-engine.js";
-import type { Engine, EngineGroup } from "../worker/engine/types.js";
-import { LearnerDriver } from "../worker/learner/driver.js";
+import { LogMetricsDocument, ReportRolloutsDocument, ReportRunProgressDocument, type MetricPointInput } from "../client-sdk/src/index.js";
 import { Outbox } from "../client-sdk/src/index.js";
-import { buildTools } from "../worker/tools/registry.js";
+import { runConfigSchema, type RolloutRecord, STAGE_TIME_KEYS, STEP_TIME_KEY, TOOLS_TIME_KEY } from "../contracts/index.js";
+import { loadLlamaEngine, type Engine, type EngineGroup } from "../worker/engine/index.js";
+import { LearnerDriver } from "../worker/learner/index.js";
+import { evaluateZeroShot, runTraining, setUpTraining, uploadArtifact, type TrainingSetup } from "../worker/training/index.js";
 import { LOOKUP_MODEL_SHAPE, LOOKUP_PRETRAINING, buildLookupModel } from "../cli/demo/lookup-model.js";
 import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../cli/demo/lookup-task.js";
-import { learnerInitParams } from "../worker/training/train-job.js";
-import { evaluateZeroShot, runTraining } from "../worker/training/train-loop.js";
-import { uploadArtifact } from "../worker/training/upload-artifact.js";
 import { startControlPlane } from "./support/control-plane.js";
 import { progress, round } from "./support/stats.js";
 
@@ -49,7 +40,11 @@ interface StepRecord {
   checkpointed: boolean;
   // runTraining's timers (events.metrics)
   step_s: number;
+  sample_s: number;
+  prompt_s: number;
   rollout_s: number;
+  score_s: number;
+  advantages_s: number;
   tools_s: number;
   learner_s: number;
   adapter_reload_s: number;
@@ -74,7 +69,11 @@ const fresh = (step: number): StepRecord => ({
   step,
   checkpointed: false,
   step_s: 0,
+  sample_s: 0,
+  prompt_s: 0,
   rollout_s: 0,
+  score_s: 0,
+  advantages_s: 0,
   tools_s: 0,
   learner_s: 0,
   adapter_reload_s: 0,
@@ -102,6 +101,7 @@ export default async function stepBench(): Promise<Record<string, number | strin
   const cp = await startControlPlane();
   const learner = LearnerDriver.start();
   let engine: Awaited<ReturnType<typeof loadLlamaEngine>> | null = null;
+  let setup: TrainingSetup | undefined;
   try {
     // The demo model's shape and format, pre-trained briefly. Cached across runs (same options and the
     // same recipe give the same bytes): keyed by the shape and the builder's and task's source.
@@ -141,21 +141,24 @@ export default async function stepBench(): Promise<Record<string, number | strin
       lora: { rank: 16, alpha: 16 },
       rollout: { maxToolTurns: 2, maxTurnTokens: 40, maxTotalTokens: 120 },
       validation: { every: 4, size: HELD_OUT },
+      template: LOOKUP_TEMPLATE,
+      curriculum: { stages: [{ shots: 3 }] },
       checkpointEvery: 4,
       seed: 3,
     });
 
-    // Engine and learner as the worker sets them up (engine: cores - 1 threads; learner: its defaults).
+    // The engine as the worker loads it (cores - 1 threads); the rest as the TRAIN job sets it up.
     engine = await loadLlamaEngine({ modelPath, gpu: false, contextSize: config.model.contextSize });
-    const toolSet = await buildTools(config.tools, { countTokens: (text) => engine!.tokenize(text).length });
-    const tools = toolSet.names.map((name) => toolSet.get(name)!);
-    const init = await learner.init({
-      ...learnerInitParams(config),
-      model_path: modelPath,
+    setup = await setUpTraining({
+      config,
+      engine,
+      learner,
+      demonstrations,
       // The learner's own thread default (all cores), as when these figures were taken; the worker now
       // passes its thread count (the second row of BENCHMARKS.md's table). ICRL_BENCH_STEP_LEARNER_THREADS overrides.
-      ...(process.env.ICRL_BENCH_STEP_LEARNER_THREADS ? { threads: Number(process.env.ICRL_BENCH_STEP_LEARNER_THREADS) } : {}),
+      learnerThreads: process.env.ICRL_BENCH_STEP_LEARNER_THREADS ? Number(process.env.ICRL_BENCH_STEP_LEARNER_THREADS) : undefined,
     });
+    const init = setup.learnerInfo;
     const learnerThreads = init.threads;
     progress(
       `engine: ${engine.backend}, threads ${engine.threads}; learner: ${init.device}, threads ${learnerThreads}, ${init.trainable_params} trainable params`,
@@ -164,7 +167,7 @@ export default async function stepBench(): Promise<Record<string, number | strin
     // The server side: a leased TRAIN job, the worker's outbox streams.
     const job = await cp.trainJob("step-bench");
     const outbox = new Outbox({ dir: path.join(tmp, "outbox") });
-    const rolloutStream = outbox.stream<RolloutInput>(`rollouts:${job.jobId}`, {
+    const rolloutStream = outbox.stream<RolloutRecord>(`rollouts:${job.jobId}`, {
       send: (batch, signal) => job.worker.mutate(ReportRolloutsDocument, { jobId: job.jobId, rollouts: batch }, { signal }),
       maxBatchItems: 64,
     });
@@ -242,16 +245,12 @@ export default async function stepBench(): Promise<Record<string, number | strin
     let uploads = 0;
     const runStarted = performance.now();
     const outcome = await runTraining({
-      config,
+      ...setup,
       engine: timedEngine,
       learner: timedLearner,
-      tools,
       train,
       // Periodic validation is not part of a training step: it is timed on its own below.
       validation: [],
-      curriculum: { stages: [{ shots: 3 }] },
-      template: LOOKUP_TEMPLATE,
-      demonstrations,
       workDir: path.join(tmp, "work"),
       maxSteps: 1000,
       shouldStop: () => records.length >= totalSteps,
@@ -270,16 +269,20 @@ export default async function stepBench(): Promise<Record<string, number | strin
         },
         metrics: (step, values) => {
           for (const [key, value] of Object.entries(values)) if (Number.isFinite(value)) metricStream.enqueue({ key, step, value });
-          if ("time/rollout_s" in values) {
+          if (STAGE_TIME_KEYS.rollout in values) {
             current.reward = values["reward/mean"];
-            current.rollout_s = values["time/rollout_s"];
-            current.tools_s = values["time/tools_s"];
-            current.learner_s = values["time/learner_s"];
-            current.adapter_reload_s = values["time/adapter_reload_s"];
+            current.sample_s = values[STAGE_TIME_KEYS.sample];
+            current.prompt_s = values[STAGE_TIME_KEYS.prompt];
+            current.rollout_s = values[STAGE_TIME_KEYS.rollout];
+            current.score_s = values[STAGE_TIME_KEYS.score];
+            current.advantages_s = values[STAGE_TIME_KEYS.advantages];
+            current.tools_s = values[TOOLS_TIME_KEY];
+            current.learner_s = values[STAGE_TIME_KEYS.learn];
+            current.adapter_reload_s = values[STAGE_TIME_KEYS.reload];
           }
-          if ("time/step_s" in values) {
-            current.step_s = values["time/step_s"];
-            current.upload_s = values["time/upload_s"];
+          if (STEP_TIME_KEY in values) {
+            current.step_s = values[STEP_TIME_KEY];
+            current.upload_s = values[STAGE_TIME_KEYS.report];
             records.push(current);
             const r = current;
             progress(
@@ -319,7 +322,7 @@ export default async function stepBench(): Promise<Record<string, number | strin
 
     // Validation as the demo runs it (zero-shot, 16 held-out questions, every 4 steps), timed on its own.
     const validationStarted = performance.now();
-    await evaluateZeroShot({ engine, tools, template: LOOKUP_TEMPLATE, config }, held);
+    await evaluateZeroShot(setup, held);
     const validationS = seconds(validationStarted);
     const loadEnd = os.loadavg()[0];
 
@@ -331,8 +334,11 @@ export default async function stepBench(): Promise<Record<string, number | strin
     // Parts (seconds per step), which add up to step_s.
     const generation = (r: StepRecord) => r.in_rollout_group_s - r.tools_s;
     const groupOpenDispose = (r: StepRecord) => r.open_group_s + r.dispose_group_s;
-    const promptScoring = (r: StepRecord) => r.rollout_s - r.in_rollout_group_s - r.open_group_s - r.dispose_group_s;
-    const rest = (r: StepRecord) => r.step_s - r.rollout_s - r.learner_s - r.adapter_reload_s - r.upload_s;
+    // Sampling questions, prompts, scoring and advantages, plus the rollout stage's own work around the groups.
+    const promptScoring = (r: StepRecord) =>
+      r.sample_s + r.prompt_s + r.score_s + r.advantages_s + (r.rollout_s - r.in_rollout_group_s - r.open_group_s - r.dispose_group_s);
+    const beforeLearner = (r: StepRecord) => r.sample_s + r.prompt_s + r.rollout_s + r.score_s + r.advantages_s;
+    const rest = (r: StepRecord) => r.step_s - beforeLearner(r) - r.learner_s - r.adapter_reload_s - r.upload_s;
     const overhead = (r: StepRecord) => r.step_s - generation(r) - r.learner_s;
     const overheadByTimers = (r: StepRecord) => r.step_s - (r.rollout_s - r.tools_s) - r.learner_s;
     const checkpointSteps = measured.filter((r) => r.checkpointed);
@@ -395,6 +401,7 @@ export default async function stepBench(): Promise<Record<string, number | strin
       ),
     };
   } finally {
+    await setup?.close().catch(() => undefined);
     await learner.shutdown().catch(() => undefined);
     await engine?.dispose().catch(() => undefined);
     await cp.close().catch(() => undefined);

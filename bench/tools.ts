@@ -4,9 +4,7 @@ import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { LocalPythonTool } from "../worker/tools/python/local-python-tool.js";
-import { loadBm25Index } from "../worker/tools/search/bm25-index.js";
-import { LocalSearchTool } from "../worker/tools/search/local-search-tool.js";
+import { LocalPythonTool, loadBm25Index, LocalSearchTool } from "../worker/tools/index.js";
 
 const PYTHON_CALLS = 50;
 const SEARCH_QUERIES = 200;

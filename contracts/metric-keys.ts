@@ -32,3 +32,23 @@ export type MetricKey = (typeof METRIC)[keyof typeof METRIC];
 export const TIME_PREFIX = "time/";
 export const timeKey = (stage: string): string => `${TIME_PREFIX}${stage}_s`;
 export const STEP_TIME_KEY = timeKey("step");
+/** Seconds the step's rollouts waited on tool calls (inside the rollout stage, summed over rollouts). */
+export const TOOLS_TIME_KEY = timeKey("tools");
+
+/**
+ * The named stages of one training step, in order, and the key each one's seconds are logged under.
+ * Learn, reload and report keep the names they had before the step was split into stages (dashboards
+ * and stored runs read them); report covers handing out rollouts and metrics and the checkpoint upload.
+ */
+export const STAGE_TIME_KEYS = {
+  sample: timeKey("sample"),
+  prompt: timeKey("prompt"),
+  rollout: timeKey("rollout"),
+  score: timeKey("score"),
+  advantages: timeKey("advantages"),
+  learn: timeKey("learner"),
+  reload: timeKey("adapter_reload"),
+  validate: timeKey("validate"),
+  report: timeKey("upload"),
+} as const;
+export type TrainingStageName = keyof typeof STAGE_TIME_KEYS;

@@ -41,7 +41,11 @@ export type RolloutFinishReason = z.infer<typeof RolloutFinishReasonSchema>;
 
 const count = z.number().int().nonnegative();
 
-/** What the worker reports to the server for one sampled trajectory. */
+/** A segment as the server stores it: the parsed call and the tool's outcome stay on the worker. */
+export const ReportedSegmentSchema = SegmentSchema.pick({ kind: true, text: true });
+export type ReportedSegment = z.infer<typeof ReportedSegmentSchema>;
+
+/** What the worker reports to the server for one sampled trajectory (GraphQL RolloutInput). */
 export const RolloutRecordSchema = z.object({
   step: count,
   stage: count,
@@ -49,7 +53,7 @@ export const RolloutRecordSchema = z.object({
   groupIndex: count,
   sampleIndex: count,
   questionId: z.string(),
-  segments: z.array(SegmentSchema),
+  segments: z.array(ReportedSegmentSchema),
   reward: z.number(),
   rewardComponents: z.record(z.string(), z.number()),
   advantage: z.number(),

@@ -9,9 +9,8 @@
 //           without stop strings, parsing or tools. loop / replay is the loop's own overhead;
 //           replay / raw is what evaluating tool results and corrections costs.
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import type { Engine } from "../../worker/engine/types.js";
-import type { RolloutResult } from "../../worker/icrl/rollout-trace.js";
-import { runRolloutGroup, type RolloutOptions } from "../../worker/icrl/rollout.js";
+import type { Engine } from "../../worker/engine/index.js";
+import { type RolloutResult, runRolloutGroup, type RolloutOptions } from "../../worker/icrl/index.js";
 
 /** One sequence's rollout as the engine saw it: turns of sampled tokens, each after some inserted ids. */
 export interface RolloutShape {

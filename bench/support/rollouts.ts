@@ -1,13 +1,13 @@
 // Rollout payloads for the control-plane benchmarks: the test fixture's ICRL search trajectory with
 // 2-8 KB of text and 4-6 segments, varied deterministically so no two batches are identical.
-import type { RolloutInput } from "../../client-sdk/src/index.js";
+import type { RolloutRecord } from "../../contracts/index.js";
 import { makeRollout } from "../../test/support/fixtures.js";
 
 /** Total characters of segment text in a rollout. */
-export const textBytes = (r: RolloutInput): number => r.segments.reduce((n, s) => n + s.text.length, 0);
+export const textBytes = (r: RolloutRecord): number => r.segments.reduce((n, s) => n + s.text.length, 0);
 
 /** Rollout number `i` of a stream: steps of 8 groups x 8 samples, text 2-8 KB, 4-6 segments. */
-export function benchRollout(i: number, stepOffset = 0): RolloutInput {
+export function benchRollout(i: number, stepOffset = 0): RolloutRecord {
   const step = stepOffset + Math.floor(i / 64);
   const group = Math.floor(i / 8) % 8;
   const sample = i % 8;
@@ -21,8 +21,8 @@ export function benchRollout(i: number, stepOffset = 0): RolloutInput {
 }
 
 /** `count` rollouts cut into batches of `batch`. */
-export function rolloutBatches(count: number, batch: number, stepOffset = 0): RolloutInput[][] {
-  const out: RolloutInput[][] = [];
+export function rolloutBatches(count: number, batch: number, stepOffset = 0): RolloutRecord[][] {
+  const out: RolloutRecord[][] = [];
   for (let start = 0; start < count; start += batch) {
     out.push(Array.from({ length: Math.min(batch, count - start) }, (_, k) => benchRollout(start + k, stepOffset)));
   }

@@ -15,9 +15,16 @@
 // invalid call, corrected by the loop) and valid calls may repeat "<search>" inside the query (the
 // parser takes the last opening tag). Free text rarely ends the turn with <|endoftext|>.
 import fs from "node:fs";
-import { readGguf, readTensorData } from "../../worker/engine/gguf/reader.js";
-import { gguf, writeGguf, type GgufTensorToWrite } from "../../worker/engine/gguf/writer.js";
-import { TINY_SPECIAL_TOKENS, TINY_VOCAB_SIZE, writeTinyModel } from "../../worker/engine/tiny-model.js";
+import {
+  readGguf,
+  readTensorData,
+  gguf,
+  writeGguf,
+  type GgufTensorToWrite,
+  TINY_SPECIAL_TOKENS,
+  TINY_VOCAB_SIZE,
+  writeTinyModel,
+} from "../../worker/engine/files.js";
 
 export const QUERY_WORDS = ["film", "town", "judy"] as const;
 const FREE_TEXT = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";

@@ -2,9 +2,7 @@
 // `validate` checks a model (or an adapter against its base) the way the engine does before loading.
 // Only light modules are imported: nothing here loads llama.cpp.
 import { InvalidArgumentError, type Command } from "commander";
-import { InvalidModelError } from "../../worker/engine/errors.js";
-import { validateAdapterFile, validateModelFile } from "../../worker/engine/gguf/validate.js";
-import { writeTinyModel } from "../../worker/engine/tiny-model.js";
+import { InvalidModelError, validateAdapterFile, validateModelFile, writeTinyModel } from "../../worker/engine/files.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;

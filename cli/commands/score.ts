@@ -1,30 +1,18 @@
 // `icrl score`: score predictions against gold answers from JSONL, streaming line by line so files
 // of any size pass through in constant memory. Each input object comes back with a numeric "score".
 import { createReadStream } from "node:fs";
+import readline from "node:readline";
 import type { Readable } from "node:stream";
 import type { Command } from "commander";
-import { METRIC_NAMES, getScorer, isMetricName, type Scorer } from "../../worker/scoring/metrics.js";
+import { METRIC_NAMES, getScorer, isMetricName, type Scorer } from "../../worker/scoring/index.js";
 
 const EXIT_BAD_INPUT = 2;
 
 class BadInput extends Error {}
 
-/** Lines split on "\n" only: JSON strings may hold raw U+0085 / U+2028, which are not line breaks. */
-async function* linesOf(stream: Readable): AsyncGenerator<string> {
-  stream.setEncoding("utf8");
-  let pending = "";
-  for await (const chunk of stream as AsyncIterable<string>) {
-    pending += chunk;
-    let start = 0;
-    let newline = pending.indexOf("\n");
-    while (newline >= 0) {
-      yield pending.slice(start, newline).replace(/\r$/, "");
-      start = newline + 1;
-      newline = pending.indexOf("\n", start);
-    }
-    pending = pending.slice(start);
-  }
-  if (pending.length > 0) yield pending.replace(/\r$/, "");
+/** Lines of the stream; readline breaks at \n and \r only, never at the U+0085 / U+2028 JSON strings may hold raw. */
+function linesOf(stream: Readable): AsyncIterable<string> {
+  return readline.createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
 }
 
 function parseLine(line: string, lineNumber: number): { record: Record<string, unknown>; prediction: string; golds: string[] } {

@@ -33,7 +33,7 @@ async function readCode(file: string): Promise<string> {
 
 /** Builds the tool from a registry config and makes one call; config problems are usage errors (exit 2). */
 async function callTool(command: string, config: Record<string, unknown>, input: string): Promise<void> {
-  const { buildTools } = await import("../../worker/tools/registry.js");
+  const { buildTools } = await import("../../worker/tools/index.js");
   const { ZodError } = await import("zod");
   let tools;
   try {

@@ -72,8 +72,7 @@ export function register(program: Command): void {
         process.stderr.write("icrl worker: --server and --token are required (or ICRL_SERVER and ICRL_WORKER_KEY)\n");
         process.exit(EXIT_BAD_INPUT);
       }
-      const { Worker } = await import("../../worker/runtime/worker.js");
-      const { createWorkerLogger } = await import("../../worker/runtime/logger.js");
+      const { Worker, createWorkerLogger } = await import("../../worker/index.js");
       const logger = createWorkerLogger({ level: opts.logLevel });
       let worker;
       try {

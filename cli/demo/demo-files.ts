@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { DemonstrationSet } from "../../contracts/index.js";
-import { LearnerDriver } from "../../worker/learner/driver.js";
+import { LearnerDriver } from "../../worker/learner/index.js";
 import { buildLookupModel, LOOKUP_PRETRAINING } from "./lookup-model.js";
 import { lookupDemonstrations, makeLookupItems, writeLookupFiles } from "./lookup-task.js";
 

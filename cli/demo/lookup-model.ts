@@ -7,13 +7,12 @@
 // data, seeded init, single-threaded torch).
 import { rm } from "node:fs/promises";
 import path from "node:path";
-import { loadLlamaEngine } from "../../worker/engine/llama-engine.js";
-import { writeTinyModel } from "../../worker/engine/tiny-model.js";
-import type { Engine } from "../../worker/engine/types.js";
-import type { LearnerDriver, PretrainBaseResult } from "../../worker/learner/driver.js";
-import { renderPrompt } from "../../worker/icrl/prompt.js";
+import { loadLlamaEngine, type Engine } from "../../worker/engine/index.js";
+import { writeTinyModel } from "../../worker/engine/files.js";
+import type { LearnerDriver, PretrainBaseResult } from "../../worker/learner/index.js";
+import { renderPrompt } from "../../worker/icrl/index.js";
 import { LOOKUP_TEMPLATE, lookupEpisodes, type LookupEpisode } from "./lookup-task.js";
-import { trajectorySequence } from "../../worker/training/warm-start.js";
+import { trajectorySequence } from "../../worker/training/index.js";
 
 /** One pre-training phase: its episodes' shot counts (cycled) and guess rates, and its length. */
 export interface PretrainPhase {

@@ -21,7 +21,7 @@ import {
   RunDocument,
 } from "../../client-sdk/src/index.js";
 import { displayPrefix, generateSecret, startServer, type RunningServer } from "../../server/index.js";
-import { Worker } from "../../worker/runtime/worker.js";
+import { Worker } from "../../worker/index.js";
 import { LOOKUP_TEMPLATE } from "./lookup-task.js";
 import { reportError, exitWith } from "../support/command.js";
 import { CliError, EXIT } from "../support/exit-codes.js";

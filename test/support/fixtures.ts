@@ -1,8 +1,8 @@
 // Realistic payloads for tests and benchmarks: rollouts shaped like ICRL search trajectories.
 import { writeFile } from "node:fs/promises";
-import type { RolloutInput } from "../../client-sdk/src/index.js";
+import type { RolloutRecord } from "../../contracts/index.js";
 
-export function makeRollout(step: number, groupIndex: number, sampleIndex: number, textBytes = 3000): RolloutInput {
+export function makeRollout(step: number, groupIndex: number, sampleIndex: number, textBytes = 3000): RolloutRecord {
   const filler = "The passage discusses the history of the region and its notable figures. ";
   const body = filler.repeat(Math.ceil(textBytes / filler.length / 4)).slice(0, Math.floor(textBytes / 4));
   const reward = ((step * 31 + groupIndex * 7 + sampleIndex * 3) % 10) / 10;

@@ -23,7 +23,7 @@ function context(kind: "QA" | "MATH", config: Record<string, unknown> = {}, demo
   return {
     kind: "EVAL",
     benchmarkRun: { id: "b", name: "b", model: "m.gguf", total: 4, config: benchmarkConfigSchema.parse(config) },
-    dataset: { id: "d", name: "d", kind },
+    dataset: { id: "d", name: "d", kind, splits: [] },
     adapter: null,
     demonstrationSet,
     completedItemIndexes: [],

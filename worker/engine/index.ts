@@ -1,9 +1,7 @@
-// The engine's public surface: what the ICRL loop, evaluation, the worker and the CLI import.
+// The engine's public surface: llama.cpp behind the Engine interface, plus the model-file helpers
+// (./files.ts, which code that must not load llama.cpp imports on its own).
 export type * from "./types.js";
-export { InvalidModelError } from "./errors.js";
+export * from "./files.js";
 export { loadLlamaEngine, type LlamaEngine, type LlamaEngineOptions } from "./llama-engine.js";
 export { detectCapabilities, type EngineCapabilities } from "./capabilities.js";
-export { addLlamaLogListener } from "./llama-loader.js";
-export { writeTinyModel, TINY_SPECIAL_TOKENS, TINY_VOCAB_SIZE, type TinyModelOptions } from "./tiny-model.js";
-export { validateModelFile, validateAdapterFile, SUPPORTED_ARCHITECTURES, type ModelSummary, type AdapterSummary } from "./gguf/validate.js";
-export { writeLoraAdapter } from "./gguf/lora-writer.js";
+export { addLlamaLogListener, loadLlama, type GpuChoice } from "./llama-loader.js";

@@ -7,6 +7,7 @@ import { defaultTemplateFor } from "../icrl/default-templates.js";
 import type { DemonstrationSet, PromptTemplate, TaskKind } from "../../contracts/index.js";
 import type { MetricName } from "../scoring/index.js";
 import type { ToolsConfigInput } from "../tools/registry.js";
+import { claimedDemonstrations } from "../runtime/claimed-demonstrations.js";
 import { JobInputError } from "../runtime/errors.js";
 import type { EvalContext } from "./eval-context.js";
 
@@ -38,7 +39,7 @@ export function planEvaluation(context: EvalContext, options: { searchCacheDir?:
   let demonstrations: DemonstrationSet | null = null;
   if (config.shots > 0) {
     const set = context.demonstrationSet;
-    demonstrations = set ? { name: set.name, task: set.task === "MATH" ? "math" : "qa", items: set.items } : defaultDemonstrationsFor(task);
+    demonstrations = set ? claimedDemonstrations(set) : defaultDemonstrationsFor(task);
     if (demonstrations.task !== task) {
       throw new JobInputError(`Demonstration set ${demonstrations.name} is for ${demonstrations.task}, but this benchmark is a ${task} task.`);
     }

@@ -8,11 +8,9 @@
 // more), a cancellation (flush, complete) and a worker shutdown (flush, release).
 import path from "node:path";
 import { ReportBenchmarkItemsDocument, type BenchmarkItemInput } from "../../client-sdk/src/index.js";
-import type { Tool } from "../tools/types.js";
-import { buildTools } from "../tools/registry.js";
 import { errorMessage, LeaseLostError, type OutboxStream } from "../../client-sdk/src/index.js";
-import { JobInputError } from "../runtime/errors.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
+import { jobEngine, jobTools } from "../runtime/job-setup.js";
 import { aggregateItems, type ScoredItem } from "./aggregate.js";
 import { datasetItems } from "./dataset-items.js";
 import { parseEvalContext } from "./eval-context.js";
@@ -33,25 +31,9 @@ export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
     onRetry: (err: unknown, delayMs: number) => log.warn({ err: errorMessage(err), delayMs }, "server call failed; retrying"),
   };
 
-  const engine = await ctx.engines.get(run.model);
-  if (context.adapter) {
-    const file = await ctx.adapters.fetch(context.adapter, retry);
-    try {
-      await engine.setAdapter(file);
-    } catch (error) {
-      throw new JobInputError(`Adapter artifact ${context.adapter.id} cannot be used with ${run.model}: ${errorMessage(error)}`, { cause: error });
-    }
-  } else {
-    await engine.setAdapter(null);
-  }
-
-  let toolSet;
-  try {
-    toolSet = await buildTools(plan.tools, { countTokens: (text) => engine.tokenize(text).length });
-  } catch (error) {
-    throw new JobInputError(`Cannot set up the benchmark's tools on this worker: ${errorMessage(error)}`, { cause: error });
-  }
-  const tools: Tool[] = toolSet.names.map((name) => toolSet.get(name)!);
+  const adapter = context.adapter ? { id: context.adapter.id, file: await ctx.adapters.fetch(context.adapter, retry) } : null;
+  const engine = await jobEngine(ctx.engines, run.model, adapter);
+  const { toolSet, tools } = await jobTools(plan.tools, engine, "the benchmark");
   if (tools.length === 0) log.warn({ task: plan.task }, "no tools configured: the model answers without searching or running code");
 
   const stream: OutboxStream<BenchmarkItemInput> = ctx.outbox.stream(`benchmark-items:${ctx.job.id}`, {

@@ -12,6 +12,7 @@
 // closes the learner's stdin, and the learner exits on EOF.
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import path from "node:path";
+import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
 import type {
@@ -103,8 +104,6 @@ export class LearnerDriver {
   private nextId = 1;
   private failure: LearnerError | null = null;
   private shuttingDown = false;
-  private stdoutBuffer = "";
-  private stderrBuffer = "";
 
   private constructor(private readonly options: LearnerDriverOptions) {
     this.python = options.python ?? process.env.ICRL_PYTHON ?? "/usr/bin/python3";
@@ -139,8 +138,13 @@ export class LearnerDriver {
     });
     // A dead child closes the pipe; the exit handler reports that, so write errors need no handling here.
     this.child.stdin.on("error", () => undefined);
-    this.child.stdout.setEncoding("utf8").on("data", (chunk: string) => this.onStdout(chunk));
-    this.child.stderr.setEncoding("utf8").on("data", (chunk: string) => this.onStderr(chunk));
+    // readline hands over a last unterminated line when the pipe ends, before the child's "close".
+    readline.createInterface({ input: this.child.stdout, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (line) => {
+      if (line.trim()) this.onResponse(line);
+    });
+    readline.createInterface({ input: this.child.stderr, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (line) => {
+      if (line.trim()) this.forwardLog(line);
+    });
   }
 
   /** Spawn the learner process. Nothing is loaded until init(). */
@@ -249,16 +253,6 @@ export class LearnerDriver {
     }
   }
 
-  private onStdout(chunk: string): void {
-    this.stdoutBuffer += chunk;
-    let newline: number;
-    while ((newline = this.stdoutBuffer.indexOf("\n")) >= 0) {
-      const line = this.stdoutBuffer.slice(0, newline);
-      this.stdoutBuffer = this.stdoutBuffer.slice(newline + 1);
-      if (line.trim()) this.onResponse(line);
-    }
-  }
-
   private onResponse(line: string): void {
     let message: { id?: unknown; ok?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown } };
     try {
@@ -284,16 +278,6 @@ export class LearnerDriver {
     }
   }
 
-  private onStderr(chunk: string): void {
-    this.stderrBuffer += chunk;
-    let newline: number;
-    while ((newline = this.stderrBuffer.indexOf("\n")) >= 0) {
-      const line = this.stderrBuffer.slice(0, newline);
-      this.stderrBuffer = this.stderrBuffer.slice(newline + 1);
-      if (line.trim()) this.forwardLog(line);
-    }
-  }
-
   private forwardLog(line: string): void {
     this.stderrTail.push(line);
     if (this.stderrTail.length > STDERR_TAIL) this.stderrTail.shift();
@@ -315,8 +299,6 @@ export class LearnerDriver {
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.stderrBuffer.trim()) this.forwardLog(this.stderrBuffer);
-    this.stderrBuffer = "";
     if (this.failure) {
       this.rejectAll(this.failure);
       return;

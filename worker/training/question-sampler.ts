@@ -1,20 +1,11 @@
 // Seeded, resumable batches of training questions: each epoch is a fresh permutation drawn from
 // (seed, epoch), and the position inside it is the whole state, so a checkpoint restores exactly
 // the questions the lost steps would have seen.
+import { mulberry32 } from "../icrl/seeded-random.js";
+
 export interface SamplerState {
   epoch: number;
   position: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function permutation(n: number, seed: number): number[] {

@@ -11,59 +11,31 @@ import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import {
+  errorMessage,
+  LeaseLostError,
   LogMetricsDocument,
   ReportRolloutsDocument,
   ReportRunProgressDocument,
+  retryTransient,
   TruncateRunDocument,
   type MetricPointInput,
-  type RolloutInput,
 } from "../../client-sdk/src/index.js";
-import { runConfigSchema, type RunConfig } from "../../contracts/index.js";
-import { paperCurriculum, type CurriculumSpecInput } from "../icrl/curriculum.js";
-import { defaultDemonstrationsFor } from "../icrl/default-demonstrations.js";
-import { defaultTemplateFor } from "../icrl/default-templates.js";
-import { DemonstrationSetSchema, type DemonstrationSet } from "../../contracts/index.js";
-import { LearnerDriver, type InitParams } from "../learner/driver.js";
-import { buildTools } from "../tools/registry.js";
-import type { Tool } from "../tools/types.js";
 import { datasetItems } from "../evaluation/dataset-items.js";
-import { errorMessage, LeaseLostError, retryTransient } from "../../client-sdk/src/index.js";
+import { LearnerDriver } from "../learner/driver.js";
+import { claimedDemonstrations } from "../runtime/claimed-demonstrations.js";
 import { JobInputError } from "../runtime/errors.js";
+import type { RolloutRecord } from "../../contracts/index.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
+import { jobEngine } from "../runtime/job-setup.js";
 import { readCheckpointHeader } from "./checkpoint-file.js";
-import { runTraining, type TrainingItem } from "./train-loop.js";
+import { parseTrainContext } from "./train-context.js";
+import { runTraining } from "./train-loop.js";
+import { setUpTraining, type TrainingSetup } from "./train-setup.js";
+import type { TrainingItem } from "./types.js";
 import { uploadArtifact } from "./upload-artifact.js";
 import { warmStart } from "./warm-start.js";
 
-/** The learner's init for a run config (model, LoRA, GRPO coefficients, seed); threads are the caller's. */
-export function learnerInitParams(config: RunConfig): InitParams {
-  return {
-    model_path: config.model.path,
-    lora: { rank: config.lora.rank, alpha: config.lora.alpha, targets: config.lora.targets },
-    optim: {
-      lr: config.grpo.lr,
-      clip_ratio_low: config.grpo.clipEps,
-      clip_ratio_high: config.grpo.clipEps,
-      kl_coef: config.grpo.klCoef,
-      entropy_coef: config.grpo.entropyCoef,
-      grad_clip: config.grpo.gradClip,
-      epochs: config.grpo.epochs,
-      ...(config.grpo.miniBatchSize ? { mini_batch_size: config.grpo.miniBatchSize } : {}),
-    },
-    seed: config.seed,
-  };
-}
-
-interface TrainContext {
-  run: { id: string; name: string; config: unknown; seed: number; step: number };
-  curriculum: {
-    stages: CurriculumSpecInput["stages"];
-    advanceRules?: { metric: string; window: number; threshold: number; op?: string }[] | null;
-  } | null;
-  demonstrationSet: DemonstrationSet | null;
-  dataset: { id: string; splits: string[] } | null;
-  checkpoint: { id: string; step: number; sha256: string; bytes: string; name: string; downloadPath: string; fromRunId: string } | null;
-}
+export { learnerInitParams } from "./train-setup.js";
 
 async function loadItems(ctx: JobRunContext, datasetId: string, split: string | undefined, limit: number): Promise<TrainingItem[]> {
   const out: TrainingItem[] = [];
@@ -73,25 +45,9 @@ async function loadItems(ctx: JobRunContext, datasetId: string, split: string | 
   return out;
 }
 
-function curriculumOf(context: TrainContext, config: RunConfig): CurriculumSpecInput {
-  const source = context.curriculum ?? config.curriculum;
-  if (!source) return paperCurriculum();
-  return {
-    stages: source.stages.map((s) => ({
-      shots: s.shots,
-      steps: s.steps ?? undefined,
-      minSteps: s.minSteps ?? undefined,
-      maxSteps: s.maxSteps ?? undefined,
-    })),
-    advance: (source.advanceRules ?? []).map((r) => ({ metric: r.metric, window: r.window, threshold: r.threshold, op: (r.op ?? ">=") as ">=" })),
-  };
-}
-
 export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
-  const context = ctx.context as TrainContext;
-  const parsed = runConfigSchema.safeParse(context.run?.config);
-  if (!parsed.success) throw new JobInputError(`Run ${context.run?.id} has an invalid config: ${parsed.error.message}`);
-  const config = parsed.data;
+  const context = parseTrainContext(ctx.context);
+  const { config } = context;
   const runId = context.run.id;
   const jobId = ctx.job.id;
   const log = ctx.logger.child({ jobId, runId });
@@ -111,25 +67,11 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
     ? await loadItems(ctx, context.dataset.id, config.dataset.validationSplit, config.validation.size)
     : [];
 
-  const engine = await ctx.engines.get(config.model.path).catch((error) => {
-    throw new JobInputError(`Cannot load model ${config.model.path} on this worker: ${errorMessage(error)}`, { cause: error });
-  });
-  await engine.setAdapter(null);
-  const template = config.template ?? defaultTemplateFor(config.task);
-  // The server names tasks by dataset kind (QA, MATH); prompts use the lower-case task names.
-  const demonstrations = context.demonstrationSet
-    ? DemonstrationSetSchema.parse({ ...context.demonstrationSet, task: String(context.demonstrationSet.task).toLowerCase() })
-    : defaultDemonstrationsFor(config.task);
-  let toolSet;
-  try {
-    toolSet = await buildTools(config.tools, { countTokens: (text) => engine.tokenize(text).length });
-  } catch (error) {
-    throw new JobInputError(`Cannot set up the run's tools on this worker: ${errorMessage(error)}`, { cause: error });
-  }
-  const tools: Tool[] = toolSet.names.map((name) => toolSet.get(name)!);
-
+  const engine = await jobEngine(ctx.engines, config.model.path);
+  const demonstrations = context.demonstrationSet ? claimedDemonstrations(context.demonstrationSet) : null;
   const learner = LearnerDriver.start({ logger: log.child({ component: "learner" }) });
-  const rollouts = ctx.outbox.stream<RolloutInput>(`rollouts:${jobId}`, {
+  let setup: TrainingSetup | undefined;
+  const rollouts = ctx.outbox.stream<RolloutRecord>(`rollouts:${jobId}`, {
     send: (batch, signal) => ctx.client.mutate(ReportRolloutsDocument, { jobId, rollouts: batch }, { signal }),
     maxBatchItems: 64,
     onFailure: (error, kind) => kind === "lease-lost" && ctx.lease.markLost(error),
@@ -147,22 +89,26 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   };
 
   try {
-    const init = await learner.init({
-      ...learnerInitParams(config),
-      // Engine and learner take turns, never run at once: the worker's thread budget serves both. (The
-      // learner's own default, every core, ran the same step 3x slower on a busy 2-core machine:
-      // BENCHMARKS.md, step.)
-      ...(ctx.engines.threads ? { threads: ctx.engines.threads } : {}),
+    setup = await setUpTraining({
+      config,
+      engine,
+      learner,
+      demonstrations,
+      curriculum: context.curriculum,
+      learnerThreads: ctx.engines.threads,
     });
+    const init = setup.learnerInfo;
     log.info({ device: init.device, arch: init.arch, trainable: init.trainable_params }, "learner ready");
 
     let resumeFrom: string | undefined;
     if (context.checkpoint) {
-      resumeFrom = await ctx.adapters.fetch({ ...context.checkpoint, bytes: Number(context.checkpoint.bytes) } as never, retry);
+      const checkpointStep = context.checkpoint.step;
+      if (checkpointStep === null) throw new JobInputError(`Checkpoint artifact ${context.checkpoint.id} has no step: it cannot be resumed from.`);
+      resumeFrom = await ctx.adapters.fetch(context.checkpoint, retry);
       // Steps after the checkpoint were lost with the previous worker: drop what they reported. For a
       // fork resuming from its parent's checkpoint these are its own steps after forkStep (none yet
       // on a first start); the parent's data is never touched.
-      await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: context.checkpoint!.step }), retry);
+      await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: checkpointStep }), retry);
       if (context.checkpoint.fromRunId === runId) {
         // The checkpointed step's own last metrics (timings) follow its upload: if the previous worker
         // died in between, log the ones the checkpoint carries (the server keeps the first per key and step).
@@ -176,8 +122,8 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: 0 }), retry);
       if (config.warmStart) {
         const result = await warmStart(learner, engine, {
-          demonstrations,
-          template,
+          demonstrations: setup.demonstrations,
+          template: setup.template,
           shots: [0, 1, 2, 3],
           steps: config.warmStart.steps,
           lr: config.warmStart.lr,
@@ -190,15 +136,9 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
     }
 
     const outcome = await runTraining({
-      config,
-      engine,
-      learner,
-      tools,
+      ...setup,
       train,
       validation,
-      curriculum: curriculumOf(context, config),
-      template,
-      demonstrations,
       workDir,
       resumeFrom,
       shouldStop: () => ctx.lease.cancelRequested || ctx.stopRequested() || ctx.lease.lost,
@@ -265,7 +205,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
     return { status: "completed", result: { lastStep: outcome.lastStep, stageChanges: outcome.stageChanges } };
   } finally {
     await learner.shutdown().catch(() => undefined);
-    await toolSet.close().catch(() => undefined);
+    await setup?.close().catch(() => undefined);
     await engine.setAdapter(null).catch(() => undefined);
     await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
   }

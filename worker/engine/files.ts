@@ -1,0 +1,9 @@
+// Model and adapter files without llama.cpp: validating, reading and writing GGUF, and the tiny test
+// and demo models. Commands that only touch files import this, not the engine, so they never load
+// node-llama-cpp.
+export { InvalidModelError } from "./errors.js";
+export { validateModelFile, validateAdapterFile, SUPPORTED_ARCHITECTURES, type ModelSummary, type AdapterSummary } from "./gguf/validate.js";
+export { writeTinyModel, TINY_SPECIAL_TOKENS, TINY_VOCAB_SIZE, type TinyModelOptions, type TinyModelInfo } from "./tiny-model.js";
+export { writeLoraAdapter } from "./gguf/lora-writer.js";
+export { readGguf, readTensorData } from "./gguf/reader.js";
+export { gguf, writeGguf, type GgufTensorToWrite } from "./gguf/writer.js";
