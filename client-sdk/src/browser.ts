@@ -10,5 +10,7 @@ export {
   type RunConfig,
   type RunConfigInput,
   type BenchmarkConfig,
+  METRIC,
+  TIME_PREFIX,
 } from "../../contracts/index.js";
 export * from "./generated/graphql.js";

@@ -10,6 +10,7 @@ import { datasetResolvers } from "./resolvers/datasets.js";
 import { experimentResolvers } from "./resolvers/experiments.js";
 import { libraryResolvers } from "./resolvers/library.js";
 import { rolloutResolvers } from "./resolvers/rollouts.js";
+import { rolloutDatasetItemResolvers } from "./resolvers/rollout-dataset-item.js";
 import { runResolvers } from "./resolvers/runs.js";
 import { subscriptionResolvers } from "./resolvers/subscriptions.js";
 import { workerResolvers } from "./resolvers/workers.js";
@@ -24,6 +25,7 @@ const resolvers: Resolvers[] = [
   experimentResolvers,
   libraryResolvers,
   rolloutResolvers,
+  rolloutDatasetItemResolvers,
   runResolvers,
   subscriptionResolvers,
   workerResolvers,

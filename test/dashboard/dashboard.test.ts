@@ -1,14 +1,12 @@
 // The dashboard in a real headless Chromium against a real server: a worker reports rollouts,
 // metrics and benchmark items through the API, and the pages must show them, live where promised.
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdir, mkdtemp } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import express from "express";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import {
   ClaimJobDocument,
   CompleteJobDocument,
@@ -25,24 +23,10 @@ import {
   type IcrlClient,
   type MetricPointInput,
 } from "../../client-sdk/src/index.js";
-import { buildDashboard, DIST_DIR } from "../../dashboard/build.js";
 import { dashboardRouter } from "../../server/http/app.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const SHOTS = path.join(ROOT, "test-artifacts", "dashboard");
-const CHROMIUM_ARGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--disable-quic",
-];
+import { ensureBuilt, launchBrowser, SHOTS } from "./browser.js";
 
 let t: TestServer;
 let worker: IcrlClient;
@@ -50,26 +34,6 @@ let browser: Browser;
 let page: Page;
 let runId: string;
 let trainJob: string;
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
-/** Build unless dist is newer than every source the bundle is made of. */
-async function ensureBuilt(): Promise<void> {
-  const bundle = path.join(DIST_DIR, "app.js");
-  const sources = Math.max(
-    newestMtime(path.join(ROOT, "dashboard", "src")),
-    newestMtime(path.join(ROOT, "client-sdk")),
-    statSync(path.join(ROOT, "dashboard", "index.html")).mtimeMs,
-  );
-  if (!existsSync(bundle) || !existsSync(path.join(DIST_DIR, "index.html")) || statSync(bundle).mtimeMs < sources) await buildDashboard();
-}
 
 const series = (key: string, values: number[], from = 0): MetricPointInput[] => values.map((value, i) => ({ key, step: from + i, value }));
 
@@ -165,7 +129,7 @@ beforeAll(async () => {
 
   await built;
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 });
 

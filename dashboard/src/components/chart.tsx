@@ -1,6 +1,9 @@
 // A uPlot chart: one mean line per series, optionally with the min–max band of downsampled
 // buckets (so a spike inside a bucket stays visible), and curriculum stage boundaries drawn as
 // labelled vertical lines. The labels are DOM elements on uPlot's overlay, readable and testable.
+// Without points there is no uPlot at all, only an empty state: uPlot cannot scale an empty axis
+// (it throws, and the broken instance then ignores later data), so the plot is built on the first
+// point, live or fetched.
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
 import type { StageBoundary } from "../lib/series.js";
@@ -23,6 +26,8 @@ export interface ChartProps {
   height?: number;
   /** Extra text beside the title (e.g. "downsampled"). */
   note?: string;
+  /** What the plot area says while there are no points. */
+  empty?: string;
 }
 
 function withAlpha(color: string, alpha: number): string {
@@ -110,7 +115,7 @@ function boundaryPlugin(boundaries: { current: StageBoundary[] }): uPlot.Plugin 
   };
 }
 
-export function Chart({ title, x, lines, boundaries = [], height = 220, note }: ChartProps) {
+export function Chart({ title, x, lines, boundaries = [], height = 220, note, empty = "no data yet" }: ChartProps) {
   const holder = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const layout = useRef("");
@@ -121,6 +126,12 @@ export function Chart({ title, x, lines, boundaries = [], height = 220, note }: 
   useEffect(() => {
     const el = holder.current;
     if (!el) return;
+    if (points === 0) {
+      plot.current?.destroy();
+      plot.current = null;
+      layout.current = "";
+      return;
+    }
     const key = layoutKey(lines);
     if (!plot.current || layout.current !== key) {
       plot.current?.destroy();
@@ -155,9 +166,13 @@ export function Chart({ title, x, lines, boundaries = [], height = 220, note }: 
       <figcaption>
         <span class="chart-title">{title}</span>
         {note && <span class="chart-note">{note}</span>}
-        {points === 0 && <span class="chart-note">no data yet</span>}
       </figcaption>
-      <div class="chart-plot" ref={holder} />
+      {points === 0 && (
+        <div class="chart-empty" style={{ height: `${height}px` }}>
+          {empty}
+        </div>
+      )}
+      <div class="chart-plot" ref={holder} hidden={points === 0} />
     </figure>
   );
 }

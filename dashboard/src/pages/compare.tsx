@@ -2,14 +2,17 @@
 // the URL (#/compare?runs=a,b) so a comparison can be shared.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { errorMessage, useQuery, useSession } from "../lib/api.js";
-import { chartKeys, PALETTE } from "../lib/metrics.js";
+import { chartedByDefault, orderKeys, PALETTE } from "../lib/metrics.js";
 import { navigate, type Route } from "../lib/router.js";
-import { DashboardRunsDocument, MetricSeriesColumnsDocument, RunDocument, type RunQuery } from "../lib/sdk.js";
-import { alignSeries, pointsFromColumns, type Point } from "../lib/series.js";
+import { fetchSeries } from "../lib/fetch-series.js";
+import { DashboardRunsDocument, RunDocument, type RunQuery } from "../lib/sdk.js";
+import { alignSeries, type Point } from "../lib/series.js";
 import { Chart } from "../components/chart.js";
 import { ErrorLine, Loading } from "../components/status.js";
 
 type LoadedRun = NonNullable<RunQuery["run"]> & { series: Record<string, Point[]> };
+
+const comparedKeys = (available: string[]) => orderKeys(available).filter(chartedByDefault);
 
 export function ComparePage({ route }: { route: Route }) {
   const { client } = useSession();
@@ -34,9 +37,8 @@ export function ComparePage({ route }: { route: Route }) {
       ids.map(async (id) => {
         const run = (await client.query(RunDocument, { id }, { signal })).run;
         if (!run) throw new Error(`Run ${id} does not exist.`);
-        const keys = chartKeys(run.metricKeys);
-        const series = await client.query(MetricSeriesColumnsDocument, { runId: id, keys, maxPoints }, { signal });
-        return { ...run, series: Object.fromEntries(series.metricSeries.map((s) => [s.key, pointsFromColumns(s.columns)])) };
+        const series = await fetchSeries(client, id, comparedKeys(run.metricKeys), maxPoints, signal);
+        return { ...run, series };
       }),
     ).then(
       (loaded) => {
@@ -49,7 +51,7 @@ export function ComparePage({ route }: { route: Route }) {
   }, [idsKey]);
 
   const setIds = (next: string[]) => navigate("/compare", { runs: next.join(",") }, true);
-  const keys = useMemo(() => chartKeys((runs ?? []).flatMap((r) => r.metricKeys)), [runs]);
+  const keys = useMemo(() => comparedKeys((runs ?? []).flatMap((r) => r.metricKeys)), [runs]);
 
   return (
     <section>

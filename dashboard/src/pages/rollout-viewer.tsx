@@ -1,8 +1,10 @@
 // Rollouts of one training step, GRPO group by group (a group's samples side by side, since
-// advantages are relative within a group). A slider picks the step; filters map onto RolloutFilter;
-// rollouts reported while the page is open appear through rolloutAdded.
+// advantages are relative within a group), each group under its question and gold answers and each
+// rollout with the answer it gave and its score. A slider picks the step; filters map onto
+// RolloutFilter; rollouts reported while the page is open appear through rolloutAdded.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { errorMessage, useQuery, useSession, useSubscription } from "../lib/api.js";
+import { answerScore, finalAnswer } from "../lib/answer.js";
 import { fmtNum, fmtSigned, shotsLabel } from "../lib/format.js";
 import { DashboardRolloutStepsDocument, RolloutAddedDocument, RolloutsDocument, type RolloutFieldsFragment, type RolloutFilter } from "../lib/sdk.js";
 import { Segments } from "../components/segments.js";
@@ -187,9 +189,11 @@ export function RolloutViewer({ runId, runStep }: { runId: string; runStep: numb
           <h3>
             Group {g}{" "}
             <span class="muted">
-              question {rs[0].questionId} · {shotsLabel(rs[0].shots)} · mean reward {fmtNum(rs.reduce((s, r) => s + r.reward, 0) / rs.length)}
+              <span class="question-id">question {rs[0].questionId}</span> · {shotsLabel(rs[0].shots)} · mean reward{" "}
+              {fmtNum(rs.reduce((s, r) => s + r.reward, 0) / rs.length)}
             </span>
           </h3>
+          <Question rollout={rs[0]} />
           <div class="group-row">
             {rs.map((r) => (
               <RolloutCard key={r.id} rollout={r} />
@@ -203,6 +207,38 @@ export function RolloutViewer({ runId, runStep }: { runId: string; runStep: numb
         </button>
       )}
     </div>
+  );
+}
+
+function Question({ rollout }: { rollout: RolloutFieldsFragment }) {
+  const item = rollout.datasetItem;
+  if (!item) return null;
+  return (
+    <div class="question">
+      <p class="question-text">{item.question}</p>
+      <p class="golds">
+        <span class="muted">gold</span>
+        {item.golds.map((g, i) => (
+          <span key={i} class="chip gold">
+            {g}
+          </span>
+        ))}
+      </p>
+    </div>
+  );
+}
+
+function Answer({ rollout }: { rollout: RolloutFieldsFragment }) {
+  const answer = finalAnswer(rollout.segments);
+  const score = answerScore(rollout);
+  const verdict = score >= 1 ? "true" : score <= 0 ? "false" : "partial";
+  return (
+    <p class="answer" data-correct={verdict}>
+      <span class="muted">answer</span> {answer === null ? <i class="answer-text none">none given</i> : <b class="answer-text">{answer}</b>}{" "}
+      <span class="answer-score" title="accuracy reward">
+        score {fmtNum(score)}
+      </span>
+    </p>
   );
 }
 
@@ -228,6 +264,7 @@ function RolloutCard({ rollout: r }: { rollout: RolloutFieldsFragment }) {
           </span>
         ))}
       </div>
+      <Answer rollout={r} />
       <p class="meta muted">
         {r.turns} turns · tools {r.toolCallsValid} ok / {r.toolCallsInvalid} bad · {r.promptTokens}+{r.responseTokens} tok · {r.finishReason}
       </p>

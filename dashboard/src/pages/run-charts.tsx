@@ -1,22 +1,21 @@
 // The run's metric charts. Series come from metricSeries at about one point per pixel (downsampled
 // buckets keep min/max, drawn as a band); live points from the run page's stream are appended.
 // Points that arrive while a fetch is in flight are buffered and merged after it, and merging is
-// idempotent, so the overlap between fetch and stream neither loses nor doubles a point.
+// idempotent, so the overlap between fetch and stream neither loses nor doubles a point. Series are
+// fetched once per key: picking another metric fetches that one alone.
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { errorMessage, useSession } from "../lib/api.js";
 import type { Bus } from "../lib/bus.js";
-import { CURRICULUM_KEYS } from "../lib/metrics.js";
-import { MetricSeriesColumnsDocument } from "../lib/sdk.js";
-import { mergePoints, pointsFromColumns, stageBoundaries, type Point } from "../lib/series.js";
+import { fetchSeries } from "../lib/fetch-series.js";
+import { chartedByDefault, CURRICULUM_KEYS } from "../lib/metrics.js";
+import type { MetricsAddedSubscription } from "../lib/sdk.js";
+import { mergePoints, stageBoundaries, type Point } from "../lib/series.js";
 import { Chart, type ChartLine } from "../components/chart.js";
+import { MetricPicker } from "../components/metric-picker.js";
 import { ErrorLine, Loading } from "../components/status.js";
 import { fmtNum } from "../lib/format.js";
 
-export interface LivePoint {
-  key: string;
-  step: number;
-  value: number;
-}
+export type LivePoint = Pick<MetricsAddedSubscription["metricsAdded"]["points"][number], "key" | "step" | "value">;
 
 type SeriesMap = Record<string, Point[]>;
 
@@ -44,13 +43,20 @@ function linesFor(key: string, points: Point[]): { x: number[]; lines: ChartLine
   };
 }
 
-export function RunCharts({ runId, keys, live }: { runId: string; keys: string[]; live: Bus<LivePoint[]> }) {
+/**
+ * `keys`: every metric the run has (and the standard ones it will have), in display order.
+ * `finished`: the run has stopped, so an empty chart will stay empty.
+ */
+export function RunCharts({ runId, keys, live, finished }: { runId: string; keys: string[]; live: Bus<LivePoint[]>; finished: boolean }) {
   const { client } = useSession();
   const grid = useRef<HTMLDivElement>(null);
   const [maxPoints, setMaxPoints] = useState<number | null>(null);
+  const [picked, setPicked] = useState<Map<string, boolean>>(new Map());
   const [series, setSeries] = useState<SeriesMap | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const keysId = keys.join("|");
+  const shown = useMemo(() => keys.filter((k) => picked.get(k) ?? chartedByDefault(k)), [keys, picked]);
+  const fetched = useRef(new Set<string>());
+  const shownId = shown.join("|");
 
   // About one point per pixel of a chart (two charts per row on wide screens).
   useEffect(() => {
@@ -58,49 +64,79 @@ export function RunCharts({ runId, keys, live }: { runId: string; keys: string[]
     setMaxPoints(Math.max(100, Math.min(4000, Math.round(width >= 900 ? width / 2 : width))));
   }, []);
 
+  useEffect(() => live.on((points) => setSeries((s) => (s ? mergeInto(s, points) : s))), [live]);
+
   useEffect(() => {
     if (maxPoints === null) return;
-    let buffer: LivePoint[] | null = [];
-    const off = live.on((points) => {
-      if (buffer) buffer.push(...points);
-      else setSeries((s) => (s ? mergeInto(s, points) : s));
-    });
+    // Stage changes must land on their exact step: the curriculum series are small, ask for every point.
+    const curriculum = CURRICULUM_KEYS.filter((k) => !fetched.current.has(k));
+    const missing = shown.filter((k) => !fetched.current.has(k) && !curriculum.includes(k));
+    if (!missing.length && !curriculum.length) return;
+    let buffer: LivePoint[] = [];
+    const off = live.on((points) => buffer.push(...points));
     const controller = new AbortController();
-    const opts = { signal: controller.signal };
     Promise.all([
-      client.query(MetricSeriesColumnsDocument, { runId, keys, maxPoints }, opts),
-      // Stage changes must land on their exact step: these two are small, ask for every point.
-      client.query(MetricSeriesColumnsDocument, { runId, keys: CURRICULUM_KEYS, maxPoints: 10_000 }, opts),
+      fetchSeries(client, runId, missing, maxPoints, controller.signal),
+      fetchSeries(client, runId, curriculum, 10_000, controller.signal),
     ]).then(
-      ([charts, curriculum]) => {
-        const fetched: SeriesMap = {};
-        for (const s of [...charts.metricSeries, ...curriculum.metricSeries]) fetched[s.key] = pointsFromColumns(s.columns);
-        setSeries(mergeInto(fetched, buffer ?? []));
-        buffer = null;
+      ([charts, stages]) => {
+        off();
+        for (const k of [...missing, ...curriculum]) fetched.current.add(k);
+        const arrived = buffer;
+        buffer = [];
+        setSeries((s) => mergeInto({ ...s, ...charts, ...stages }, arrived));
+        setError(null);
       },
-      (err) => !controller.signal.aborted && setError(errorMessage(err)),
+      (err) => {
+        off();
+        if (!controller.signal.aborted) setError(errorMessage(err));
+      },
     );
     return () => {
       off();
       controller.abort();
     };
-  }, [runId, keysId, maxPoints]);
+  }, [runId, shownId, maxPoints]);
 
   const boundaries = useMemo(
     () => (series ? stageBoundaries(series["curriculum/stage"] ?? [], series["curriculum/shots"] ?? []) : []),
     [series?.["curriculum/stage"], series?.["curriculum/shots"]],
   );
 
+  const toggle = (key: string, on: boolean) => setPicked((p) => new Map(p).set(key, on));
+
   return (
-    <div class="chart-grid" ref={grid}>
-      <ErrorLine error={error} />
-      {!series && !error && <Loading what="Loading metrics" />}
-      {series && keys.map((key) => <KeyChart key={key} name={key} points={series[key] ?? []} boundaries={boundaries} />)}
+    <div>
+      <MetricPicker keys={keys} shown={shown} onToggle={toggle} />
+      <div class="chart-grid" ref={grid}>
+        <ErrorLine error={error} />
+        {!series && !error && <Loading what="Loading metrics" />}
+        {series &&
+          shown.map((key) => (
+            <KeyChart
+              key={key}
+              name={key}
+              points={series[key] ?? []}
+              boundaries={boundaries}
+              empty={!(key in series) ? "loading…" : finished ? "no data logged" : "no data yet"}
+            />
+          ))}
+      </div>
     </div>
   );
 }
 
-function KeyChart({ name, points, boundaries }: { name: string; points: Point[]; boundaries: ReturnType<typeof stageBoundaries> }) {
+function KeyChart({
+  name,
+  points,
+  boundaries,
+  empty,
+}: {
+  name: string;
+  points: Point[];
+  boundaries: ReturnType<typeof stageBoundaries>;
+  empty: string;
+}) {
   const { x, lines } = useMemo(() => linesFor(name, points), [name, points]);
   // Downsampled: say so, with the true range, which the bucket means alone would understate.
   const note = useMemo(() => {
@@ -109,5 +145,5 @@ function KeyChart({ name, points, boundaries }: { name: string; points: Point[];
     const hi = Math.max(...points.map((p) => p.max));
     return `bucket min–max shaded · range ${fmtNum(lo)} … ${fmtNum(hi)}`;
   }, [points]);
-  return <Chart title={name} x={x} lines={lines} boundaries={boundaries} note={note} />;
+  return <Chart title={name} x={x} lines={lines} boundaries={boundaries} note={note} empty={empty} />;
 }

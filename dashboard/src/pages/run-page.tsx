@@ -4,7 +4,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { useQuery, useSubscription } from "../lib/api.js";
 import { createBus } from "../lib/bus.js";
 import { fmtNum, fmtTime, shotsLabel } from "../lib/format.js";
-import { chartKeys, CHART_KEYS } from "../lib/metrics.js";
+import { HEADLINE_KEYS, orderKeys } from "../lib/metrics.js";
 import { href } from "../lib/router.js";
 import { MetricsAddedDocument, RunDocument, RunUpdatedDocument, type RunFieldsFragment } from "../lib/sdk.js";
 import { ErrorLine, Loading, StatusBadge } from "../components/status.js";
@@ -26,14 +26,14 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
   const loaded = initial.data?.run ?? null;
   const [run, setRun] = useState<RunFieldsFragment | null>(null);
   const [latest, setLatest] = useState<Map<string, Latest>>(new Map());
-  const [keys, setKeys] = useState<string[]>(CHART_KEYS);
+  const [keys, setKeys] = useState<string[]>(() => orderKeys([]));
   const live = useMemo(() => createBus<LivePoint[]>(), [runId]);
 
   useEffect(() => {
     if (!loaded) return;
     setRun(loaded);
     setLatest(new Map(loaded.latestMetrics.map((m) => [m.key, { step: m.step, value: m.value }])));
-    setKeys(chartKeys(loaded.metricKeys));
+    setKeys(orderKeys(loaded.metricKeys));
   }, [loaded]);
 
   // Resume both streams from what the first query saw, so nothing logged in between is missed.
@@ -51,7 +51,7 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
         return next;
       });
       setKeys((prev) => {
-        const next = chartKeys([...prev, ...points.map((p) => p.key)]);
+        const next = orderKeys([...prev, ...points.map((p) => p.key)]);
         return next.length === prev.length ? prev : next;
       });
       live.emit(points);
@@ -62,7 +62,7 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
   if (initial.data && !initial.data.run) return <ErrorLine error={`Run ${runId} does not exist.`} />;
   if (!run) return <Loading what="Loading run" />;
 
-  const headline = ["reward/mean", "accuracy/mean", "tools/valid_calls_per_rollout", "learner/kl"];
+  const headline = [...HEADLINE_KEYS, "tools/valid_calls_per_rollout", "learner/kl"];
   return (
     <section>
       <header class="page-header run-header">
@@ -115,7 +115,11 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
         </a>
         <a href={href("/compare", { runs: runId })}>Compare with…</a>
       </nav>
-      {tab === "charts" ? <RunCharts runId={runId} keys={keys} live={live} /> : <RolloutViewer runId={runId} runStep={run.step} />}
+      {tab === "charts" ? (
+        <RunCharts key={runId} runId={runId} keys={keys} live={live} finished={run.finishedAt != null} />
+      ) : (
+        <RolloutViewer runId={runId} runStep={run.step} />
+      )}
     </section>
   );
 }

@@ -84,8 +84,11 @@ export function RunsList({ route }: { route: Route }) {
                 <th>Experiment</th>
                 <th>Stage / shots</th>
                 <th class="num">Step</th>
-                <th class="num">reward/mean</th>
-                <th class="num">accuracy/mean</th>
+                {HEADLINE_KEYS.map((k) => (
+                  <th key={k} class="num">
+                    {k}
+                  </th>
+                ))}
                 <th>Created</th>
               </tr>
             </thead>
@@ -110,8 +113,11 @@ export function RunsList({ route }: { route: Route }) {
                       {run.stage} · {shotsLabel(run.shots)}
                     </td>
                     <td class="num">{run.step}</td>
-                    <td class="num">{fmtNum(latest.get("reward/mean"))}</td>
-                    <td class="num">{fmtNum(latest.get("accuracy/mean"))}</td>
+                    {HEADLINE_KEYS.map((k) => (
+                      <td key={k} class="num">
+                        {fmtNum(latest.get(k))}
+                      </td>
+                    ))}
                     <td title={run.createdAt}>{fmtTime(run.createdAt)}</td>
                   </tr>
                 );
