@@ -81,7 +81,7 @@ module.exports = {
       from: { path: "^cli/" },
       to: {
         path: "^(server|worker)/",
-        pathNot: ["^server/index\\.ts$", "^worker/index\\.ts$", "^worker/[a-z-]+/index\\.ts$", "^worker/engine/files\\.ts$"],
+        pathNot: ["^server/index\\.ts$", "^worker/index\\.ts$", "^worker/[a-z-]+/index\\.ts$", "^worker/engine/files\\.ts$", "^server/logger\\.ts$"],
       },
     },
     {

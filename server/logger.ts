@@ -1,4 +1,5 @@
-// Structured JSON logs (pino). One root logger; modules take children with a `component` field.
+// Structured JSON logs (pino): the one logger factory of the project (server, and the worker started by
+// `icrl worker`). One root logger; modules take children with a `component` field. Loads only pino.
 import { pino, type Logger } from "pino";
 
 export type { Logger };

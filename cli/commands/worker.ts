@@ -72,8 +72,10 @@ export function register(program: Command): void {
         process.stderr.write("icrl worker: --server and --token are required (or ICRL_SERVER and ICRL_WORKER_KEY)\n");
         process.exit(EXIT_BAD_INPUT);
       }
-      const { Worker, createWorkerLogger } = await import("../../worker/index.js");
-      const logger = createWorkerLogger({ level: opts.logLevel });
+      const { Worker } = await import("../../worker/index.js");
+      // server/logger.ts is the project's one pino factory and loads nothing of the server.
+      const { createLogger } = await import("../../server/logger.js");
+      const logger = createLogger({ name: "icrl-worker", level: opts.logLevel });
       let worker;
       try {
         worker = new Worker({
