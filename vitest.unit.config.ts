@@ -17,6 +17,7 @@ export default defineConfig({
       "test/scoring/math.test.ts",
       "test/scoring/qa.test.ts",
       "test/scoring/real-data.test.ts",
+      "test/sdk/stale-socket.test.ts",
       "test/tools/retriever-client.test.ts",
       "test/tools/search-bm25.test.ts",
       "test/worker/eval-batch.test.ts",

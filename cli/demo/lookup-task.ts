@@ -20,23 +20,13 @@
 // "no think" penalty is the same for every rollout, so it does not change any advantage).
 import { writeFile } from "node:fs/promises";
 import { PromptTemplateSchema, type DemonstrationSet, type PromptTemplate } from "../../contracts/index.js";
+import { mulberry32 } from "../../worker/icrl/index.js";
 
 export interface LookupItem {
   id: string;
   name: string;
   code: string;
   question: string;
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const FIRST = "BFGHJKPVWX";
@@ -51,7 +41,7 @@ export function makeLookupItems(count: number, seed = 1): LookupItem[] {
   if (!Number.isInteger(count) || count < 0 || count > LOOKUP_NAME_COUNT) {
     throw new RangeError(`the lookup task has ${LOOKUP_NAME_COUNT} names, asked for ${count} items`);
   }
-  const random = rng(seed);
+  const random = mulberry32(seed);
   const pick = (s: string) => s[Math.floor(random() * s.length)];
   const names = [...FIRST].flatMap((a) => [...SECOND].map((b) => a + b));
   for (let i = names.length - 1; i > 0; i--) {
@@ -114,7 +104,7 @@ export function lookupEpisodes(
   count: number,
   options: { seed?: number; shots?: readonly number[]; guessRate?: Readonly<Record<number, number>> } = {},
 ): LookupEpisode[] {
-  const random = rng((options.seed ?? 1) ^ 0x6b43a9b5);
+  const random = mulberry32((options.seed ?? 1) ^ 0x6b43a9b5);
   const pick = (s: string) => s[Math.floor(random() * s.length)];
   const shots = options.shots ?? [0];
   return Array.from({ length: count }, (_, i) => {

@@ -59,6 +59,11 @@ function isFatal(err: unknown): boolean {
   return code === 4400 || code === 4401 || code === 4403 || code === 4409 || code === 4429;
 }
 
+function isStaleSocket(err: unknown): boolean {
+  const code = (err as { cause?: { code?: string } })?.cause?.code;
+  return code === "ECONNRESET" || code === "UND_ERR_SOCKET" || code === "EPIPE";
+}
+
 export function createClient(options: ClientOptions): IcrlClient {
   const urls = endpoints(options.url);
   const doFetch = options.fetch ?? fetch;
@@ -76,14 +81,21 @@ export function createClient(options: ClientOptions): IcrlClient {
     }));
   };
 
-  async function request<R>(document: DocumentNode, variables: unknown, signal?: AbortSignal): Promise<R> {
+  async function request<R>(document: DocumentNode, variables: unknown, signal?: AbortSignal, idempotent = false): Promise<R> {
     let res: Response;
-    try {
-      res = await doFetch(urls.http, {
+    const send = () =>
+      doFetch(urls.http, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: auth },
         body: JSON.stringify({ query: print(document), variables: variables ?? {} }),
         signal,
+      });
+    try {
+      res = await send().catch((err) => {
+        // A kept-alive socket the server closed just as we reused it: the request never reached
+        // the server. Queries are safe to send again on a fresh socket (fetch does not retry POSTs).
+        if (idempotent && !signal?.aborted && isStaleSocket(err)) return send();
+        throw err;
       });
     } catch (err) {
       throw new IcrlNetworkError(`Cannot reach ${urls.http}: ${(err as Error).message}`, { cause: err });
@@ -183,7 +195,7 @@ export function createClient(options: ClientOptions): IcrlClient {
 
   return {
     baseUrl: urls.base,
-    query: (doc, variables, o) => request(doc, variables, o?.signal),
+    query: (doc, variables, o) => request(doc, variables, o?.signal, true),
     mutate: (doc, variables, o) => request(doc, variables, o?.signal),
     subscribe: (doc, variables, o) => subscribe(doc, variables as Record<string, unknown> | undefined, o),
     http: (path, init = {}) =>

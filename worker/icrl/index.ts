@@ -8,3 +8,4 @@ export { groupAdvantages, batchAdvantages, type GroupAdvantages, type AdvantageO
 export { CurriculumState, paperCurriculum, type CurriculumSpecInput, type StageChange } from "./curriculum.js";
 export { defaultTemplateFor, QA_SEARCH_TEMPLATE } from "./default-templates.js";
 export { defaultDemonstrationsFor } from "./default-demonstrations.js";
+export { mulberry32, keyedRandom } from "./seeded-random.js";
