@@ -1,8 +1,17 @@
-// `icrl model`: model files. `tiny` writes a small random llama GGUF (tests, demos, learner checks);
+// `icrl model`: model files. `tiny` writes a small random llama/qwen2/qwen3 GGUF (tests, demos, learner checks);
 // `validate` checks a model (or an adapter against its base) the way the engine does before loading.
 // Only light modules are imported: nothing here loads llama.cpp.
 import { InvalidArgumentError, type Command } from "commander";
-import { InvalidModelError, validateAdapterFile, validateModelFile, writeTinyModel } from "../../worker/engine/files.js";
+import {
+  InvalidModelError,
+  TINY_ARCHITECTURES,
+  TINY_WEIGHT_TYPES,
+  type TinyArchitecture,
+  type TinyWeightType,
+  validateAdapterFile,
+  validateModelFile,
+  writeTinyModel,
+} from "../../worker/engine/files.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
@@ -15,17 +24,39 @@ function integer(name: string) {
   };
 }
 
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !(n > 0 && Number.isFinite(n))) throw new InvalidArgumentError(`--${name} must be a positive number`);
+    return n;
+  };
+}
+
+function oneOf<T extends string>(name: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!(choices as readonly string[]).includes(value)) throw new InvalidArgumentError(`--${name} must be one of ${choices.join(", ")}`);
+    return value as T;
+  };
+}
+
 interface TinyOptions {
   out?: string;
+  arch: TinyArchitecture;
   layers: number;
   dim: number;
   heads: number;
   kvHeads: number;
+  headDim?: number;
   ff: number;
   context: number;
+  vocab?: number;
+  ropeBase?: number;
   seed: number;
   tied?: boolean;
   f16?: boolean;
+  type?: TinyWeightType;
+  std?: number;
+  embeddingStd?: number;
 }
 
 export function register(program: Command): void {
@@ -33,38 +64,61 @@ export function register(program: Command): void {
 
   model
     .command("tiny")
-    .description("write a small llama-architecture GGUF with seeded random weights and a byte-level tokenizer")
+    .description("write a small llama/qwen2/qwen3 GGUF with seeded random weights and a byte-level tokenizer")
     .requiredOption("-o, --out <file>", "output .gguf path")
+    .option(
+      "--arch <name>",
+      `architecture: ${TINY_ARCHITECTURES.join(", ")} (qwen2 adds q/k/v biases, qwen3 q/k norms)`,
+      oneOf("arch", TINY_ARCHITECTURES),
+      "llama",
+    )
     .option("--layers <n>", "transformer blocks", integer("layers"), 2)
     .option("--dim <n>", "embedding size", integer("dim"), 128)
     .option("--heads <n>", "attention heads", integer("heads"), 4)
     .option("--kv-heads <n>", "key/value heads (grouped-query attention)", integer("kv-heads"), 2)
+    .option("--head-dim <n>", "per-head size (default dim / heads)", integer("head-dim"))
     .option("--ff <n>", "feed-forward size", integer("ff"), 384)
     .option("--context <n>", "context length", integer("context"), 2048)
+    .option("--vocab <n>", "vocabulary size: filler tokens after the 259 byte and control tokens", integer("vocab"))
+    .option("--rope-base <x>", "RoPE frequency base", positiveNumber("rope-base"))
     .option("--seed <n>", "weight seed (same options and seed give an identical file)", integer("seed"), 1)
     .option("--tied", "tie the output projection to the token embeddings (no output.weight)")
-    .option("--f16", "store matrices as F16 instead of F32")
+    .option("--f16", "store matrices as F16 instead of F32 (same as --type f16)")
+    .option("--type <t>", `matrix storage type: ${TINY_WEIGHT_TYPES.join(", ")}`, oneOf("type", TINY_WEIGHT_TYPES))
+    .option(
+      "--std <x>",
+      "initialise every matrix N(0, x), norms 1 + N(0, 0.1), output N(0, 3/sqrt(dim)) (default: 1/sqrt(fan-in), norms 1)",
+      positiveNumber("std"),
+    )
+    .option("--embedding-std <x>", "standard deviation of the token embeddings", positiveNumber("embedding-std"))
     .addHelpText(
       "after",
       `
-The vocabulary has the 256 bytes plus <|endoftext|>, <|im_start|>, <|im_end|> (control tokens) and a
-ChatML chat template. Prints {"path", "bytes", "parameters", "vocabSize"} as JSON.
+The vocabulary has the 256 bytes plus <|endoftext|>, <|im_start|>, <|im_end|> (control tokens), filler
+tokens up to --vocab, and a ChatML chat template. The learner's tests use --std 0.08. Prints {"path", "bytes", "parameters", "vocabSize"} as JSON.
 Exit codes: 0 ok, 1 the file could not be written, 2 bad options.`,
     )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
     .action((options: TinyOptions) => {
       try {
+        if (options.f16 && options.type && options.type !== "f16") throw new RangeError("--f16 contradicts --type");
         const info = writeTinyModel({
           out: options.out!,
+          arch: options.arch,
           layers: options.layers,
           dim: options.dim,
           heads: options.heads,
           kvHeads: options.kvHeads,
+          headDim: options.headDim,
           ff: options.ff,
           context: options.context,
+          vocabSize: options.vocab,
+          ropeFreqBase: options.ropeBase,
           seed: options.seed,
           tiedEmbeddings: options.tied ?? false,
-          weightType: options.f16 ? "f16" : "f32",
+          weightType: options.type ?? (options.f16 ? "f16" : "f32"),
+          std: options.std,
+          embeddingStd: options.embeddingStd,
         });
         process.stdout.write(JSON.stringify(info) + "\n");
       } catch (error) {

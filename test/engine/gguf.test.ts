@@ -127,6 +127,32 @@ describe("GGUF reader and writer", () => {
     expect(t.tensors.get("blk.0.attn_norm.weight")!.type).toBe(0);
   });
 
+  it("writes qwen2/qwen3 tensors, a wider head, filler tokens and BF16/Q8_0 matrices", () => {
+    const qwen2 = validateModelFile(writeTinyModel({ out: file("qwen2.gguf"), arch: "qwen2", dim: 64, ff: 128, weightType: "bf16", std: 0.08 }).path);
+    expect(qwen2.architecture).toBe("qwen2");
+    expect(qwen2.tensors.get("blk.0.attn_q.weight")!.type).toBe(30);
+    expect(qwen2.tensors.get("blk.1.attn_v.bias")!.type).toBe(0);
+
+    const info = writeTinyModel({
+      out: file("qwen3.gguf"),
+      arch: "qwen3",
+      dim: 64,
+      heads: 4,
+      headDim: 32,
+      ff: 128,
+      vocabSize: 300,
+      weightType: "q8_0",
+    });
+    expect(info.vocabSize).toBe(300);
+    const qwen3 = validateModelFile(info.path);
+    expect(qwen3.tensors.get("blk.0.attn_q.weight")!.type).toBe(8);
+    expect(qwen3.tensors.get("blk.0.attn_q_norm.weight")!.dims).toEqual([32]);
+    const g = readGguf(info.path);
+    expect(metaNumber(g.metadata, "qwen3.attention.key_length")).toBe(32);
+    expect(metaArray(g.metadata, "tokenizer.ggml.tokens")!.value.slice(-1)).toEqual(["[tok299]"]);
+    expect(() => writeTinyModel({ out: file("x.gguf"), dim: 48, heads: 4, weightType: "q8_0" })).toThrow(/q8_0/);
+  });
+
   it("rejects bad options for the tiny model", () => {
     expect(() => writeTinyModel({ out: file("x.gguf"), dim: 130 })).toThrow(/divisible/);
     expect(() => writeTinyModel({ out: file("x.gguf"), heads: 4, kvHeads: 3 })).toThrow(/kv-heads/);

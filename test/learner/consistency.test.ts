@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadLlamaEngine } from "../../worker/engine/llama-engine.js";
 import { writeTinyModel } from "../../worker/engine/tiny-model.js";
 import { LearnerDriver, type TrainingSample } from "../../worker/learner/driver.js";
-import { maxAbsDiff, seededTokens, tempDir, writePythonTinyModel } from "./helpers.js";
+import { maxAbsDiff, seededTokens, tempDir, writeLearnerTinyModel } from "./helpers.js";
 
 const TOLERANCE = 1e-3;
 let dir: string;
@@ -58,17 +58,17 @@ describe("learner vs engine log-probs", () => {
   }, 240_000);
 
   it("agree for qwen2 (q/k/v biases, tied output) and qwen3 (per-head q/k norms, wider heads)", async () => {
-    const qwen2 = writePythonTinyModel(path.join(dir, "qwen2.gguf"), {
+    const qwen2 = writeLearnerTinyModel(path.join(dir, "qwen2.gguf"), {
       arch: "qwen2",
-      n_embd: 96,
-      n_head: 6,
-      n_head_kv: 2,
-      n_ff: 160,
-      tied: true,
-      freq_base: 1e6,
+      dim: 96,
+      heads: 6,
+      kvHeads: 2,
+      ff: 160,
+      tiedEmbeddings: true,
+      ropeFreqBase: 1e6,
     });
     await checkModel(qwen2, "qwen2");
-    const qwen3 = writePythonTinyModel(path.join(dir, "qwen3.gguf"), { arch: "qwen3", n_embd: 64, n_head: 4, n_head_kv: 2, head_dim: 32, n_ff: 128 });
+    const qwen3 = writeLearnerTinyModel(path.join(dir, "qwen3.gguf"), { arch: "qwen3", dim: 64, heads: 4, kvHeads: 2, headDim: 32, ff: 128 });
     await checkModel(qwen3, "qwen3");
   }, 240_000);
 });

@@ -5,14 +5,14 @@ import path from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LEARNER_DIR, LearnerDriver, LearnerError } from "../../worker/learner/driver.js";
-import { seededTokens, tempDir, writePythonTinyModel } from "./helpers.js";
+import { seededTokens, tempDir, writeLearnerTinyModel } from "./helpers.js";
 
 let dir: string;
 let modelPath: string;
 
 beforeAll(() => {
   dir = tempDir("icrl-learner-driver-");
-  modelPath = writePythonTinyModel(path.join(dir, "tiny.gguf"));
+  modelPath = writeLearnerTinyModel(path.join(dir, "tiny.gguf"));
 });
 
 afterAll(() => {

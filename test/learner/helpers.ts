@@ -1,9 +1,8 @@
-// Shared by the learner tests: temp directories and tiny models written by the learner's own writer.
-import { execFileSync } from "node:child_process";
+// Shared by the learner tests: temp directories and tiny models shaped like the learner's Python tests'.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { LEARNER_DIR } from "../../worker/learner/driver.js";
+import { type TinyModelOptions, writeTinyModel } from "../../worker/engine/tiny-model.js";
 
 export const PYTHON = process.env.ICRL_PYTHON ?? "/usr/bin/python3";
 
@@ -11,15 +10,12 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-/** Write a random GGUF with `python3 -m icrl_learner.tiny_model` (flags as in TinySpec, e.g. {arch: "qwen3"}). */
-export function writePythonTinyModel(out: string, spec: Record<string, string | number | boolean> = {}): string {
-  const args = ["-m", "icrl_learner.tiny_model", "--out", out];
-  for (const [key, value] of Object.entries(spec)) {
-    const flag = `--${key.replace(/_/g, "-")}`;
-    if (value === true) args.push(flag);
-    else if (value !== false) args.push(flag, String(value));
-  }
-  execFileSync(PYTHON, args, { env: { ...process.env, PYTHONPATH: LEARNER_DIR }, stdio: "pipe" });
+/**
+ * A random GGUF with the learner tests' defaults (64 wide, fixed 0.08 init with non-trivial norms, which
+ * exposes a reader that misplaces a norm), e.g. writeLearnerTinyModel(out, { arch: "qwen3" }).
+ */
+export function writeLearnerTinyModel(out: string, options: Omit<TinyModelOptions, "out"> = {}): string {
+  writeTinyModel({ dim: 64, ff: 128, context: 512, seed: 0, std: 0.08, ...options, out });
   return out;
 }
 

@@ -3,7 +3,17 @@
 // node-llama-cpp.
 export { InvalidModelError } from "./errors.js";
 export { validateModelFile, validateAdapterFile, SUPPORTED_ARCHITECTURES, type ModelSummary, type AdapterSummary } from "./gguf/validate.js";
-export { writeTinyModel, TINY_SPECIAL_TOKENS, TINY_VOCAB_SIZE, type TinyModelOptions, type TinyModelInfo } from "./tiny-model.js";
+export {
+  writeTinyModel,
+  TINY_ARCHITECTURES,
+  TINY_SPECIAL_TOKENS,
+  TINY_VOCAB_SIZE,
+  TINY_WEIGHT_TYPES,
+  type TinyArchitecture,
+  type TinyModelInfo,
+  type TinyModelOptions,
+  type TinyWeightType,
+} from "./tiny-model.js";
 export { writeLoraAdapter } from "./gguf/lora-writer.js";
 export { readGguf, readTensorData } from "./gguf/reader.js";
 export { gguf, writeGguf, type GgufTensorToWrite } from "./gguf/writer.js";

@@ -3,7 +3,7 @@
 // match ggml's type traits in the llama.cpp build node-llama-cpp 3.22 ships (checked against
 // getTypeSizeForGgmlType/getBlockSizeForGgmlType of its bindings).
 
-export const GgmlType = { F32: 0, F16: 1, BF16: 30 } as const;
+export const GgmlType = { F32: 0, F16: 1, Q8_0: 8, BF16: 30 } as const;
 
 interface GgmlTypeTraits {
   name: string;

@@ -1,9 +1,10 @@
-// Writes GGUF v3 files: metadata of every value type and F32/F16 tensors, each tensor's data aligned to
+// Writes GGUF v3 files: metadata of every value type and F32/F16/BF16/Q8_0 tensors, each tensor's data aligned to
 // general.alignment (32 unless set) as llama.cpp requires. Used for the tiny test models and adapters
 // written in tests; the Python learner has its own writer for the adapters it trains.
 import fs from "node:fs";
 import os from "node:os";
 import { alignUp, DEFAULT_ALIGNMENT } from "./reader.js";
+import { encodeFloats } from "./encode.js";
 import { GgmlType, tensorByteSize } from "./ggml-types.js";
 import { GgufValueType, type GgufArrayValue, type GgufMetadata, type GgufScalarTypeName, type GgufValue } from "./types.js";
 
@@ -11,7 +12,7 @@ export interface GgufTensorToWrite {
   name: string;
   /** ggml order (dims[0] innermost); data is row-major in the reversed (torch) order. */
   dims: number[];
-  type: typeof GgmlType.F32 | typeof GgmlType.F16;
+  type: (typeof GgmlType)[keyof typeof GgmlType];
   data: Float32Array;
 }
 
@@ -142,33 +143,6 @@ function writeValue(sink: ByteSink, value: GgufValue, key: string): void {
   else writeScalar(sink, value.type, value.value, key);
 }
 
-function floatToHalf(f: number): number {
-  // Round-to-nearest-even conversion through the float32 bit pattern.
-  const view = new DataView(new ArrayBuffer(4));
-  view.setFloat32(0, f);
-  const x = view.getUint32(0);
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let half = mant >> shift;
-    const rest = mant & ((1 << shift) - 1);
-    const halfway = 1 << (shift - 1);
-    if (rest > halfway || (rest === halfway && half & 1)) half++;
-    return sign | half;
-  }
-  let half = (e << 10) | (mant >> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && half & 1)) half++;
-  return sign | half;
-}
-
 function encodeTensor(t: GgufTensorToWrite): Buffer {
   const size = tensorByteSize(t.type, t.dims);
   if (typeof size === "string") throw new Error(`tensor ${t.name}: ${size}`);
@@ -178,11 +152,7 @@ function encodeTensor(t: GgufTensorToWrite): Buffer {
     return Buffer.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   }
   const out = Buffer.alloc(size);
-  if (t.type === GgmlType.F32) {
-    for (let i = 0; i < n; i++) out.writeFloatLE(t.data[i], i * 4);
-  } else {
-    for (let i = 0; i < n; i++) out.writeUInt16LE(floatToHalf(t.data[i]), i * 2);
-  }
+  encodeFloats(t.type, t.data, out);
   return out;
 }
 

@@ -2,16 +2,50 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import subprocess
 import tempfile
 import unittest
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import torch
 
 from icrl_learner.learner import Learner
-from icrl_learner.tiny_model import TinySpec, write_tiny_model
+
+REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+# The learner is checked against the same model files the engine is: the project's one tiny-model writer.
+ICRL_BIN = os.path.join(REPO_ROOT, "bin", "icrl.js")
+# A fixed 0.08 init with non-trivial norms (a misplaced norm shows), small enough for fast steps.
+MODEL_DEFAULTS = {"dim": 64, "ff": 128, "context": 512, "seed": 0, "std": 0.08}
+
+_model_cache: Dict[Tuple[str, ...], str] = {}
+_cache_dir = tempfile.mkdtemp(prefix="icrl-learner-models-")
+atexit.register(shutil.rmtree, _cache_dir, True)
+
+
+def tiny_model_file(**options: Any) -> str:
+    """Path of a model written by `icrl model tiny` (options as its flags: arch="qwen3", kv_heads=2, tied=True).
+
+    Each distinct model is written once per run: starting node costs seconds on a busy machine.
+    """
+    args: List[str] = []
+    for key, value in sorted({**MODEL_DEFAULTS, **options}.items()):
+        flag = "--" + key.replace("_", "-")
+        if value is True:
+            args.append(flag)
+        elif value is not False and value is not None:
+            args += [flag, str(value)]
+    key = tuple(args)
+    if key not in _model_cache:
+        out = os.path.join(_cache_dir, f"model-{len(_model_cache)}.gguf")
+        run = subprocess.run([os.environ.get("ICRL_NODE", "node"), ICRL_BIN, "model", "tiny", "--out", out, *args],
+                             capture_output=True, text=True, timeout=120)
+        if run.returncode != 0:
+            raise RuntimeError(f"icrl model tiny {' '.join(args)} failed: {run.stderr.strip()}")
+        _model_cache[key] = out
+    return _model_cache[key]
 
 
 class TempDirTest(unittest.TestCase):
@@ -26,7 +60,7 @@ class TempDirTest(unittest.TestCase):
 
     def model(self, name: str = "model.gguf", **spec: Any) -> str:
         path = self.path(name)
-        write_tiny_model(path, TinySpec(**spec))
+        shutil.copyfile(tiny_model_file(**spec), path)
         return path
 
     def learner(self, model_path: str, lora: Dict[str, Any] = None, optim: Dict[str, Any] = None, **extra: Any) -> Learner:

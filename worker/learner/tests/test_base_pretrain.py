@@ -20,7 +20,7 @@ def mean_nll(path, seqs):
 
 class BasePretrainTest(TempDirTest):
     def test_trains_every_weight_and_keeps_the_header(self):
-        src = self.model(n_embd=32, n_ff=64, tied=True, seed=3)
+        src = self.model(dim=32, ff=64, tied=True, seed=3)
         out = self.path("trained.gguf")
         # A pattern only learnable by the model itself: each sequence repeats a random 5-token motif.
         g = torch.Generator().manual_seed(0)
@@ -38,7 +38,7 @@ class BasePretrainTest(TempDirTest):
         self.assertEqual(sorted(changed), sorted(a.tensors))  # norms and embeddings too, not only projections
 
     def test_refuses_quantised_models(self):
-        src = self.model(n_embd=32, n_ff=64, weight_type="q8_0")
+        src = self.model(dim=32, ff=64, type="q8_0")
         with self.assertRaises(LearnerError) as ctx:
             pretrain_base({"model_path": src, "out_path": self.path("x.gguf"), "sequences": [[1, 2, 3]], "steps": 1})
         self.assertIn("F32/F16", ctx.exception.message)

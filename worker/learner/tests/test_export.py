@@ -12,7 +12,7 @@ from .helpers import TempDirTest, batch
 
 class ExportTest(TempDirTest):
     def test_adapter_file_layout(self):
-        learner = self.learner(self.model(arch="qwen3", n_embd=64, n_head=4, n_head_kv=2, head_dim=24, n_ff=96),
+        learner = self.learner(self.model(arch="qwen3", dim=64, heads=4, kv_heads=2, head_dim=24, ff=96),
                                lora={"rank": 4, "alpha": 8, "targets": ["q", "v", "down"]})
         learner.step({"batch": batch()})
         out = self.path("sub/adapter.gguf")
@@ -43,7 +43,7 @@ class ExportTest(TempDirTest):
         self.assertTrue(all(t.ggml_type == GGML_F32 for t in g.tensors.values()))
 
     def test_f16_and_permuted_exports(self):
-        learner = self.learner(self.model(n_embd=64, n_head=4, n_head_kv=2), lora={"rank": 2, "alpha": 2})
+        learner = self.learner(self.model(dim=64, heads=4, kv_heads=2), lora={"rank": 2, "alpha": 2})
         learner.step({"batch": batch()})
         g = GGUFFile(learner.export_adapter({"path": self.path("a16.gguf"), "dtype": "f16"})["path"])
         self.assertTrue(all(t.ggml_type == GGML_F16 for t in g.tensors.values()))

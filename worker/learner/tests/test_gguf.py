@@ -125,7 +125,7 @@ class ModelFileChecksTest(TempDirTest):
     def test_all_weight_types_load(self):
         ref = None
         for wt in ("f32", "f16", "bf16", "q8_0"):
-            model, _ = load_model(self.model(f"{wt}.gguf", weight_type=wt), torch.device("cpu"))
+            model, _ = load_model(self.model(f"{wt}.gguf", type=wt), torch.device("cpu"))
             w = model.blocks[0].attn_q.weight
             self.assertEqual(w.dtype, torch.float32)
             if ref is None:

@@ -29,7 +29,7 @@ class HFLayoutTest(TempDirTest):
 
     def setUp(self):
         super().setUp()
-        self.net, _ = load_model(self.model(n_embd=64, n_head=4, n_head_kv=2), torch.device("cpu"))
+        self.net, _ = load_model(self.model(dim=64, heads=4, kv_heads=2), torch.device("cpu"))
         self.seq = [random_tokens(40, 3)]
 
     def to_hf(self):
