@@ -154,9 +154,9 @@ export default async function stepBench(): Promise<Record<string, number | strin
       engine,
       learner,
       demonstrations,
-      // The learner's own thread default (all cores), as when these figures were taken; the worker now
-      // passes its thread count (the second row of BENCHMARKS.md's table). ICRL_BENCH_STEP_LEARNER_THREADS overrides.
-      learnerThreads: process.env.ICRL_BENCH_STEP_LEARNER_THREADS ? Number(process.env.ICRL_BENCH_STEP_LEARNER_THREADS) : undefined,
+      // As the TRAIN job: the learner gets the worker's (engine's) thread count, since the two take
+      // turns. ICRL_BENCH_STEP_LEARNER_THREADS overrides.
+      learnerThreads: process.env.ICRL_BENCH_STEP_LEARNER_THREADS ? Number(process.env.ICRL_BENCH_STEP_LEARNER_THREADS) : engine.threads,
     });
     const init = setup.learnerInfo;
     const learnerThreads = init.threads;
