@@ -2,6 +2,7 @@
 // (workers, scoped to their job's dataset) so both page the same way.
 import type pg from "pg";
 import { decodeCursor, encodeCursor, pageSize } from "../graphql/pagination.js";
+import { datasetItemFromRow } from "./dataset-item-row.js";
 
 export async function countDatasetItems(pool: pg.Pool, datasetId: string, split: string | null | undefined): Promise<number> {
   const res = await pool.query(`SELECT count(*)::int AS n FROM dataset_items WHERE dataset_id = $1 AND ($2::text IS NULL OR split = $2)`, [
@@ -25,14 +26,7 @@ export async function datasetItemsPage(
      WHERE dataset_id = $1 AND ($2::text IS NULL OR split = $2) AND index > $3 ORDER BY index LIMIT $4`,
     [datasetId, split ?? null, c ? Number(c[0]) : -1, take + 1],
   );
-  const rows = res.rows.map((r) => ({
-    index: r.index,
-    externalId: r.external_id,
-    split: r.split,
-    question: r.question,
-    golds: r.golds,
-    extra: r.extra,
-  }));
+  const rows = res.rows.map(datasetItemFromRow);
   const totalCount = await countDatasetItems(pool, datasetId, split);
   const hasNextPage = rows.length > take;
   const nodes = hasNextPage ? rows.slice(0, take) : rows;

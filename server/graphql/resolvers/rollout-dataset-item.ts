@@ -1,6 +1,6 @@
 // Rollout.datasetItem: the question a rollout answered and its gold answers, from the run's dataset.
 import type { Resolvers } from "../../generated/graphql.js";
-import { lookupDatasetItem } from "../../datasets/item-lookup.js";
+import { lookupDatasetItem } from "../../store/dataset-item-lookup.js";
 
 export const rolloutDatasetItemResolvers: Resolvers = {
   Rollout: {

@@ -2,15 +2,9 @@
 // own dataset. A page of rollouts resolves its items together: lookups made while one GraphQL
 // result is being built are answered by one query, instead of one query per rollout.
 import type pg from "pg";
+import { type DatasetItemRecord, datasetItemFromRow } from "./dataset-item-row.js";
 
-export interface DatasetItemRecord {
-  index: number;
-  externalId: string;
-  split: string;
-  question: string;
-  golds: string[];
-  extra: unknown;
-}
+export type { DatasetItemRecord };
 
 interface Lookup {
   runId: string;
@@ -73,14 +67,7 @@ async function flush(pool: pg.Pool, batch: Map<string, Lookup>): Promise<void> {
     const res = await pool.query(SQL, [lookups.map((l) => l.runId), lookups.map((l) => l.questionId)]);
     const found = new Map<string, DatasetItemRecord>();
     for (const r of res.rows) {
-      found.set(keyOf(r.run_id, r.question_id), {
-        index: r.index,
-        externalId: r.external_id,
-        split: r.split,
-        question: r.question,
-        golds: r.golds,
-        extra: r.extra,
-      });
+      found.set(keyOf(r.run_id, r.question_id), datasetItemFromRow(r));
     }
     for (const l of lookups) l.resolve(found.get(keyOf(l.runId, l.questionId)) ?? null);
   } catch (err) {
