@@ -6,4 +6,9 @@ import { register } from "tsx/esm/api";
 // first imported, hence here, before the CLI loads), and Express keeps stack traces out of answers.
 process.env.NODE_ENV ??= "production";
 register();
+// A reader that went away (`icrl run show … | head`) is not an error of ours: stop quietly, exit 0.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 await import("../cli/main.ts");

@@ -96,11 +96,6 @@ Example:
         return;
       }
       const scorer = getScorer(metric, { hotpotYesNo: options.hotpotYesNo });
-      // A reader that went away (`icrl score ... | head`) is not an error of ours.
-      process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-        if (error.code === "EPIPE") process.exit(0);
-        throw error;
-      });
       const input = openInput(file);
       try {
         await scoreStream(input, scorer);

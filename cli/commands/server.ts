@@ -6,7 +6,9 @@ export function register(program: Command): void {
     .command("server")
     .description("Run the GraphQL server (embedded Postgres unless --database-url or DATABASE_URL is set)")
     .option("--port <port>", "HTTP port", "4000")
-    .option("--host <host>", "interface to listen on", "0.0.0.0")
+    // Loopback by default: the first start prints the admin key, and the API answers anyone who can
+    // reach the port. Remote workers need --host 0.0.0.0 (or one interface's address).
+    .option("--host <host>", "interface to listen on (0.0.0.0 for remote workers)", "127.0.0.1")
     .option("--data-dir <dir>", "embedded Postgres data directory", ".icrl/pg")
     .option("--database-url <url>", "use this Postgres instead of the embedded one")
     .option("--artifact-dir <dir>", "where artifact files are stored", ".icrl/artifacts")

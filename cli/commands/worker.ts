@@ -49,7 +49,7 @@ interface WorkerCliOptions {
 export function register(program: Command): void {
   program
     .command("worker")
-    .description("run a worker: register with the server, then claim and run jobs (EVAL today) until stopped")
+    .description("run a worker: register with the server, then claim and run jobs (TRAIN and EVAL) until stopped")
     .option("--server <url>", "server URL (env ICRL_SERVER)")
     .option("--token <key>", "WORKER-role registration key, or a worker token (env ICRL_WORKER_KEY)")
     .option("--name <name>", "worker name shown on the server (default: host name)")
