@@ -91,9 +91,11 @@ const rollouts = (async () => {
 })();
 
 let status: string = run.status;
+let reason: string | null | undefined = null;
 for await (const { runUpdated } of icrl.subscribe(RunUpdatedDocument, { runId: run.id, after: run.version })) {
   if (runUpdated.run.status !== status) console.log(`run is ${runUpdated.run.status} (step ${runUpdated.run.step})`);
   status = runUpdated.run.status;
+  reason = runUpdated.run.error;
   if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(status)) break;
 }
 
@@ -103,5 +105,6 @@ while (seen < total) await new Promise((r) => setTimeout(r, 100));
 stopFollowing.abort();
 await rollouts;
 console.log(`run ${run.id} finished: ${status}, ${seen} rollouts`);
+if (status === "FAILED") console.log(`reason: ${reason ?? "(none recorded)"}`);
 await icrl.close();
 process.exitCode = status === "SUCCEEDED" ? 0 : 1;

@@ -17,7 +17,7 @@ import {
 import { Worker } from "../../worker/runtime/worker.js";
 import { createLogger } from "../../server/logger.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { lookupDemoSet, lookupRunConfig, setupLookup, type LookupSetup } from "./support.js";
+import { lookupDemoSet, lookupRunConfig, runJobs, setupLookup, type LookupSetup } from "./support.js";
 
 let t: TestServer;
 let dir: string;
@@ -106,5 +106,36 @@ describe("TRAIN job", () => {
     const artifacts = await t.admin.query(ArtifactsDocument, { runId });
     const kinds = artifacts.artifacts.map((a) => `${a.kind}@${a.step}`).sort();
     expect(kinds).toEqual(["ADAPTER@2", "ADAPTER@4", "CHECKPOINT@2", "CHECKPOINT@4"]);
+  });
+
+  it("a model file that does not exist fails the run once, naming model.path", { timeout: 300_000 }, async () => {
+    const exp = await t.admin.mutate(CreateExperimentDocument, { name: "train-missing-model" });
+    const missing = path.join(dir, "no-such-model.gguf");
+    const run = await t.admin.mutate(CreateRunDocument, {
+      experimentId: exp.createExperiment.id,
+      name: "missing",
+      config: lookupRunConfig(setup, { model: { path: missing } }),
+    });
+    const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "w-missing", role: "WORKER" })).createApiKey.secret;
+    const worker = new Worker({
+      serverUrl: t.server.url,
+      token: key,
+      name: "trainer-missing",
+      threads: 1,
+      gpu: false,
+      dataDir: path.join(dir, "worker-missing"),
+      pollMs: 100,
+      maxJobs: 1,
+      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
+    });
+    await worker.run();
+    const final = (await t.admin.query(RunDocument, { id: run.createRun.id })).run!;
+    expect(final.status).toBe("FAILED");
+    expect(final.error).toContain(missing);
+    // The run's own setting, not the EVAL field it used to name.
+    expect(final.error).toMatch(/model\.path must be the path of a GGUF file/);
+    expect(final.error).not.toContain("benchmarkRun");
+    // An input error: no retry can fix it.
+    expect((await runJobs(t.admin, run.createRun.id)).map((j) => [j.status, j.attempts])).toEqual([["FAILED", 1]]);
   });
 });

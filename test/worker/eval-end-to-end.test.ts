@@ -182,7 +182,7 @@ describe("EVAL jobs through a real server and worker", () => {
     const final = (await t.admin.query(BenchmarkRunDocument, { id: run.id, first: 1 })).benchmarkRun!;
     expect(final.status).toBe("FAILED");
     expect(final.error).toContain(missing);
-    expect(final.error).toMatch(/does not exist on this worker/);
+    expect(final.error).toMatch(/does not exist on this worker.*benchmarkRun\.model must be the path of a GGUF file/);
     const job = (await t.admin.query(JobsDocument, { first: 10 })).jobs.nodes.find((j) => j.benchmarkRun?.id === run.id)!;
     expect(job.status).toBe("FAILED");
     expect(job.attempts).toBe(1);

@@ -32,7 +32,7 @@ export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
   };
 
   const adapter = context.adapter ? { id: context.adapter.id, file: await ctx.adapters.fetch(context.adapter, retry) } : null;
-  const engine = await jobEngine(ctx.engines, run.model, adapter);
+  const engine = await jobEngine(ctx.engines, { path: run.model, field: "benchmarkRun.model" }, adapter);
   const { toolSet, tools } = await jobTools(plan.tools, engine, "the benchmark");
   if (tools.length === 0) log.warn({ task: plan.task }, "no tools configured: the model answers without searching or running code");
 

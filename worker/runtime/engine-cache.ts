@@ -25,8 +25,11 @@ export class EngineCache {
     return this.options.threads;
   }
 
-  /** The engine for this model file, loading it (and dropping any other) when needed. */
-  async get(modelPath: string): Promise<LlamaEngine> {
+  /**
+   * The engine for this model file, loading it (and dropping any other) when needed. `field` names
+   * where the job's input gave the path, so a missing file points the user at the setting to fix.
+   */
+  async get(modelPath: string, field = "the model path"): Promise<LlamaEngine> {
     const resolved = path.resolve(modelPath);
     const key = resolved;
     if (this.current?.key === key) {
@@ -34,7 +37,7 @@ export class EngineCache {
       if (engine) return engine;
     }
     await this.dispose();
-    checkModelPath(resolved, modelPath);
+    checkModelPath(resolved, modelPath, field);
     const engine = loadLlamaEngine({
       modelPath: resolved,
       threads: this.options.threads,
@@ -62,13 +65,13 @@ export class EngineCache {
   }
 }
 
-function checkModelPath(resolved: string, given: string): void {
+function checkModelPath(resolved: string, given: string, field: string): void {
   let stat: fs.Stats;
   try {
     stat = fs.statSync(resolved);
   } catch {
     throw new JobInputError(
-      `Model file ${given} does not exist on this worker (resolved to ${resolved}). benchmarkRun.model must be the path of a GGUF file as the worker sees it.`,
+      `Model file ${given} does not exist on this worker (resolved to ${resolved}). ${field} must be the path of a GGUF file as the worker sees it.`,
     );
   }
   if (!stat.isFile()) throw new JobInputError(`Model path ${given} is not a file (resolved to ${resolved}).`);

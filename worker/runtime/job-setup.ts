@@ -8,21 +8,24 @@ import type { Tool } from "../tools/types.js";
 import type { EngineCache } from "./engine-cache.js";
 import { JobInputError } from "./errors.js";
 
-/** The job's engine, serving `adapter` (a verified local file) or the bare model. */
+/**
+ * The job's engine, serving `adapter` (a verified local file) or the bare model. `field` is where the
+ * job's input named the model (model.path of a run, benchmarkRun.model), for the error when it is missing.
+ */
 export async function jobEngine(
   engines: Pick<EngineCache, "get">,
-  model: string,
+  model: { path: string; field: string },
   adapter: { id: string; file: string } | null = null,
 ): Promise<Awaited<ReturnType<EngineCache["get"]>>> {
-  const engine = await engines.get(model).catch((error: unknown) => {
+  const engine = await engines.get(model.path, model.field).catch((error: unknown) => {
     if (error instanceof JobInputError) throw error;
-    throw new JobInputError(`Cannot load model ${model} on this worker: ${errorMessage(error)}`, { cause: error });
+    throw new JobInputError(`Cannot load model ${model.path} on this worker: ${errorMessage(error)}`, { cause: error });
   });
   try {
     await engine.setAdapter(adapter?.file ?? null);
   } catch (error) {
     if (!adapter) throw error;
-    throw new JobInputError(`Adapter artifact ${adapter.id} cannot be used with ${model}: ${errorMessage(error)}`, { cause: error });
+    throw new JobInputError(`Adapter artifact ${adapter.id} cannot be used with ${model.path}: ${errorMessage(error)}`, { cause: error });
   }
   return engine;
 }

@@ -67,7 +67,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
     ? await loadItems(ctx, context.dataset.id, config.dataset.validationSplit, config.validation.size)
     : [];
 
-  const engine = await jobEngine(ctx.engines, config.model.path);
+  const engine = await jobEngine(ctx.engines, { path: config.model.path, field: "model.path" });
   const demonstrations = context.demonstrationSet ? claimedDemonstrations(context.demonstrationSet) : null;
   const learner = LearnerDriver.start({ logger: log.child({ component: "learner" }) });
   let setup: TrainingSetup | undefined;
