@@ -20,6 +20,7 @@ const commandModules: Array<() => Promise<CommandModule>> = [
   () => import("./commands/rollouts.js"),
   () => import("./commands/dataset.js"),
   () => import("./commands/worker.js"),
+  () => import("./commands/key.js"),
   () => import("./commands/bench.js"),
   () => import("./commands/demo.js"),
 ];

@@ -3,13 +3,35 @@
 import path from "node:path";
 import { z } from "zod";
 
+/** Shorter keys are guessable; the README's server section states this minimum. */
+export const MIN_ADMIN_KEY_LENGTH = 16;
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+const PORT_RULE = "must be a whole number from 0 to 65535";
+const LEASE_RULE = "must be a whole number of seconds above 0 (default 60)";
+
+// Errors name the flag or variable the user set, not the field it lands in.
+const SETTING_NAMES: Record<string, string> = {
+  port: "--port / ICRL_PORT",
+  host: "--host",
+  databaseUrl: "--database-url / DATABASE_URL",
+  dataDir: "--data-dir / ICRL_DATA_DIR",
+  artifactDir: "--artifact-dir / ICRL_ARTIFACT_DIR",
+  adminKey: "ICRL_ADMIN_KEY",
+  maxArtifactBytes: "ICRL_MAX_ARTIFACT_BYTES",
+  leaseSeconds: "ICRL_LEASE_SECONDS",
+  logLevel: "ICRL_LOG_LEVEL",
+};
+
 const schema = z.object({
-  port: z.coerce.number().int().min(0).max(65535).default(4000),
+  port: z.coerce.number().int(PORT_RULE).min(0, PORT_RULE).max(65535, PORT_RULE).default(4000),
   host: z.string().default("0.0.0.0"),
-  databaseUrl: z.string().url().optional(),
+  databaseUrl: z.string().url("must be a URL such as postgres://user:password@host:5432/icrl").optional(),
   dataDir: z.string().default(".icrl/pg"),
   artifactDir: z.string().default(".icrl/artifacts"),
-  adminKey: z.string().min(16, "ICRL_ADMIN_KEY must be at least 16 characters").optional(),
+  adminKey: z
+    .string()
+    .min(MIN_ADMIN_KEY_LENGTH, `must be at least ${MIN_ADMIN_KEY_LENGTH} characters (or unset it to have one generated)`)
+    .optional(),
   maxArtifactBytes: z.coerce
     .number()
     .int()
@@ -28,13 +50,18 @@ const schema = z.object({
     .default(4 * 1024 * 1024),
   maxQueryDepth: z.coerce.number().int().positive().default(12),
   maxQueryCost: z.coerce.number().int().positive().default(50_000),
-  leaseSeconds: z.coerce.number().int().positive().default(60),
+  leaseSeconds: z.coerce.number(LEASE_RULE).int(LEASE_RULE).positive(LEASE_RULE).default(60),
   reaperIntervalMs: z.coerce.number().int().positive().default(2000),
-  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  logLevel: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(", ")}`).default("info"),
 });
 
 export type ServerConfig = z.infer<typeof schema>;
 export type ServerConfigInput = z.input<typeof schema>;
+
+/** A setting the user gave is unusable; the message names it and what it must be. */
+export class ServerConfigError extends Error {
+  override name = "ServerConfigError";
+}
 
 /** Flags win over environment variables; unknown values are rejected with the setting's name. */
 export function loadServerConfig(flags: Partial<ServerConfigInput> = {}, env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -51,8 +78,11 @@ export function loadServerConfig(flags: Partial<ServerConfigInput> = {}, env: No
   const merged = { ...dropUndefined(fromEnv), ...dropUndefined(flags) };
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".") || "config"}: ${i.message}`).join("; ");
-    throw new Error(`Invalid server configuration: ${problems}`);
+    const problems = parsed.error.issues.map((i) => {
+      const key = i.path.join(".");
+      return SETTING_NAMES[key] ? `${SETTING_NAMES[key]} ${i.message}` : `${key || "config"}: ${i.message}`;
+    });
+    throw new ServerConfigError(`Invalid server configuration: ${problems.join("; ")}`);
   }
   const config = parsed.data;
   return { ...config, dataDir: path.resolve(config.dataDir), artifactDir: path.resolve(config.artifactDir) };

@@ -1,7 +1,7 @@
 // The server's public surface: what the CLI, the benchmarks and the test support may use. Everything
 // else under server/ is internal and may change shape without notice; keep this list short.
 export { startServer, PROJECT_ROOT, type RunningServer, type StartServerOptions } from "./main.js";
-export { loadServerConfig, type ServerConfig, type ServerConfigInput } from "./config.js";
+export { loadServerConfig, ServerConfigError, MIN_ADMIN_KEY_LENGTH, type ServerConfig, type ServerConfigInput } from "./config.js";
 export { createLogger, type Logger } from "./logger.js";
 // API key secrets: the demo makes its own keys before the server exists and recognises them later.
 export { generateSecret, displayPrefix } from "./auth/keys.js";

@@ -1,7 +1,67 @@
 // `icrl server`: the control plane on one port, embedded Postgres unless DATABASE_URL is given.
 import type { Command } from "commander";
+import { documentExitCodes, exitWith } from "../support/command.js";
+import { EXIT, type ExitCode } from "../support/exit-codes.js";
+
+interface ServerCliOptions {
+  port: string;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  artifactDir: string;
+}
+
+const DATABASE_ERRORS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET"]);
+
+/** Where the database is, without its password, for messages. */
+function databaseWhere(url: string | undefined): string {
+  try {
+    const u = new URL(url ?? "");
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return "DATABASE_URL";
+  }
+}
+
+/** A start-up failure as one line a person can act on, and its exit code; a stack trace helps no one here. */
+export function describeStartupError(err: unknown, opts: ServerCliOptions): { message: string; exitCode: ExitCode } {
+  const e = err as NodeJS.ErrnoException & { name?: string };
+  const port = opts.port;
+  if (e?.name === "ServerConfigError") return { message: e.message, exitCode: EXIT.BAD_INPUT };
+  if (e?.syscall === "listen" || e?.code === "EADDRINUSE") {
+    if (e.code === "EADDRINUSE") {
+      return {
+        message: `port ${port} on ${opts.host} is already in use (another icrl server?): stop that process or pass --port`,
+        exitCode: EXIT.ADDRESS_UNAVAILABLE,
+      };
+    }
+    if (e.code === "EACCES") {
+      return {
+        message: `not allowed to listen on port ${port} (ports below 1024 need privileges): pass --port 4000`,
+        exitCode: EXIT.ADDRESS_UNAVAILABLE,
+      };
+    }
+    return {
+      message: `cannot listen on ${opts.host}:${port} (${e.code}): pass --host 127.0.0.1, 0.0.0.0 or an address of this machine`,
+      exitCode: EXIT.ADDRESS_UNAVAILABLE,
+    };
+  }
+  const databaseUrl = opts.databaseUrl ?? process.env.DATABASE_URL;
+  if (databaseUrl) {
+    const where = databaseWhere(databaseUrl);
+    const fix = "fix --database-url / DATABASE_URL, or unset it to use the embedded Postgres";
+    if (e?.code && DATABASE_ERRORS.has(e.code))
+      return { message: `cannot reach the database at ${where} (${e.code}): start Postgres there or ${fix}`, exitCode: EXIT.DATABASE_UNREACHABLE };
+    // Postgres refused the login (28P01, 28000) or has no such database (3D000).
+    if (e?.code === "28P01" || e?.code === "28000" || e?.code === "3D000") {
+      return { message: `the database at ${where} refused us: ${e.message}: ${fix}`, exitCode: EXIT.DATABASE_UNREACHABLE };
+    }
+  }
+  return { message: e?.message ?? String(err), exitCode: EXIT.FAILED };
+}
 
 export function register(program: Command): void {
+  documentExitCodes(program);
   program
     .command("server")
     .description("Run the GraphQL server (embedded Postgres unless --database-url or DATABASE_URL is set)")
@@ -12,15 +72,23 @@ export function register(program: Command): void {
     .option("--data-dir <dir>", "embedded Postgres data directory", ".icrl/pg")
     .option("--database-url <url>", "use this Postgres instead of the embedded one")
     .option("--artifact-dir <dir>", "where artifact files are stored", ".icrl/artifacts")
-    .action(async (opts) => {
+    .addHelpText("after", "\nExit codes: 0 stopped, 1 failed, 2 invalid setting, 6 cannot listen, 7 database unreachable (see icrl --help).")
+    .action(async (opts: ServerCliOptions) => {
       const { startServer } = await import("../../server/index.js");
-      const server = await startServer({
-        port: opts.port,
-        host: opts.host,
-        dataDir: opts.dataDir,
-        databaseUrl: opts.databaseUrl,
-        artifactDir: opts.artifactDir,
-      });
+      let server: Awaited<ReturnType<typeof startServer>>;
+      try {
+        server = await startServer({
+          port: opts.port,
+          host: opts.host,
+          dataDir: opts.dataDir,
+          databaseUrl: opts.databaseUrl,
+          artifactDir: opts.artifactDir,
+        });
+      } catch (err) {
+        const { message, exitCode } = describeStartupError(err, opts);
+        process.stderr.write(`icrl server: ${message}\n`);
+        return await exitWith(exitCode);
+      }
       process.stdout.write(`\nICRL Lab server: ${server.graphqlUrl}\nDashboard: ${server.url}/\n`);
       if (server.generatedAdminKey) {
         process.stdout.write(`Admin API key (shown once, store it now): ${server.generatedAdminKey}\n`);

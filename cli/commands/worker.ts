@@ -2,6 +2,7 @@
 // SIGTERM / SIGINT stop it gracefully (finish the batch, deliver results, release the job, exit 0);
 // a second signal exits at once.
 import { InvalidArgumentError, type Command } from "commander";
+import { clientAction, withConnection } from "../support/command.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
@@ -47,7 +48,7 @@ interface WorkerCliOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const worker = program
     .command("worker")
     .description("run a worker: register with the server, then claim and run jobs (TRAIN and EVAL) until stopped")
     .option("--server <url>", "server URL (env ICRL_SERVER)")
@@ -116,4 +117,32 @@ export function register(program: Command): void {
         process.exit(EXIT_FAILURE);
       }
     });
+
+  withConnection(worker.command("list").description("list registered workers: status, backend (cuda, vulkan, metal, cpu), last heartbeat")).action(
+    clientAction(async (client, opts) => {
+      const { WorkersDocument } = await import("../../client-sdk/src/index.js");
+      const { printJson, table, formatTime } = await import("../support/output.js");
+      const { styleFor } = await import("../support/style.js");
+      const workers = (await client.query(WorkersDocument, {})).workers;
+      if (opts.json) return printJson(workers);
+      const style = styleFor();
+      // capabilities is what the worker reported at registration; older or hand-made ones may lack a backend.
+      const backend = (caps: unknown) => {
+        const b = (caps as { backend?: unknown } | null)?.backend;
+        return typeof b === "string" ? b : "-";
+      };
+      process.stdout.write(
+        table(
+          [
+            { header: "ID", value: (w) => style.dim(w.id) },
+            { header: "NAME", value: (w) => style.bold(w.name) },
+            { header: "STATUS", value: (w) => (w.status === "ONLINE" ? style.green(w.status) : style.dim(w.status)) },
+            { header: "BACKEND", value: (w) => backend(w.capabilities) },
+            { header: "LAST SEEN", value: (w) => formatTime(w.lastSeenAt) },
+          ],
+          workers,
+        ),
+      );
+    }),
+  );
 }

@@ -8,6 +8,8 @@ export const EXIT = {
   NOT_FOUND: 3,
   AUTH: 4,
   UNREACHABLE: 5,
+  ADDRESS_UNAVAILABLE: 6,
+  DATABASE_UNREACHABLE: 7,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -22,7 +24,11 @@ Exit codes (client commands):
   5  server unreachable
 
 Connection: --server URL and --token KEY, or ICRL_SERVER (default http://localhost:4000) and
-ICRL_API_KEY. Add --json for machine-readable output.`;
+ICRL_API_KEY. Add --json for machine-readable output.
+
+Exit codes (icrl server at start-up; 2 also means an invalid setting such as ICRL_ADMIN_KEY):
+  6  cannot listen (port in use, --host not an address of this machine)
+  7  database unreachable (DATABASE_URL / --database-url)`;
 
 /** An error the CLI reports as is: its message is for the user, its exit code is chosen. */
 export class CliError extends Error {

@@ -84,7 +84,10 @@ export function createHttpServer(services: Services): HttpServerHandle {
     },
   };
 
-  const wss = new WebSocketServer({ server, path: "/graphql", maxPayload: config.maxRequestBytes });
+  // Upgrades are handed over here rather than by attaching to `server`: an attached WebSocketServer
+  // re-emits the HTTP server's errors, and graphql-ws reports those (a port in use) as its own.
+  const wss = new WebSocketServer({ noServer: true, path: "/graphql", maxPayload: config.maxRequestBytes });
+  server.on("upgrade", (req, socket, head) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req)));
   const wsCleanup = useServer<Record<string, unknown>, { aborts?: Map<string, AbortController> }>(
     {
       schema,
