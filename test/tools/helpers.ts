@@ -7,9 +7,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const sharedData = path.resolve(projectRoot, "..", "shared", "data");
-export const hotpotPassages = path.join(sharedData, "hotpotqa", "passages.jsonl");
-export const searchR1Corpus = path.join(sharedData, "wiki_passages", "searchr1_wiki18_example_corpus.jsonl");
+// Small copies of real corpora, kept in the repository (provenance: test/fixtures/data/README.md).
+export const fixtureData = path.join(projectRoot, "test", "fixtures", "data");
+export const hotpotPassages = path.join(fixtureData, "hotpotqa", "passages.jsonl");
+export const searchR1Corpus = path.join(fixtureData, "wiki_passages", "searchr1_wiki18_example_corpus.jsonl");
 
 export const runningAsRoot = process.getuid?.() === 0;
 

@@ -1,4 +1,4 @@
-// BM25 search over the real passage corpora in ../shared/data: ranking, the on-disk index cache, the
+// BM25 search over real passage corpora (small copies in test/fixtures/data): ranking, the on-disk index cache, the
 // observation format and its token budget.
 import { appendFile, copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -9,7 +9,7 @@ import { formatSearchResults } from "../../worker/tools/search/format.js";
 import { LocalSearchTool } from "../../worker/tools/search/local-search-tool.js";
 import { readPassages, type Passage } from "../../worker/tools/search/passages.js";
 import { approximateTokenCount } from "../../worker/tools/search/token-count.js";
-import { hotpotPassages, searchR1Corpus, sharedData } from "./helpers.js";
+import { fixtureData, hotpotPassages, searchR1Corpus } from "./helpers.js";
 
 let cacheDir: string;
 let index: Bm25Index;
@@ -24,7 +24,7 @@ afterAll(() => rm(cacheDir, { recursive: true, force: true }));
 
 describe("BM25 index over the HotpotQA passages", () => {
   it("indexes every passage of the corpus", () => {
-    expect(passages).toHaveLength(4858);
+    expect(passages).toHaveLength(1200); // the first 1,200 of the 4,858 HotpotQA passages
     expect(index.size).toBe(passages.length);
   });
 
@@ -106,7 +106,7 @@ describe("local search tool", () => {
   });
 
   it("reads a JSON array corpus (HippoRAG's 2Wiki passages)", async () => {
-    const hippo = JSON.parse(await readFile(path.join(sharedData, "wiki_passages", "hipporag_2wikimultihopqa_corpus.json"), "utf8"));
+    const hippo = JSON.parse(await readFile(path.join(fixtureData, "wiki_passages", "hipporag_2wikimultihopqa_corpus_head300.json"), "utf8"));
     const corpus = path.join(cacheDir, "hipporag-head.json");
     await writeFile(corpus, JSON.stringify(hippo.slice(0, 300), null, 2));
     const tool = await LocalSearchTool.open({ corpus, cacheDir, topK: 1 });

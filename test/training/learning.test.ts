@@ -155,7 +155,7 @@ describe("ICRL learning", () => {
     const first = mean(reward.slice(0, 3));
     const last = mean(reward.slice(-4));
     expect(last - first, JSON.stringify(report)).toBeGreaterThanOrEqual(0.15);
-    expect(last, JSON.stringify(report)).toBeGreaterThanOrEqual(0.55);
+    expect(last, JSON.stringify(report)).toBeGreaterThanOrEqual(0.65);
 
     // Zero-shot tool use: the base model guessed (greedy: 0 searches per question), the trained one
     // searches, also when sampling in the last steps.
