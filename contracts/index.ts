@@ -8,3 +8,4 @@ export * from "./prompt.js";
 export * from "./rollout.js";
 export * from "./claim-context.js";
 export * from "./metric-keys.js";
+export * from "./study.js";

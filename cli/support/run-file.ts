@@ -68,7 +68,7 @@ function rangeStart(node: unknown): number | undefined {
   return (node as { range?: [number, number, number] } | null)?.range?.[0];
 }
 
-function issueProblems(issues: z.core.$ZodIssue[], prefix: PathPart[], map: SourceMap): FileProblem[] {
+export function issueProblems(issues: z.core.$ZodIssue[], prefix: PathPart[], map: SourceMap): FileProblem[] {
   return issues.flatMap((issue) => {
     const base = [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
     // "Unrecognized key" issues name the parent; point at each unknown key itself.

@@ -7,7 +7,7 @@ import type { Logger } from "../logger.js";
 
 export const EVENT_CHANNEL = "icrl_events";
 
-export type Topic = `rollouts:${string}` | `metrics:${string}` | `run:${string}` | `bench:${string}` | "jobs";
+export type Topic = `rollouts:${string}` | `metrics:${string}` | `run:${string}` | `bench:${string}` | `study:${string}` | "jobs";
 
 type Listener = (cursor: bigint | null) => void;
 

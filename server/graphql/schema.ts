@@ -12,6 +12,7 @@ import { libraryResolvers } from "./resolvers/library.js";
 import { rolloutResolvers } from "./resolvers/rollouts.js";
 import { rolloutDatasetItemResolvers } from "./resolvers/rollout-dataset-item.js";
 import { runResolvers } from "./resolvers/runs.js";
+import { studyResolvers } from "./resolvers/studies.js";
 import { subscriptionResolvers } from "./resolvers/subscriptions.js";
 import { workerResolvers } from "./resolvers/workers.js";
 
@@ -27,6 +28,7 @@ const resolvers: Resolvers[] = [
   rolloutResolvers,
   rolloutDatasetItemResolvers,
   runResolvers,
+  studyResolvers,
   subscriptionResolvers,
   workerResolvers,
 ];

@@ -1,9 +1,10 @@
 import type { Resolvers } from "../../generated/graphql.js";
-import { validateRunConfig, type RunConfig } from "../../../contracts/index.js";
+import { applyConfigPatch, validateRunConfig, type RunConfig } from "../../../contracts/index.js";
 import { badInput, notFound, type FieldError } from "../../errors.js";
 import { requestCancel } from "../../jobs/queue.js";
 import { createRunWithJob, type NewRun } from "../../jobs/create-run.js";
 import { requeueRun } from "../../jobs/requeue-run.js";
+import { checkRunReferences } from "../../jobs/run-references.js";
 import { latestMetricPoints, metricKeys } from "../../store/metric-points.js";
 import { can, checkId, maybeId } from "../guards.js";
 import { decodeCursor, pageSize, toPage } from "../pagination.js";
@@ -16,14 +17,7 @@ async function validateForCreate(ctx: GraphQLContext, config: unknown): Promise<
   if (!parsed.ok) {
     throw badInput(`Invalid run config: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, parsed.errors);
   }
-  const errors: FieldError[] = [];
-  const dataset = await ctx.prisma.dataset.findUnique({ where: { id: parsed.config.dataset.id } });
-  if (!dataset) errors.push({ path: "dataset.id", message: `dataset ${parsed.config.dataset.id} does not exist; import one first` });
-  else if (dataset.archived) errors.push({ path: "dataset.id", message: "dataset is archived" });
-  const setId = parsed.config.demonstrations.setId;
-  if (setId && !(await ctx.prisma.demonstrationSet.findUnique({ where: { id: setId } }))) {
-    errors.push({ path: "demonstrations.setId", message: `demonstration set ${setId} does not exist` });
-  }
+  const errors = await checkRunReferences(ctx.prisma, parsed.config);
   if (errors.length) throw badInput(`Invalid run config: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
   return parsed.config;
 }
@@ -55,6 +49,8 @@ export const runResolvers: Resolvers = {
       const take = pageSize(first);
       const where = {
         ...(filter?.experimentId ? { experimentId: checkId(filter.experimentId, "Experiment") } : {}),
+        ...(filter?.studyId ? { studyId: checkId(filter.studyId, "Study") } : {}),
+        ...(filter?.arm ? { arm: filter.arm } : {}),
         ...(filter?.status?.length ? { status: { in: filter.status } } : {}),
         ...(filter?.nameContains ? { name: { contains: filter.nameContains, mode: "insensitive" as const } } : {}),
       };
@@ -108,7 +104,7 @@ export const runResolvers: Resolvers = {
       if (!checkpoints.length) {
         throw badInput(`Run ${id} has no checkpoint${step != null ? ` at or before step ${step}` : ""} to fork from.`);
       }
-      const merged = deepMerge(parent.config as Record<string, unknown>, (configPatch ?? {}) as Record<string, unknown>);
+      const merged = applyConfigPatch(parent.config as Record<string, unknown>, (configPatch ?? {}) as Record<string, unknown>);
       const parsed = await validateForCreate(ctx, merged);
       // The fork starts from the parent's learner state: a different base model or LoRA shape
       // cannot load it, so say so now instead of failing on a worker.
@@ -140,17 +136,6 @@ export const runResolvers: Resolvers = {
     artifacts: (run, { kind }, ctx) =>
       ctx.prisma.artifact.findMany({ where: { runId: run.id, ...(kind ? { kind } : {}) }, orderBy: [{ step: "asc" }, { createdAt: "asc" }] }),
     jobs: (run, _, ctx) => ctx.prisma.job.findMany({ where: { runId: run.id }, orderBy: { createdAt: "asc" } }),
+    study: (run, _, ctx) => (run.studyId ? ctx.prisma.study.findUnique({ where: { id: run.studyId } }) : null),
   },
 };
-
-function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(patch)) {
-    const b = out[k];
-    out[k] =
-      v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b)
-        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
-  }
-  return out;
-}
