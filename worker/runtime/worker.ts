@@ -40,7 +40,7 @@ import {
   retryTransient,
   Wakeup,
 } from "../../client-sdk/src/index.js";
-import { JobInputError } from "./errors.js";
+import { isRetryableJobFailure } from "./job-failure.js";
 import { EngineCache } from "./engine-cache.js";
 import type { JobOutcome, JobRunners } from "./job-runner.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -308,10 +308,10 @@ export class Worker {
       if (lease.lost || failure instanceof LeaseLostError) {
         log.warn({ err: failure ? errorMessage(failure) : undefined }, "job abandoned: this worker no longer holds its lease");
       } else if (failure) {
-        const permanent = failure instanceof JobInputError;
-        log.error({ err: errorMessage(failure), retry: !permanent }, "job failed");
+        const retryJob = isRetryableJobFailure(failure);
+        log.error({ err: errorMessage(failure), retry: retryJob }, "job failed");
         await retryTransient(
-          () => client.mutate(FailJobDocument, { jobId: job.id, error: errorMessage(failure).slice(0, 4000), retry: !permanent }),
+          () => client.mutate(FailJobDocument, { jobId: job.id, error: errorMessage(failure).slice(0, 4000), retry: retryJob }),
           retry,
         );
       } else if (outcome?.status === "interrupted") {
