@@ -169,7 +169,8 @@ export function register(program: Command): void {
       .addHelpText(
         "after",
         `
-Exit code when the run finishes: 0 if it SUCCEEDED, 1 if it FAILED or was CANCELLED.
+Exit code when the run finishes: 0 if it SUCCEEDED, 1 if it FAILED or was CANCELLED. A run that has
+already finished is shown from its stored history (final status, sparklines, last rollouts) at once.
 --json prints one JSON object per line: {"type":"snapshot","run"} first, then {"type":"run"|"metrics"|
 "rollout", "cursor", ...} as events arrive, and {"type":"end","status"} last.`,
       ),

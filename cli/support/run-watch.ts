@@ -15,7 +15,8 @@ import { formatNumber } from "./output.js";
 import { requireRun } from "./resolve.js";
 import { progressText, TERMINAL_STATUSES } from "./run-summary.js";
 import { styleFor } from "./style.js";
-import { renderFrame, SPARK_KEYS, WatchState } from "./watch-view.js";
+import { loadFinishedRun, metricHistory, rolloutHistory } from "./run-history.js";
+import { KEEP_ROLLOUTS, renderFrame, SPARK_KEYS, WatchState } from "./watch-view.js";
 
 export interface WatchOptions {
   json?: boolean;
@@ -36,8 +37,18 @@ export async function watchRun(client: IcrlClient, runId: string, opts: WatchOpt
 
   if (opts.json) jsonLine({ type: "snapshot", run: initial });
   if (TERMINAL_STATUSES.includes(initial.status)) {
-    if (opts.json) jsonLine({ type: "end", status: initial.status });
-    else process.stdout.write(renderFrame(state, style, process.stdout.columns ?? 100).join("\n") + "\n");
+    // Nothing more will happen: show what did, from the stored history, and exit.
+    if (opts.json) {
+      if (opts.fromStart) {
+        for await (const points of metricHistory(client, runId)) jsonLine({ type: "metrics", cursor: points.at(-1)!.cursor, points });
+        for await (const rollouts of rolloutHistory(client, runId))
+          for (const rollout of rollouts) jsonLine({ type: "rollout", cursor: rollout.cursor, rollout });
+      }
+      jsonLine({ type: "end", status: initial.status });
+    } else {
+      await loadFinishedRun(client, state, KEEP_ROLLOUTS);
+      process.stdout.write(renderFrame(state, style, process.stdout.columns ?? 100).join("\n") + "\n");
+    }
     return exitCode();
   }
 
