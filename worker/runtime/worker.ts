@@ -21,6 +21,7 @@ import {
   FailJobDocument,
   JobAvailableDocument,
   ReleaseJobDocument,
+  SignOffWorkerDocument,
   type ClaimJobMutation,
   type IcrlClient,
   type JobKind,
@@ -41,6 +42,7 @@ import {
   Wakeup,
 } from "../../client-sdk/src/index.js";
 import { isRetryableJobFailure } from "./job-failure.js";
+import { workerInstanceId } from "./instance-id.js";
 import { EngineCache } from "./engine-cache.js";
 import type { JobOutcome, JobRunners } from "./job-runner.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -176,6 +178,7 @@ export class Worker {
           signal: this.stopController.signal,
           onRetry: (err, delayMs) => this.logger.warn({ err: errorMessage(err), delayMs }, "cannot reach the server to register; retrying"),
         },
+        workerInstanceId(this.dataDir),
       );
     } catch (error) {
       if (this.stopping) return { workerId: null, jobs: 0, clean: true }; // stopped before it ever served
@@ -206,6 +209,8 @@ export class Worker {
         .close({ signal: this.deadline.signal })
         .catch((err) => this.logger.warn({ err: errorMessage(err) }, "outbox not fully delivered at exit"));
       await engines.dispose();
+      // Shown OFFLINE until it starts again; a worker that dies without this just goes quiet (lastSeenAt).
+      await client.mutate(SignOffWorkerDocument, {}).catch((err) => this.logger.warn({ err: errorMessage(err) }, "could not sign off"));
       await client.close();
       fs.rmSync(outboxDir, { recursive: true, force: true });
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
