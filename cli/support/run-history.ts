@@ -16,18 +16,29 @@ export async function loadFinishedRun(client: IcrlClient, state: WatchState, kee
   const runId = state.run.id;
   const series = await client.query(MetricSeriesDocument, { runId, keys: SPARK_KEYS, maxPoints: 60 });
   for (const s of series.metricSeries) state.seedSeries(s.key, s.points);
-  const total = (await client.query(RolloutsDocument, { runId, first: 0 })).rollouts.totalCount;
-  if (total === 0) return;
-  // Rollouts come in the order they were stored; the last ones are at the highest steps. Widen a
-  // window of steps back from the run's last step until it holds some, then keep its tail.
-  let last: RolloutFieldsFragment[] = [];
-  for (let width = 1, minStep = Number.POSITIVE_INFINITY; last.length < keepRollouts && minStep > 0; width *= 2) {
-    minStep = Math.max(0, state.run.step - width + 1);
-    last = [];
-    for await (const page of pages((after) => rolloutPage(client, runId, after, minStep))) last = [...last, ...page].slice(-keepRollouts);
-  }
-  for (const r of last) state.onRollout(r);
+  const { rollouts, total } = await latestRollouts(client, runId, state.run.step, keepRollouts);
+  for (const r of rollouts) state.onRollout(r);
   state.rolloutCount = total;
+}
+
+/** The last `keep` rollouts stored (the newest last) and how many there are. */
+export async function latestRollouts(
+  client: IcrlClient,
+  runId: string,
+  lastStep: number,
+  keep: number,
+): Promise<{ rollouts: RolloutFieldsFragment[]; total: number }> {
+  const total = (await client.query(RolloutsDocument, { runId, first: 0 })).rollouts.totalCount;
+  if (total === 0) return { rollouts: [], total };
+  // Rollouts come in the order they were stored; the last ones are at the highest steps. Widen a
+  // window of steps back from the run's last step until it holds enough, then keep its tail.
+  let last: RolloutFieldsFragment[] = [];
+  for (let width = 1, minStep = Number.POSITIVE_INFINITY; last.length < keep && minStep > 0; width *= 2) {
+    minStep = Math.max(0, lastStep - width + 1);
+    last = [];
+    for await (const page of pages((after) => rolloutPage(client, runId, after, minStep))) last = [...last, ...page].slice(-keep);
+  }
+  return { rollouts: last, total };
 }
 
 /** Every metric point, page by page, in the order they were logged (their cursors ascending). */

@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ClaimJobDocument,
+  CompleteJobDocument,
   CreateApiKeyDocument,
   CreateExperimentDocument,
   CreateRunDocument,
@@ -29,6 +30,7 @@ import { startServer, type RunningServer } from "../../server/main.js";
 import { createLogger } from "../../server/logger.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
+import { cliEnv, jsonLines, spawnCli } from "../cli/helpers.js";
 
 let t: TestServer;
 let current: RunningServer;
@@ -283,5 +285,42 @@ describe("several subscriptions on one client", () => {
     expect((error as Error).message).toMatch(/lost the connection to .* and could not reconnect within 1\.5 s/i);
     expect(Date.now() - began).toBeLessThan(15_000);
     await client.close();
+  });
+});
+
+describe("icrl run watch", () => {
+  it("follows a run through a server restart and exits 0 when it succeeds, each rollout once", { timeout: 120_000 }, async () => {
+    const experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "watch-restart" })).createExperiment.id;
+    const runId = (
+      await t.admin.mutate(CreateRunDocument, { experimentId, name: "watched", config: { model: { path: "m.gguf" }, dataset: { id: datasetId } } })
+    ).createRun.id;
+    const workerToken = (await t.client(registrationKey).mutate(RegisterWorkerDocument, { name: "watch-w", capabilities: { backend: "cpu" } }))
+      .registerWorker.token;
+    const worker = t.client(workerToken);
+    const claimed = (await worker.mutate(ClaimJobDocument, {})).claimJob!;
+    expect(claimed.job.run?.id).toBe(runId);
+    const jobId = claimed.job.id;
+    const report = (step: number) => worker.mutate(ReportRolloutsDocument, { jobId, rollouts: [rollout(step, 0), rollout(step, 1)] });
+
+    const child = spawnCli(["run", "watch", runId, "--json", "--from-start"], cliEnv(t.server.url, ADMIN_KEY));
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on("close", r));
+    const out = jsonLines(child);
+    await out.waitFor((l) => l.type === "snapshot");
+    for (let step = 1; step <= 3; step++) await report(step);
+    await out.waitFor((l) => l.type === "rollout" && l.rollout.step === 3);
+
+    await stopServer();
+    await startAgain();
+    for (let step = 4; step <= 6; step++) await report(step);
+    await worker.mutate(CompleteJobDocument, { jobId });
+    expect(await exited, stderr).toBe(0);
+
+    const lines = out.lines as any[];
+    expect(lines.at(-1)).toEqual({ type: "end", status: "SUCCEEDED" });
+    expect(lines.filter((l) => l.type === "rollout").map((l) => `${l.rollout.step}/${l.rollout.sampleIndex}`)).toEqual(
+      [1, 2, 3, 4, 5, 6].flatMap((s) => [`${s}/0`, `${s}/1`]),
+    );
   });
 });
