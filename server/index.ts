@@ -7,5 +7,6 @@ export { createLogger, type Logger } from "./logger.js";
 export { generateSecret, displayPrefix } from "./auth/keys.js";
 // A throwaway database per test file (or benchmark), dropped when done.
 export { createTestDatabase, type TestDatabase } from "./db/database.js";
+export { DataDirBusyError, liveDataDirOwner, type OwnerRecord } from "./db/data-dir-owner.js";
 // Direct ingestion for benchmarks that load millions of points without going through HTTP.
 export { insertMetrics, type MetricRow } from "./ingest/metrics.js";

@@ -101,6 +101,7 @@ export function register(program: Command): void {
       const { requireRun } = await import("../support/resolve.js");
       const { printJson, keyValues, table, formatNumber, formatTime } = await import("../support/output.js");
       const { configSummary, progressText } = await import("../support/run-summary.js");
+      const { failureLines } = await import("../support/run-failure.js");
       const { styleFor, statusColor } = await import("../support/style.js");
       const r = await requireRun(client, id as string);
       if (opts.json) return printJson(r);
@@ -118,7 +119,7 @@ export function register(program: Command): void {
           ...(r.parentRun
             ? ([["forked from", `${r.parentRun.name} ${style.dim(r.parentRun.id)} at step ${r.forkStep ?? "?"}`]] as [string, string][])
             : []),
-          ...(r.error ? ([["error", style.red(r.error)]] as [string, string][]) : []),
+          ...failureLines(r).map(([k, v]): [string, string] => [k, style.red(v)]),
         ]),
       );
       process.stdout.write("\n" + style.bold("Config") + "\n" + keyValues(configSummary(r).map(([k, v]) => [`  ${k}`, v])));
@@ -168,7 +169,8 @@ export function register(program: Command): void {
       .addHelpText(
         "after",
         `
-Exit code when the run finishes: 0 if it SUCCEEDED, 1 if it FAILED or was CANCELLED.
+Exit code when the run finishes: 0 if it SUCCEEDED, 1 if it FAILED or was CANCELLED. A run that has
+already finished is shown from its stored history (final status, sparklines, last rollouts) at once.
 --json prints one JSON object per line: {"type":"snapshot","run"} first, then {"type":"run"|"metrics"|
 "rollout", "cursor", ...} as events arrive, and {"type":"end","status"} last.`,
       ),

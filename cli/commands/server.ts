@@ -1,6 +1,7 @@
 // `icrl server`: the control plane on one port, embedded Postgres unless DATABASE_URL is given.
 import type { Command } from "commander";
 import { documentExitCodes, exitWith } from "../support/command.js";
+import { dataDirInUse } from "../support/data-dir-in-use.js";
 import { EXIT, type ExitCode } from "../support/exit-codes.js";
 
 interface ServerCliOptions {
@@ -28,6 +29,10 @@ export function describeStartupError(err: unknown, opts: ServerCliOptions): { me
   const e = err as NodeJS.ErrnoException & { name?: string };
   const port = opts.port;
   if (e?.name === "ServerConfigError") return { message: e.message, exitCode: EXIT.BAD_INPUT };
+  if (e?.name === "DataDirBusyError") {
+    const busy = err as { dataDir: string; owner: { pid: number; since: string } };
+    return { message: dataDirInUse(busy.dataDir, busy.owner).message, exitCode: EXIT.DATA_DIR_IN_USE };
+  }
   if (e?.syscall === "listen" || e?.code === "EADDRINUSE") {
     if (e.code === "EADDRINUSE") {
       return {
@@ -72,7 +77,10 @@ export function register(program: Command): void {
     .option("--data-dir <dir>", "embedded Postgres data directory", ".icrl/pg")
     .option("--database-url <url>", "use this Postgres instead of the embedded one")
     .option("--artifact-dir <dir>", "where artifact files are stored", ".icrl/artifacts")
-    .addHelpText("after", "\nExit codes: 0 stopped, 1 failed, 2 invalid setting, 6 cannot listen, 7 database unreachable (see icrl --help).")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 stopped, 1 failed, 2 invalid setting, 6 cannot listen, 7 database unreachable, 8 data directory in use (see icrl --help).",
+    )
     .action(async (opts: ServerCliOptions) => {
       const { startServer } = await import("../../server/index.js");
       let server: Awaited<ReturnType<typeof startServer>>;

@@ -20,10 +20,11 @@ import {
   MetricPointsDocument,
   RunDocument,
 } from "../../client-sdk/src/index.js";
-import { displayPrefix, generateSecret, startServer, type RunningServer } from "../../server/index.js";
+import { DataDirBusyError, displayPrefix, generateSecret, liveDataDirOwner, startServer, type RunningServer } from "../../server/index.js";
 import { Worker } from "../../worker/index.js";
 import { LOOKUP_TEMPLATE } from "./lookup-task.js";
 import { reportError, exitWith } from "../support/command.js";
+import { dataDirInUse } from "../support/data-dir-in-use.js";
 import { CliError, EXIT } from "../support/exit-codes.js";
 import { createRunFromFile } from "../support/run-create.js";
 import { styleFor } from "../support/style.js";
@@ -155,6 +156,9 @@ async function summary(admin: IcrlClient, runId: string): Promise<string | null>
 
 export async function runDemo(opts: DemoOptions): Promise<void> {
   const dataDir = path.resolve(opts.dataDir);
+  // Before anything slow (pre-training the model) or any write to the directory's state.
+  const owner = await liveDataDirOwner(path.join(dataDir, "pg"));
+  if (owner) return void (await exitWith(reportError(dataDirInUse(opts.dataDir, owner), false)));
   await mkdir(dataDir, { recursive: true });
   const statePath = path.join(dataDir, "demo.json");
   let state = await readDemoState(statePath);
@@ -193,6 +197,7 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       { logger: logger.child({ component: "server" }), env: {} },
     );
   } catch (err) {
+    if (err instanceof DataDirBusyError) return void (await exitWith(reportError(dataDirInUse(opts.dataDir, err.owner), false)));
     const code = (err as NodeJS.ErrnoException)?.code;
     const message =
       code === "EADDRINUSE"

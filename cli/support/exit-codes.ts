@@ -10,6 +10,7 @@ export const EXIT = {
   UNREACHABLE: 5,
   ADDRESS_UNAVAILABLE: 6,
   DATABASE_UNREACHABLE: 7,
+  DATA_DIR_IN_USE: 8,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -26,9 +27,10 @@ Exit codes (client commands):
 Connection: --server URL and --token KEY, or ICRL_SERVER (default http://localhost:4000) and
 ICRL_API_KEY. Add --json for machine-readable output.
 
-Exit codes (icrl server at start-up; 2 also means an invalid setting such as ICRL_ADMIN_KEY):
+Exit codes (icrl server and icrl demo at start-up; 2 also means an invalid setting such as ICRL_ADMIN_KEY):
   6  cannot listen (port in use, --host not an address of this machine)
-  7  database unreachable (DATABASE_URL / --database-url)`;
+  7  database unreachable (DATABASE_URL / --database-url)
+  8  the data directory is in use by another running server (stop it or pass another --data-dir)`;
 
 /** An error the CLI reports as is: its message is for the user, its exit code is chosen. */
 export class CliError extends Error {

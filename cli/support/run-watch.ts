@@ -7,7 +7,6 @@ import {
   MetricSeriesDocument,
   MetricsAddedDocument,
   RolloutAddedDocument,
-  RolloutsDocument,
   RunUpdatedDocument,
 } from "../../client-sdk/src/index.js";
 import { EXIT } from "./exit-codes.js";
@@ -15,7 +14,8 @@ import { formatNumber } from "./output.js";
 import { requireRun } from "./resolve.js";
 import { progressText, TERMINAL_STATUSES } from "./run-summary.js";
 import { styleFor } from "./style.js";
-import { renderFrame, SPARK_KEYS, WatchState } from "./watch-view.js";
+import { latestRollouts, loadFinishedRun, metricHistory, rolloutHistory } from "./run-history.js";
+import { KEEP_ROLLOUTS, renderFrame, SPARK_KEYS, WatchState } from "./watch-view.js";
 
 export interface WatchOptions {
   json?: boolean;
@@ -36,8 +36,18 @@ export async function watchRun(client: IcrlClient, runId: string, opts: WatchOpt
 
   if (opts.json) jsonLine({ type: "snapshot", run: initial });
   if (TERMINAL_STATUSES.includes(initial.status)) {
-    if (opts.json) jsonLine({ type: "end", status: initial.status });
-    else process.stdout.write(renderFrame(state, style, process.stdout.columns ?? 100).join("\n") + "\n");
+    // Nothing more will happen: show what did, from the stored history, and exit.
+    if (opts.json) {
+      if (opts.fromStart) {
+        for await (const points of metricHistory(client, runId)) jsonLine({ type: "metrics", cursor: points.at(-1)!.cursor, points });
+        for await (const rollouts of rolloutHistory(client, runId))
+          for (const rollout of rollouts) jsonLine({ type: "rollout", cursor: rollout.cursor, rollout });
+      }
+      jsonLine({ type: "end", status: initial.status });
+    } else {
+      await loadFinishedRun(client, state, KEEP_ROLLOUTS);
+      process.stdout.write(renderFrame(state, style, process.stdout.columns ?? 100).join("\n") + "\n");
+    }
     return exitCode();
   }
 
@@ -45,8 +55,15 @@ export async function watchRun(client: IcrlClient, runId: string, opts: WatchOpt
   // when asked (or when there are none yet, which makes the start exact), otherwise live from now.
   const latestCursor = initial.latestMetrics.reduce<bigint | null>((m, p) => (m == null || BigInt(p.cursor) > m ? BigInt(p.cursor) : m), null);
   const metricsAfter = opts.fromStart || latestCursor == null ? "0" : String(latestCursor);
-  const existingRollouts = (await client.query(RolloutsDocument, { runId, first: 0 })).rollouts.totalCount;
-  const rolloutsAfter = opts.fromStart || existingRollouts === 0 ? "0" : undefined;
+  // Live rollouts start after the newest one stored now (shown at once), by cursor: a rollout
+  // reported between this read and the subscription is replayed, not lost.
+  let rolloutsAfter = "0";
+  if (!opts.fromStart) {
+    const { rollouts, total } = await latestRollouts(client, runId, initial.step, KEEP_ROLLOUTS);
+    for (const r of rollouts) state.onRollout(r);
+    state.rolloutCount = total;
+    rolloutsAfter = rollouts.at(-1)?.cursor ?? "0";
+  }
   if (!opts.json && !opts.fromStart) {
     const series = await client.query(MetricSeriesDocument, { runId, keys: SPARK_KEYS, maxPoints: 60 });
     for (const s of series.metricSeries) state.seedSeries(s.key, s.points);
@@ -98,13 +115,10 @@ export async function watchRun(client: IcrlClient, runId: string, opts: WatchOpt
       state.onMetrics(metricsAdded.points);
       if (opts.json) jsonLine({ type: "metrics", cursor: metricsAdded.cursor, points: metricsAdded.points });
     }),
-    follow(
-      client.subscribe(RolloutAddedDocument, { runId, ...(rolloutsAfter ? { after: rolloutsAfter } : {}) }, { signal: stop.signal }),
-      ({ rolloutAdded }) => {
-        state.onRollout(rolloutAdded.rollout);
-        if (opts.json) jsonLine({ type: "rollout", cursor: rolloutAdded.cursor, rollout: rolloutAdded.rollout });
-      },
-    ),
+    follow(client.subscribe(RolloutAddedDocument, { runId, after: rolloutsAfter }, { signal: stop.signal }), ({ rolloutAdded }) => {
+      state.onRollout(rolloutAdded.rollout);
+      if (opts.json) jsonLine({ type: "rollout", cursor: rolloutAdded.cursor, rollout: rolloutAdded.rollout });
+    }),
   ];
   // A stream that fails (server refused the subscription) ends the watch with its error.
   const failure = Promise.race(streams.map((s) => s.then(() => new Promise<never>(() => {}))));

@@ -4,13 +4,13 @@ import type { MetricPointFieldsFragment, RolloutFieldsFragment, RunFieldsFragmen
 import { formatNumber, truncate } from "./output.js";
 import { bar } from "./progress-bar.js";
 import type { RunDetail } from "./resolve.js";
-import { progressText, stepTotal } from "./run-summary.js";
+import { progressText, stepTotal, TERMINAL_STATUSES } from "./run-summary.js";
 import { sparkline } from "./sparkline.js";
 import { statusColor, type Style } from "./style.js";
 
 export const SPARK_KEYS = ["reward/mean", "accuracy/mean", "tools/valid_calls_per_rollout"];
 const KEEP_POINTS = 200;
-const KEEP_ROLLOUTS = 3;
+export const KEEP_ROLLOUTS = 3;
 
 export class WatchState {
   run: RunDetail;
@@ -89,7 +89,8 @@ export function renderFrame(state: WatchState, style: Style, width: number): str
   }
   lines.push("");
   lines.push(style.bold(`Latest rollouts`) + style.dim(` (${state.rolloutCount} seen)`));
-  if (!state.rollouts.length) lines.push(style.dim("  waiting for rollouts…"));
+  if (!state.rollouts.length)
+    lines.push(style.dim(TERMINAL_STATUSES.includes(run.status) ? "  none: the run ended without any" : "  waiting for rollouts…"));
   for (const r of [...state.rollouts].reverse()) {
     const parts = Object.entries((r.rewardComponents ?? {}) as Record<string, unknown>)
       .filter(([, v]) => typeof v === "number")

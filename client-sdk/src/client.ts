@@ -14,6 +14,11 @@ export interface ClientOptions {
   /** Reconnect backoff for subscriptions, in ms (doubles up to maxRetryDelayMs). */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
+  /**
+   * How long a subscription keeps trying to reconnect after losing the server before it throws an
+   * IcrlNetworkError (default 300000: five minutes, long enough for a server restart).
+   */
+  reconnectTimeoutMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -59,6 +64,14 @@ function isFatal(err: unknown): boolean {
   return code === 4400 || code === 4401 || code === 4403 || code === 4409 || code === 4429;
 }
 
+/** A socket error or close event in a few words (ECONNREFUSED, "1001 going away"). */
+function describeFailure(err: unknown): string {
+  const e = err as { code?: string | number; reason?: string; message?: string; error?: { code?: string; message?: string } };
+  const code = e?.error?.code ?? e?.code;
+  const text = e?.error?.message ?? e?.reason ?? e?.message ?? "";
+  return [code, text].filter((x) => x !== undefined && x !== "").join(" ") || "connection closed";
+}
+
 function isStaleSocket(err: unknown): boolean {
   const code = (err as { cause?: { code?: string } })?.cause?.code;
   return code === "ECONNRESET" || code === "UND_ERR_SOCKET" || code === "EPIPE";
@@ -68,18 +81,27 @@ export function createClient(options: ClientOptions): IcrlClient {
   const urls = endpoints(options.url);
   const doFetch = options.fetch ?? fetch;
   const auth = `Bearer ${options.token}`;
+  // One socket for all of this client's subscriptions. When it is lost, every subscription on it
+  // fails at once; the first to retry replaces it and the others join the replacement, so none of
+  // them closes a socket another one has just resubscribed on.
   let ws: WsClient | null = null;
+  const connected = new WeakSet<WsClient>();
   const wsClient = () => {
     if (!WebSocketImpl) throw new IcrlNetworkError("This environment has no WebSocket; subscriptions are unavailable.");
-    return (ws ??= createWsClient({
+    if (ws) return ws;
+    const c = createWsClient({
       url: urls.ws,
       webSocketImpl: WebSocketImpl,
       connectionParams: { authorization: auth },
       lazy: true,
       retryAttempts: 0, // we resubscribe ourselves, with the latest cursor
       keepAlive: 10_000,
-    }));
+    });
+    c.on("connected", () => connected.add(c));
+    ws = c;
+    return c;
   };
+  const reconnectTimeoutMs = options.reconnectTimeoutMs ?? 300_000;
 
   async function request<R>(document: DocumentNode, variables: unknown, signal?: AbortSignal, idempotent = false): Promise<R> {
     let res: Response;
@@ -120,6 +142,8 @@ export function createClient(options: ClientOptions): IcrlClient {
     let after: string | number | null = (variables?.after as string | number | undefined) ?? null;
     let delay = options.retryDelayMs ?? 200;
     const maxDelay = options.maxRetryDelayMs ?? 5000;
+    /** When the connection was last known good before the current outage (null: no outage). */
+    let lostAt: number | null = null;
     while (!opts.signal?.aborted) {
       const queue: R[] = [];
       let done = false;
@@ -130,7 +154,8 @@ export function createClient(options: ClientOptions): IcrlClient {
         wake = null;
         w?.();
       };
-      const unsubscribe = wsClient().subscribe<R>(
+      const socket = wsClient();
+      const unsubscribe = socket.subscribe<R>(
         { query, variables: { ...(variables ?? {}), ...(after != null ? { after } : {}) } },
         {
           next: (msg) => {
@@ -183,13 +208,36 @@ export function createClient(options: ClientOptions): IcrlClient {
           { message: `Subscription rejected by the server${reason ? `: ${reason}` : ""}.`, extensions: { code: "UNAUTHENTICATED" } },
         ]);
       }
-      if (!failure) return; // the server completed the stream
-      // Connection lost: wait, then resubscribe from the last cursor.
-      await new Promise((r) => setTimeout(r, delay));
+      // Connection lost, or the server ended the stream (its live feeds never end; it does so only
+      // when shutting down): wait, then resubscribe from the last cursor, for a bounded time.
+      if (connected.has(socket) || lostAt === null) {
+        lostAt = Date.now();
+        if (connected.has(socket)) delay = options.retryDelayMs ?? 200;
+      }
+      const left = reconnectTimeoutMs - (Date.now() - lostAt);
+      if (left <= 0) {
+        const why = failure ? `: ${describeFailure(failure)}` : "";
+        throw new IcrlNetworkError(
+          `Lost the connection to ${urls.ws} and could not reconnect within ${reconnectTimeoutMs / 1000} s${why}. Is the server running? (reconnectTimeoutMs sets how long to try.)`,
+          { cause: failure },
+        );
+      }
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.min(delay, left));
+        opts.signal?.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            r();
+          },
+          { once: true },
+        );
+      });
       delay = Math.min(maxDelay, delay * 2);
-      const old = ws;
-      ws = null;
-      await old?.dispose();
+      if (ws === socket) {
+        ws = null;
+        await socket.dispose();
+      }
     }
   }
 

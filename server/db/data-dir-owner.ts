@@ -40,6 +40,12 @@ export function ownerFileFor(dataDir: string): string {
   return `${dataDir}.owner.json`;
 }
 
+/** The live process that holds `dataDir` now, if any: lets a command refuse before any slow work. */
+export async function liveDataDirOwner(dataDir: string): Promise<OwnerRecord | null> {
+  const existing = await readRecord(ownerFileFor(dataDir));
+  return existing && isSameProcessAlive(existing.pid, existing.startTime) ? existing : null;
+}
+
 /** Takes ownership of `dataDir` or throws DataDirBusyError when a live process holds it. */
 export async function acquireDataDirOwnership(dataDir: string): Promise<DataDirOwnership> {
   const file = ownerFileFor(dataDir);

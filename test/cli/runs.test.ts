@@ -98,6 +98,63 @@ describe("run watch", () => {
   });
 });
 
+describe("run watch on a finished run", () => {
+  let runId: string;
+  const steps = [1, 2, 3, 4, 5, 6];
+
+  beforeAll(async () => {
+    const started = await startedRun("finished");
+    runId = started.runId;
+    for (const step of steps) {
+      await worker.mutate(ReportRunProgressDocument, { jobId: started.jobId, progress: { step, stage: 0, shots: 3 } });
+      await worker.mutate(LogMetricsDocument, { jobId: started.jobId, points: metricsAt(step, step / 8) });
+      await worker.mutate(ReportRolloutsDocument, { jobId: started.jobId, rollouts: [makeRollout(step, 0, 0, 200), makeRollout(step, 0, 1, 200)] });
+    }
+    await worker.mutate(CompleteJobDocument, { jobId: started.jobId });
+  });
+
+  it("shows the summary, sparklines from the stored history and the last rollouts, and exits", async () => {
+    const res = await runCli(["run", "watch", runId], env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("SUCCEEDED");
+    expect(res.stdout).not.toContain("waiting for rollouts");
+    // reward/mean rose 1/8 .. 6/8 over six steps: one sparkline character per point, lowest to highest.
+    expect(res.stdout).toMatch(/reward\/mean +▁\S{4}█ +0\.75/);
+    expect(res.stdout).toMatch(/accuracy\/mean +▁\S{4}█ +0\.375/);
+    expect(res.stdout).toContain("Latest rollouts (12 seen)");
+    // The newest three, newest first.
+    const shown = [...res.stdout.matchAll(/step (\d) · \S+ · g0\/s(\d)/g)].map((m) => `${m[1]}/${m[2]}`);
+    expect(shown).toEqual(["6/1", "6/0", "5/1"]);
+  });
+
+  it("--json --from-start replays every metric point and rollout once, in cursor order, then ends", async () => {
+    const res = await runCli(["run", "watch", runId, "--json", "--from-start"], env);
+    expect(res.code).toBe(0);
+    const lines = res.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines[0]).toMatchObject({ type: "snapshot", run: { id: runId, status: "SUCCEEDED" } });
+    expect(lines.at(-1)).toEqual({ type: "end", status: "SUCCEEDED" });
+    const points = lines.filter((l) => l.type === "metrics").flatMap((l) => l.points);
+    expect(points.map((p: any) => `${p.key}@${p.step}`).sort()).toEqual(steps.flatMap((s) => metricsAt(s, 0).map((p) => `${p.key}@${s}`)).sort());
+    const rollouts = lines.filter((l) => l.type === "rollout");
+    expect(rollouts.map((l) => `${l.rollout.step}/${l.rollout.sampleIndex}`)).toEqual(steps.flatMap((s) => [`${s}/0`, `${s}/1`]));
+    const cursors = rollouts.map((l) => BigInt(l.cursor));
+    expect(cursors.every((c, i) => i === 0 || c > cursors[i - 1])).toBe(true);
+  });
+
+  it("exits 1 for a cancelled run, with its final state", async () => {
+    const config = { model: { path: "models/tiny.gguf" }, dataset: { id: datasetId }, maxSteps: 4 };
+    const cancelled = (await t.admin.mutate(CreateRunDocument, { experimentId, name: "cancelled-while-queued", config })).createRun.id;
+    expect((await runCli(["run", "cancel", cancelled], env)).code).toBe(0);
+    const res = await runCli(["run", "watch", cancelled], env);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain("CANCELLED");
+    expect(res.stdout).toContain("none: the run ended without any");
+  });
+});
+
 describe("run compare and rollouts export", () => {
   let runA: string;
   let runB: string;

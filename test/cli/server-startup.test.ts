@@ -1,11 +1,12 @@
 // `icrl server` start-up problems as a user meets them: one line on stderr naming what is wrong and
 // the fix, and a documented exit code, never a stack trace.
-import { mkdtemp } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { EXIT } from "../../cli/support/exit-codes.js";
-import { createTestDatabase, type TestDatabase } from "../../server/index.js";
+import { createLogger, createTestDatabase, startServer, type TestDatabase } from "../../server/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { runCli } from "./helpers.js";
 
@@ -64,6 +65,42 @@ describe("icrl server start-up errors", () => {
     const r = await startFails(["--database-url", db.url], { ICRL_LEASE_SECONDS: "soon" });
     expect(r.line).toMatch(/ICRL_LEASE_SECONDS must be a whole number of seconds/);
     expect(r.code).toBe(EXIT.BAD_INPUT);
+  });
+
+  it("a data directory another running server holds: one line with the fix, exit 8; the demo refuses before any work", async () => {
+    const scratch = await mkdtemp(path.join(os.tmpdir(), "icrl-busy-"));
+    await chmod(scratch, 0o755); // embedded Postgres may run as another OS user
+    const holder = await startServer(
+      {
+        port: 0,
+        host: "127.0.0.1",
+        dataDir: path.join(scratch, "pg"),
+        artifactDir: path.join(scratch, "artifacts"),
+        adminKey: "icrl_busy_admin_key_0123456789",
+      },
+      { logger: createLogger({ level: "silent" }), env: {} },
+    );
+    try {
+      const server = await startFails(["--data-dir", path.join(scratch, "pg")]);
+      expect(server.line).toMatch(
+        new RegExp(
+          `data directory .*pg is in use by another running server \\(pid ${process.pid}, .*\\): stop that server or pass another --data-dir$`,
+        ),
+      );
+      expect(server.code).toBe(EXIT.DATA_DIR_IN_USE);
+
+      const demo = await runCli(["demo", "--port", "0", "--data-dir", scratch], env({}), { timeoutMs: 60_000 });
+      expect(demo.stderr.trimEnd().split("\n"), demo.stderr).toEqual([
+        expect.stringMatching(/^error: data directory .* is in use by another running server .*: stop that server or pass another --data-dir$/),
+      ]);
+      expect(demo.code).toBe(EXIT.DATA_DIR_IN_USE);
+      // Refused before pre-training the model or touching the directory's state.
+      expect(existsSync(path.join(scratch, "tiny-lookup.gguf"))).toBe(false);
+      expect(existsSync(path.join(scratch, "demo.json"))).toBe(false);
+    } finally {
+      await holder.stop();
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 
   it("an unreachable DATABASE_URL: where, and the fix, without the password, exit 7", async () => {

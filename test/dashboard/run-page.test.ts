@@ -138,7 +138,8 @@ describe("run page", () => {
 
   it("shows a failed run's charts as empty states, not broken frames", async () => {
     const { page, errors } = await openRun(runs.failed.id);
-    await page.locator(".run-header .error", { hasText: "CUDA out of memory" }).waitFor();
+    // Why it failed, said as such (the job's own error, as the worker reported it).
+    await page.locator(".run-header .run-failure", { hasText: "Failed because: CUDA out of memory" }).waitFor();
     const charts = page.locator(".chart");
     await chart(page, "reward/mean").locator(".chart-empty").waitFor();
     const count = await charts.count();

@@ -7,16 +7,21 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ClaimJobDocument,
+  CompleteJobDocument,
   CreateApiKeyDocument,
   CreateExperimentDocument,
   CreateRunDocument,
   ImportDatasetDocument,
+  IcrlNetworkError,
   MetricPointsDocument,
+  MetricsAddedDocument,
   RegisterWorkerDocument,
   ReportRolloutsDocument,
   RolloutAddedDocument,
   RolloutsDocument,
   RunDocument,
+  RunUpdatedDocument,
+  createClient,
   startLoggedRun,
   type RolloutAddedSubscription,
   type IcrlClient,
@@ -25,6 +30,7 @@ import { startServer, type RunningServer } from "../../server/main.js";
 import { createLogger } from "../../server/logger.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
+import { cliEnv, jsonLines, spawnCli } from "../cli/helpers.js";
 
 let t: TestServer;
 let current: RunningServer;
@@ -168,6 +174,153 @@ describe("subscriptions", () => {
     expect(cursors.every((c, i) => i === 0 || c > cursors[i - 1])).toBe(true);
     expect(received.map((e) => `${e.rollout.step}/${e.rollout.sampleIndex}`)).toEqual(
       Array.from({ length: 20 }, (_, s) => [`${s}/0`, `${s}/1`]).flat(),
+    );
+  });
+});
+
+describe("several subscriptions on one client", () => {
+  it("each resumes across a server restart while a producer keeps logging: every event exactly once", { timeout: 120_000 }, async () => {
+    const run = await startLoggedRun({
+      client: member,
+      registrationKey,
+      experiment: "sdk-multi-stream",
+      name: "three-streams",
+      config: { model: { path: "models/tiny.gguf" }, dataset: { id: datasetId } },
+      batchDelayMs: 20,
+      retry: { initialMs: 50, maxMs: 400 },
+    });
+    const runId = run.runId;
+    const start = (await member.query(RunDocument, { id: runId })).run!;
+    // One client, three live streams, as `icrl run watch` and the dashboard use them.
+    const watcher = t.client((await t.admin.mutate(CreateApiKeyDocument, { name: "watcher", role: "MEMBER" })).createApiKey.secret);
+    const stop = new AbortController();
+    const rollouts: { cursor: string; key: string }[] = [];
+    const points: { cursor: string; key: string }[] = [];
+    const versions: { cursor: number; status: string; step: number }[] = [];
+    const follow = async <T>(events: AsyncGenerator<T>, on: (e: T) => void) => {
+      for await (const e of events) on(e);
+    };
+    const streams = [
+      follow(watcher.subscribe(RolloutAddedDocument, { runId, after: "0" }, { signal: stop.signal }), (e) =>
+        rollouts.push({ cursor: e.rolloutAdded.cursor, key: `${e.rolloutAdded.rollout.step}/${e.rolloutAdded.rollout.sampleIndex}` }),
+      ),
+      follow(watcher.subscribe(MetricsAddedDocument, { runId, after: "0" }, { signal: stop.signal }), (e) => {
+        for (const p of e.metricsAdded.points) points.push({ cursor: p.cursor, key: `${p.key}@${p.step}` });
+      }),
+      follow(watcher.subscribe(RunUpdatedDocument, { runId, after: start.version }, { signal: stop.signal }), (e) =>
+        versions.push({ cursor: e.runUpdated.cursor, status: e.runUpdated.run.status, step: e.runUpdated.run.step }),
+      ),
+    ];
+    // A stream that throws or ends on its own fails the test at once instead of timing out.
+    const broken = Promise.all(streams.map((s) => s.then(() => (stop.signal.aborted ? null : new Error("a stream ended by itself")))));
+    const waitUntil = async (what: string, done: () => boolean) => {
+      const deadline = Date.now() + 60_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await Promise.race([
+          new Promise((r) => setTimeout(r, 50)),
+          broken.then((errors) => errors.find(Boolean) && Promise.reject(errors.find(Boolean))),
+        ]);
+      }
+    };
+    const logStep = (step: number) => {
+      run.log({ loss: 1 / (step + 1), "reward/mean": step / 100 }, step);
+      run.logRollouts([rollout(step, 0), rollout(step, 1)]);
+    };
+
+    for (let step = 1; step <= 20; step++) logStep(step);
+    await run.flush();
+    await waitUntil("the first 20 steps on every stream", () => rollouts.length === 40 && points.length === 40 && versions.at(-1)?.step === 20);
+
+    await stopServer();
+    for (let step = 21; step <= 40; step++) logStep(step); // the producer goes on while the server is away
+    await startAgain();
+    for (let step = 41; step <= 60; step++) logStep(step);
+    expect(await run.finish()).toEqual({ status: "SUCCEEDED" });
+    await waitUntil(
+      "all 60 steps and the final status",
+      () => rollouts.length >= 120 && points.length >= 120 && versions.at(-1)?.status === "SUCCEEDED",
+    );
+    stop.abort();
+    await Promise.all(streams);
+
+    const steps = Array.from({ length: 60 }, (_, i) => i + 1);
+    expect(rollouts.map((r) => r.key)).toEqual(steps.flatMap((s) => [`${s}/0`, `${s}/1`]));
+    expect(points.map((p) => p.key).sort()).toEqual(steps.flatMap((s) => [`loss@${s}`, `reward/mean@${s}`]).sort());
+    for (const list of [rollouts.map((r) => BigInt(r.cursor)), points.map((p) => BigInt(p.cursor)), versions.map((v) => BigInt(v.cursor))]) {
+      expect(list.every((c, i) => i === 0 || c > list[i - 1])).toBe(true);
+    }
+    expect(versions.map((v) => v.step).every((s, i, all) => i === 0 || s >= all[i - 1])).toBe(true);
+  });
+
+  it("gives up after reconnectTimeoutMs with a clear network error when the server does not come back", { timeout: 60_000 }, async () => {
+    const runId = (
+      await member.query(RunDocument, {
+        id: (
+          await startLoggedRun({
+            client: member,
+            registrationKey,
+            experiment: "sdk-multi-stream",
+            name: "server-gone",
+            config: { model: { path: "models/tiny.gguf" }, dataset: { id: datasetId } },
+          })
+        ).runId,
+      })
+    ).run!.id;
+    const lonely = await startServer(
+      { port: 0, host: "127.0.0.1", databaseUrl: t.databaseUrl, adminKey: ADMIN_KEY, artifactDir: t.artifactDir },
+      { logger: createLogger({ level: "silent" }), env: {} },
+    );
+    const client = createClient({ url: lonely.url, token: ADMIN_KEY, reconnectTimeoutMs: 1500 });
+    const events = client.subscribe(RunUpdatedDocument, { runId, after: 0 });
+    await events.next(); // connected: the run's current state
+    const began = Date.now();
+    const ended = events.next();
+    await lonely.stop();
+    const error = await ended.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(IcrlNetworkError);
+    expect((error as Error).message).toMatch(/lost the connection to .* and could not reconnect within 1\.5 s/i);
+    expect(Date.now() - began).toBeLessThan(15_000);
+    await client.close();
+  });
+});
+
+describe("icrl run watch", () => {
+  it("follows a run through a server restart and exits 0 when it succeeds, each rollout once", { timeout: 120_000 }, async () => {
+    const experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "watch-restart" })).createExperiment.id;
+    const runId = (
+      await t.admin.mutate(CreateRunDocument, { experimentId, name: "watched", config: { model: { path: "m.gguf" }, dataset: { id: datasetId } } })
+    ).createRun.id;
+    const workerToken = (await t.client(registrationKey).mutate(RegisterWorkerDocument, { name: "watch-w", capabilities: { backend: "cpu" } }))
+      .registerWorker.token;
+    const worker = t.client(workerToken);
+    const claimed = (await worker.mutate(ClaimJobDocument, {})).claimJob!;
+    expect(claimed.job.run?.id).toBe(runId);
+    const jobId = claimed.job.id;
+    const report = (step: number) => worker.mutate(ReportRolloutsDocument, { jobId, rollouts: [rollout(step, 0), rollout(step, 1)] });
+
+    const child = spawnCli(["run", "watch", runId, "--json", "--from-start"], cliEnv(t.server.url, ADMIN_KEY));
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((r) => child.on("close", r));
+    const out = jsonLines(child);
+    await out.waitFor((l) => l.type === "snapshot");
+    for (let step = 1; step <= 3; step++) await report(step);
+    await out.waitFor((l) => l.type === "rollout" && l.rollout.step === 3);
+
+    await stopServer();
+    await startAgain();
+    for (let step = 4; step <= 6; step++) await report(step);
+    await worker.mutate(CompleteJobDocument, { jobId });
+    expect(await exited, stderr).toBe(0);
+
+    const lines = out.lines as any[];
+    expect(lines.at(-1)).toEqual({ type: "end", status: "SUCCEEDED" });
+    expect(lines.filter((l) => l.type === "rollout").map((l) => `${l.rollout.step}/${l.rollout.sampleIndex}`)).toEqual(
+      [1, 2, 3, 4, 5, 6].flatMap((s) => [`${s}/0`, `${s}/1`]),
     );
   });
 });

@@ -5,8 +5,9 @@
 //   records CANCELLED;
 // - interrupted: the worker is shutting down (stopRequested()); what was done is reported, and the
 //   loop releases the job so another worker resumes it.
-// Throwing LeaseLostError abandons the job silently, JobInputError fails it for good, and any other
-// error fails the attempt (the server requeues it until its attempts run out).
+// Throwing LeaseLostError abandons the job silently; a failure that would happen again (JobInputError,
+// a model the learner refuses, a request the server rejects: see job-failure.ts) fails it for good, and
+// any other error fails the attempt (the server requeues it until its attempts run out).
 import type { IcrlClient, JobKind } from "../../client-sdk/src/index.js";
 import type { AdapterCache } from "./adapter-cache.js";
 import type { EngineCache } from "./engine-cache.js";

@@ -1,7 +1,8 @@
 // Who this worker is to the server. The --token a user gives is normally a WORKER-role registration
 // key: registerWorker records this machine's capabilities (the server matches job requirements
 // against backend, gpuMemoryMb and memoryMb) and returns a worker token used for everything after.
-// A token that already belongs to a registered worker is used as it is.
+// A token that already belongs to a registered worker is used as it is. The instance id kept in the
+// worker's data directory (instance-id.ts) makes a restarted worker the same worker on the server.
 import os from "node:os";
 import { createClient, RegisterWorkerDocument, ViewerDocument, type IcrlClient } from "../../client-sdk/src/index.js";
 import { detectCapabilities } from "../engine/capabilities.js";
@@ -55,13 +56,14 @@ export async function registerWorker(
   name: string,
   capabilities: () => Promise<WorkerCapabilitiesReport>,
   retry: RetryOptions = {},
+  instanceId?: string,
 ): Promise<WorkerIdentity> {
   const client: IcrlClient = createClient({ url: serverUrl, token });
   try {
     const { viewer } = await retryTransient(() => client.query(ViewerDocument, {}), retry);
     if (viewer.workerId) return { workerId: viewer.workerId, token, registered: false };
     const caps = await capabilities();
-    const res = await retryTransient(() => client.mutate(RegisterWorkerDocument, { name, capabilities: caps }), retry);
+    const res = await retryTransient(() => client.mutate(RegisterWorkerDocument, { name, capabilities: caps, instanceId }), retry);
     return { workerId: res.registerWorker.worker.id, token: res.registerWorker.token, registered: true };
   } finally {
     await client.close();

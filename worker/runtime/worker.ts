@@ -21,6 +21,7 @@ import {
   FailJobDocument,
   JobAvailableDocument,
   ReleaseJobDocument,
+  SignOffWorkerDocument,
   type ClaimJobMutation,
   type IcrlClient,
   type JobKind,
@@ -40,7 +41,8 @@ import {
   retryTransient,
   Wakeup,
 } from "../../client-sdk/src/index.js";
-import { JobInputError } from "./errors.js";
+import { isRetryableJobFailure } from "./job-failure.js";
+import { workerInstanceId } from "./instance-id.js";
 import { EngineCache } from "./engine-cache.js";
 import type { JobOutcome, JobRunners } from "./job-runner.js";
 import { silentLogger, type Logger } from "./logger.js";
@@ -176,6 +178,7 @@ export class Worker {
           signal: this.stopController.signal,
           onRetry: (err, delayMs) => this.logger.warn({ err: errorMessage(err), delayMs }, "cannot reach the server to register; retrying"),
         },
+        workerInstanceId(this.dataDir),
       );
     } catch (error) {
       if (this.stopping) return { workerId: null, jobs: 0, clean: true }; // stopped before it ever served
@@ -206,6 +209,8 @@ export class Worker {
         .close({ signal: this.deadline.signal })
         .catch((err) => this.logger.warn({ err: errorMessage(err) }, "outbox not fully delivered at exit"));
       await engines.dispose();
+      // Shown OFFLINE until it starts again; a worker that dies without this just goes quiet (lastSeenAt).
+      await client.mutate(SignOffWorkerDocument, {}).catch((err) => this.logger.warn({ err: errorMessage(err) }, "could not sign off"));
       await client.close();
       fs.rmSync(outboxDir, { recursive: true, force: true });
       if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
@@ -308,10 +313,10 @@ export class Worker {
       if (lease.lost || failure instanceof LeaseLostError) {
         log.warn({ err: failure ? errorMessage(failure) : undefined }, "job abandoned: this worker no longer holds its lease");
       } else if (failure) {
-        const permanent = failure instanceof JobInputError;
-        log.error({ err: errorMessage(failure), retry: !permanent }, "job failed");
+        const retryJob = isRetryableJobFailure(failure);
+        log.error({ err: errorMessage(failure), retry: retryJob }, "job failed");
         await retryTransient(
-          () => client.mutate(FailJobDocument, { jobId: job.id, error: errorMessage(failure).slice(0, 4000), retry: !permanent }),
+          () => client.mutate(FailJobDocument, { jobId: job.id, error: errorMessage(failure).slice(0, 4000), retry: retryJob }),
           retry,
         );
       } else if (outcome?.status === "interrupted") {

@@ -92,7 +92,12 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
             <span title={run.createdAt}>created {fmtTime(run.createdAt)}</span>
             {run.finishedAt && <span title={run.finishedAt}>finished {fmtTime(run.finishedAt)}</span>}
           </p>
-          {run.error && <p class="error">{run.error}</p>}
+          {run.error && (
+            <p class="error run-failure">
+              <b>{run.status === "FAILED" ? "Failed because: " : "Error: "}</b>
+              {run.error}
+            </p>
+          )}
         </div>
         <div class="latest">
           {headline.map((k) => (

@@ -2,7 +2,7 @@
 // its worker currently holds, and on those jobs' runs.
 import type { Resolvers } from "../../generated/graphql.js";
 import { apiError, badInput } from "../../errors.js";
-import { createApiKey } from "../../auth/keys.js";
+import { registerWorkerRow } from "../../auth/worker-registration.js";
 import { insertRollouts, insertRolloutsForHeldJob } from "../../ingest/rollouts.js";
 import { insertMetrics } from "../../ingest/metrics.js";
 import { insertBenchmarkItems } from "../../ingest/benchmark-items.js";
@@ -59,17 +59,16 @@ export const workerResolvers: Resolvers = {
     },
   },
   Mutation: {
-    registerWorker: async (_, { name, capabilities }, ctx) => {
+    registerWorker: async (_, { name, capabilities, instanceId }, ctx) => {
       const p = can(ctx, "worker");
       if (p.workerId) throw apiError("FORBIDDEN", "This token already belongs to a registered worker; register with a worker registration key.");
       if (!name.trim()) throw badInput("Worker name must not be empty.");
       if (!capabilities || typeof capabilities !== "object" || Array.isArray(capabilities)) {
         throw badInput('capabilities must be an object, e.g. {backend: "cpu", memoryMb: 16000, threads: 2}.');
       }
-      const worker = await ctx.prisma.worker.create({ data: { name: name.trim(), capabilities: capabilities as object } });
-      const { secret } = await createApiKey(ctx.prisma, { name: `worker ${worker.name}`, role: "WORKER", workerId: worker.id });
-      return { worker, token: secret };
+      return registerWorkerRow(ctx.prisma, { name: name.trim(), capabilities: capabilities as object, instanceId });
     },
+    signOffWorker: (_, __, ctx) => ctx.prisma.worker.update({ where: { id: workerOf(ctx) }, data: { status: "OFFLINE" } }),
     claimJob: async (_, { kinds }, ctx) => {
       const workerId = workerOf(ctx);
       const worker = await ctx.prisma.worker.findUniqueOrThrow({ where: { id: workerId } });
