@@ -3,7 +3,8 @@
 // the model and corpus are written), ${DATASET_ID} and ${DEMONSTRATION_SET_ID} (the ids the server
 // gave the imported dataset and demonstration set), and ${LOOKUP_TEMPLATE} (the lookup task's prompt
 // template as inline JSON, so the file follows the task's wording). Filling them gives a plain run file.
-import { parse, parseDocument } from "yaml";
+import { parseDocument } from "yaml";
+import { parseSetting } from "../support/config-patch.js";
 import { badInput } from "../support/exit-codes.js";
 
 export const PLACEHOLDERS = ["DEMO_DIR", "DATASET_ID", "DEMONSTRATION_SET_ID", "LOOKUP_TEMPLATE"] as const;
@@ -29,12 +30,6 @@ export function fillPlaceholders(text: string, file: string, values: Record<Plac
 export function withOverrides(text: string, overrides: readonly string[]): string {
   if (!overrides.length) return text;
   const doc = parseDocument(text);
-  for (const entry of overrides) {
-    const eq = entry.indexOf("=");
-    const key = eq > 0 ? entry.slice(0, eq).trim() : "";
-    if (!key || key.split(".").some((part) => !part))
-      throw badInput(`--set needs path=value (a dotted path under config, e.g. grpo.lr=0.01), got ${JSON.stringify(entry)}.`);
-    doc.setIn(["config", ...key.split(".")], parse(entry.slice(eq + 1)) as unknown);
-  }
+  for (const { path, value } of overrides.map(parseSetting)) doc.setIn(["config", ...path], value);
   return doc.toString({ lineWidth: 0 });
 }

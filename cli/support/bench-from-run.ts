@@ -1,10 +1,11 @@
 // `icrl bench run --run RUN`: the benchmark settings under which a training run's adapter was
 // trained and validated. An adapter only scores under the prompt wording, tools and budgets it
 // learned with; evaluating it with the task's default template scores it near zero.
-import { ArtifactsDocument, type IcrlClient } from "../../client-sdk/src/index.js";
+import type { IcrlClient } from "../../client-sdk/src/index.js";
 import { runConfigSchema } from "../../contracts/index.js";
 import { badInput } from "./exit-codes.js";
 import { requireRun } from "./resolve.js";
+import { runArtifact } from "./run-artifact.js";
 
 export interface BenchFromRun {
   runName: string;
@@ -22,14 +23,7 @@ export async function benchFromRun(client: IcrlClient, runId: string, step: numb
     throw badInput(`Run ${runId} has a config this CLI cannot read (${parsed.error.issues[0]?.message}); pass --model and --dataset.`);
   const config = parsed.data;
 
-  const adapters = (await client.query(ArtifactsDocument, { runId, kind: "ADAPTER" })).artifacts
-    .filter((a): a is typeof a & { step: number } => a.step != null)
-    .sort((a, b) => a.step - b.step);
-  if (adapters.length === 0)
-    throw badInput(`Run ${runId} has no adapter checkpoint yet (checkpoints are stored every ${config.checkpointEvery} steps).`);
-  const adapter = step === undefined ? adapters.at(-1)! : adapters.find((a) => a.step === step);
-  if (!adapter)
-    throw badInput(`Run ${runId} has no adapter checkpoint at step ${step}; its checkpoints are at steps ${adapters.map((a) => a.step).join(", ")}.`);
+  const adapter = await runArtifact(client, runId, "ADAPTER", step);
 
   return {
     runName: run.name,

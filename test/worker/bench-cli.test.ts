@@ -252,7 +252,7 @@ describe("icrl bench", () => {
 
     const missing = await cli(["run", "--run", run.id, "--step", "3"]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain("no adapter checkpoint at step 3; its checkpoints are at steps 2, 4");
+    expect(missing.stderr).toContain("no adapter checkpoint at step 3; its adapter checkpoints are at steps 2, 4");
     const unknown = await cli(["run", "--run", "00000000-0000-4000-8000-000000000000"]);
     expect(unknown.code).toBe(3);
     const stepAlone = await cli(["run", "--dataset", datasetId, "--model", "/m.gguf", "--step", "2"]);
