@@ -10,17 +10,40 @@ import { badInput } from "../support/exit-codes.js";
 export const PLACEHOLDERS = ["DEMO_DIR", "DATASET_ID", "DEMONSTRATION_SET_ID", "LOOKUP_TEMPLATE"] as const;
 export type Placeholder = (typeof PLACEHOLDERS)[number];
 
-/** Replaces every ${NAME}; an unknown name is an error at its line, not a silent literal. */
+/**
+ * Where a YAML comment starts on this line (its length when none): a `#` at the start or after
+ * whitespace, outside quotes. Quoted strings spanning lines are not followed; the demo's file has none.
+ */
+function commentStart(line: string): number {
+  let quote: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]))) return i;
+  }
+  return line.length;
+}
+
+/**
+ * Replaces every ${NAME} in the YAML (comments stay as written: they document the placeholders); an
+ * unknown name is an error at its line, not a silent literal.
+ */
 export function fillPlaceholders(text: string, file: string, values: Record<Placeholder, string>): string {
   const unknown: string[] = [];
-  const filled = text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string, offset: number) => {
-    if ((PLACEHOLDERS as readonly string[]).includes(name)) return values[name as Placeholder];
-    const line = text.slice(0, offset).split("\n").length;
-    unknown.push(`${file}:${line}: unknown placeholder ${whole} (known: ${PLACEHOLDERS.map((p) => "${" + p + "}").join(", ")})`);
-    return whole;
+  const lines = text.split("\n").map((line, index) => {
+    const cut = commentStart(line);
+    const code = line.slice(0, cut).replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+      if ((PLACEHOLDERS as readonly string[]).includes(name)) return values[name as Placeholder];
+      unknown.push(`${file}:${index + 1}: unknown placeholder ${whole} (known: ${PLACEHOLDERS.map((p) => "${" + p + "}").join(", ")})`);
+      return whole;
+    });
+    return code + line.slice(cut);
   });
   if (unknown.length) throw badInput(`${file} uses placeholders the demo does not know.`, unknown);
-  return filled;
+  return lines.join("\n");
 }
 
 /**
