@@ -18,6 +18,7 @@ const commandModules: Array<() => Promise<CommandModule>> = [
   () => import("./commands/experiment.js"),
   () => import("./commands/run.js"),
   () => import("./commands/rollouts.js"),
+  () => import("./commands/artifact.js"),
   () => import("./commands/dataset.js"),
   () => import("./commands/worker.js"),
   () => import("./commands/key.js"),

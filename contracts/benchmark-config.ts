@@ -2,6 +2,7 @@
 // Evaluation is zero-shot by default, as in the paper.
 import { z } from "zod";
 import { toolsConfigSchema } from "./tools-config.js";
+import { PromptTemplateSchema } from "./prompt.js";
 
 export const benchmarkConfigSchema = z
   .object({
@@ -12,6 +13,8 @@ export const benchmarkConfigSchema = z
     metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).optional(),
     /** Same schema the worker builds its tools from (contracts/tools-config.ts). */
     tools: toolsConfigSchema.prefault({}),
+    /** Prompt wording; default: the task's built-in template. A trained adapter scores only under the template it learned. */
+    template: PromptTemplateSchema.optional(),
     decoding: z
       .object({
         temperature: z.number().min(0).max(5).default(0),

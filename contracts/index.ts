@@ -1,5 +1,5 @@
 // The shapes that cross the walls between the parts (server, worker, SDK, CLI, dashboard): zod
-// schemas and the types inferred from them. This folder depends on zod alone and imports nothing
+// schemas and the types inferred from them (and GSM8K's answer rule, which two parts apply). This folder depends on zod alone and imports nothing
 // from the other parts, so every part can validate what it receives with the same rules.
 export * from "./run-config.js";
 export * from "./benchmark-config.js";
@@ -9,3 +9,4 @@ export * from "./rollout.js";
 export * from "./claim-context.js";
 export * from "./metric-keys.js";
 export * from "./study.js";
+export * from "./gsm8k-answer.js";

@@ -2,8 +2,12 @@
 // follow its rollouts live until the run finishes. A worker (`icrl worker`) trains the run; this
 // script only watches.
 //
-//   ICRL_SERVER=http://localhost:4000 ICRL_API_KEY=<member or admin key> \
-//   ICRL_MODEL=/models/qwen2.5-0.5b-instruct-q8_0.gguf npx tsx examples/sdk-quickstart.ts
+//   icrl model tiny --context 8192 -o .icrl/models/tiny.gguf   # once: the default model (random weights, 2 MB)
+//   ICRL_SERVER=http://localhost:4000 ICRL_API_KEY=<member or admin key> npx tsx examples/sdk-quickstart.ts
+//
+// ICRL_MODEL=/models/qwen2.5-0.5b-instruct-q8_0.gguf trains a real model instead (a path as the worker sees it).
+import { mkdir, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
 import {
   createClient,
   CreateExperimentDocument,
@@ -19,7 +23,30 @@ import {
 
 const icrl = createClient({ url: process.env.ICRL_SERVER ?? "http://localhost:4000", token: process.env.ICRL_API_KEY ?? "" });
 
-// 1. An experiment groups the runs of one question. Names are unique: reuse it when it exists.
+// 1. The files the worker reads: the model and the search tool's corpus are paths on the worker's
+//    machine. By default the worker runs on this machine, so they are made absolute here.
+// Its byte-level tokenizer makes a 2-shot prompt ~3000 tokens, hence the context beyond the 2048 default.
+const DEFAULT_MODEL = ".icrl/models/tiny.gguf";
+const model = process.env.ICRL_MODEL ?? path.resolve(DEFAULT_MODEL);
+if (!process.env.ICRL_MODEL && !(await stat(model).catch(() => null))) {
+  console.error(
+    `error: no model at ${DEFAULT_MODEL}: create it with \`icrl model tiny --context 8192 -o ${DEFAULT_MODEL}\`, or set ICRL_MODEL to a GGUF file`,
+  );
+  process.exit(2);
+}
+let corpus = process.env.ICRL_CORPUS;
+if (!corpus) {
+  corpus = path.resolve(".icrl/quickstart/corpus.jsonl");
+  const passages = [
+    { id: "p1", title: "Paris", text: "Paris is the capital and largest city of France." },
+    { id: "p2", title: "Hamlet", text: "Hamlet is a tragedy written by William Shakespeare around 1600." },
+    { id: "p3", title: "Jupiter", text: "Jupiter is the fifth planet from the Sun and the largest in the Solar System." },
+  ];
+  await mkdir(path.dirname(corpus), { recursive: true });
+  await writeFile(corpus, passages.map((p) => JSON.stringify(p)).join("\n") + "\n");
+}
+
+// 2. An experiment groups the runs of one question. Names are unique: reuse it when it exists.
 async function experimentNamed(name: string): Promise<string> {
   const found = await icrl.query(ExperimentsDocument, { nameContains: name, includeArchived: true });
   const existing = found.experiments.nodes.find((e) => e.name === name);
@@ -28,7 +55,7 @@ async function experimentNamed(name: string): Promise<string> {
 }
 const experimentId = await experimentNamed("sdk-quickstart");
 
-// 2. A tiny QA dataset: upload the file as a DATASET artifact, then import it (JSONL lines of
+// 3. A tiny QA dataset: upload the file as a DATASET artifact, then import it (JSONL lines of
 //    {id, question, golden_answers}; verl parquet works the same way with format VERL_PARQUET).
 //    Dataset names are unique too, so each run of this script imports under a fresh one.
 const questions = [
@@ -46,7 +73,7 @@ const dataset = (
   await icrl.mutate(ImportDatasetDocument, { input: { name: `quickstart-${Date.now()}`, kind: "QA", format: "JSONL", artifactId: artifact.id } })
 ).importDataset;
 
-// 3. A run. The server validates the config and answers BAD_USER_INPUT with one fieldError per bad
+// 4. A run. The server validates the config and answers BAD_USER_INPUT with one fieldError per bad
 //    field (contracts/run-config.ts in the ICRL Lab repository documents every setting and its default).
 let run;
 try {
@@ -55,9 +82,9 @@ try {
       experimentId,
       name: `quickstart-${new Date().toISOString()}`,
       config: {
-        model: { path: process.env.ICRL_MODEL ?? "models/qwen2.5-0.5b-instruct-q8_0.gguf" },
+        model: { path: model },
         dataset: { id: dataset.id },
-        tools: { search: { kind: "local", corpus: process.env.ICRL_CORPUS ?? "corpora/wiki-sample.jsonl" } },
+        tools: { search: { kind: "local", corpus } },
         curriculum: {
           stages: [
             { shots: 2, steps: 1 },
@@ -74,7 +101,7 @@ try {
 }
 console.log(`run ${run.id} is ${run.status}; waiting for a worker to train it…`);
 
-// 4. Follow it. Subscriptions resume by themselves after a disconnect or a server restart, from the
+// 5. Follow it. Subscriptions resume by themselves after a disconnect or a server restart, from the
 //    last event they delivered: no gaps, no repeats. `after: "0"` starts at the run's first rollout.
 const describe = (r: RolloutFieldsFragment) => {
   const calls = r.segments.filter((s) => s.kind === "TOOL_CALL").map((s) => s.text.trim());

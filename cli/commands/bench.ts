@@ -183,8 +183,10 @@ export async function watchBenchmark(client: IcrlClient, id: string, json: boole
 }
 
 interface RunOptions extends ConnectionOptions {
-  dataset: string;
-  model: string;
+  dataset?: string;
+  model?: string;
+  run?: string;
+  step?: number;
   adapter?: string;
   name?: string;
   split?: string;
@@ -203,9 +205,11 @@ export function register(program: Command): void {
     bench
       .command("run")
       .description("start a benchmark run (a worker picks it up); --watch follows it to the end")
-      .requiredOption("--dataset <id>", "benchmark dataset id")
-      .requiredOption("--model <path>", "GGUF model file, as the worker sees it")
+      .option("--dataset <id>", "benchmark dataset id (required without --run)")
+      .option("--model <path>", "GGUF model file, as the worker sees it (required without --run)")
       .option("--adapter <artifact-id>", "LoRA adapter artifact to evaluate on top of the model")
+      .option("--run <id>", "evaluate a training run's adapter as it was trained: its model, template, tools, budgets and dataset")
+      .option("--step <n>", "with --run: the adapter checkpoint of this step (default: the latest)", integer("step", 0))
       .option("--name <name>", "run name (default: <model> / <dataset>)")
       .option("--split <split>", "dataset split")
       .option("--limit <n>", "first n items only", integer("limit", 1))
@@ -213,25 +217,43 @@ export function register(program: Command): void {
       .option("--metric <name>", "em | f1 | subem | math_equiv | gsm8k (default: em for QA, math_equiv for math)")
       .option("--parallel <n>", "questions evaluated at once", integer("parallel", 1))
       .option("--config <json|@file>", "further settings (tools, decoding, maxToolTurns, ...) as JSON/YAML or @file; flags win")
-      .option("--watch", "follow the run with a progress bar until it finishes (exit 1 unless it succeeds)"),
+      .option("--watch", "follow the run with a progress bar until it finishes (exit 1 unless it succeeds)")
+      .addHelpText(
+        "after",
+        `
+With --run the defaults come from the training run: its model, the adapter checkpoint of --step (or
+the latest), its prompt template, tools, task, reward metric, rollout budgets and demonstration set,
+and its dataset's validation split (the whole dataset when it has none). Flags and --config win.`,
+      ),
   ).action(
     clientAction<RunOptions>(async (client, opts) => {
       const { StartBenchmarkRunDocument, DatasetDocument } = await import("../../client-sdk/src/index.js");
       const { printJson, keyValues } = await import("../support/output.js");
       const { notFound, badInput } = await import("../support/exit-codes.js");
       const { isId } = await import("../support/resolve.js");
-      if (!isId(opts.dataset)) throw badInput(`--dataset must be a dataset id (see \`icrl dataset list\`), got ${JSON.stringify(opts.dataset)}.`);
-      const dataset = (await client.query(DatasetDocument, { id: opts.dataset, first: 1 })).dataset;
-      if (!dataset) throw notFound(`No dataset with id ${opts.dataset}.`);
-      const config: Record<string, unknown> = { ...(await loadConfig(opts.config)) };
+      if (opts.step !== undefined && !opts.run) throw badInput("--step picks a checkpoint of --run RUN; add --run or use --adapter ARTIFACT.");
+      if (opts.run && opts.adapter)
+        throw badInput("--run picks the run's own adapter; give --step N for another checkpoint, or drop --run to use --adapter.");
+      const fromRun = opts.run ? await (await import("../support/bench-from-run.js")).benchFromRun(client, opts.run, opts.step) : null;
+      const datasetId = opts.dataset ?? fromRun?.datasetId;
+      const model = opts.model ?? fromRun?.model;
+      if (!datasetId || !model) throw badInput("bench run needs --dataset ID and --model PATH, or --run RUN to take them from a training run.");
+      if (!isId(datasetId)) throw badInput(`--dataset must be a dataset id (see \`icrl dataset list\`), got ${JSON.stringify(datasetId)}.`);
+      const dataset = (await client.query(DatasetDocument, { id: datasetId, first: 1 })).dataset;
+      if (!dataset) throw notFound(`No dataset with id ${datasetId}.`);
+      const runDefaults = { ...fromRun?.config };
+      // The run's validation split belongs to the run's dataset, not to another one given with --dataset.
+      if (fromRun && datasetId !== fromRun.datasetId) delete runDefaults.split;
+      const config: Record<string, unknown> = { ...runDefaults, ...(await loadConfig(opts.config)) };
       for (const key of ["split", "limit", "shots", "metric", "parallel"] as const) if (opts[key] !== undefined) config[key] = opts[key];
+      const label = fromRun ? `${fromRun.runName} @ step ${fromRun.adapter.step}` : modelName(model);
       const started = (
         await client.mutate(StartBenchmarkRunDocument, {
           input: {
-            name: opts.name ?? `${modelName(opts.model)} / ${dataset.name}`,
+            name: opts.name ?? `${label} / ${dataset.name}`,
             datasetId: dataset.id,
-            model: opts.model,
-            adapterArtifactId: opts.adapter ?? null,
+            model,
+            adapterArtifactId: opts.adapter ?? fromRun?.adapter.id ?? null,
             config,
           },
         })

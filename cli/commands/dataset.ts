@@ -1,10 +1,10 @@
-// `icrl dataset import|list`: datasets are uploaded as DATASET artifacts, then imported by the
+// `icrl dataset import|list|archive`: datasets are uploaded as DATASET artifacts, then imported by the
 // server (so members never need access to the server's disk).
 import type { Command } from "commander";
 import { clientAction, commandGroup, withConnection, type ConnectionOptions } from "../support/command.js";
 
 export function register(program: Command): void {
-  const dataset = commandGroup(program, "dataset", "import and list datasets");
+  const dataset = commandGroup(program, "dataset", "import, list and archive datasets");
 
   withConnection(
     dataset
@@ -62,7 +62,7 @@ The upload shows a progress bar on stderr; the dataset id is printed on stdout.`
         table(
           [
             { header: "ID", value: (d) => style.dim(d.id) },
-            { header: "NAME", value: (d) => style.bold(d.name) },
+            { header: "NAME", value: (d) => (d.archived ? `${d.name} ${style.dim("(archived)")}` : style.bold(d.name)) },
             { header: "KIND", value: (d) => d.kind },
             { header: "ITEMS", value: (d) => String(d.itemCount), align: "right" },
             { header: "SPLITS", value: (d) => d.splits.join(",") },
@@ -71,6 +71,24 @@ The upload shows a progress bar on stderr; the dataset id is printed on stdout.`
           all,
         ),
       );
+    }),
+  );
+
+  withConnection(
+    dataset
+      .command("archive")
+      .description("hide a dataset from lists (its items and the runs using it are kept; --undo brings it back)")
+      .argument("<id-or-name>", "dataset id or exact name")
+      .option("--undo", "unarchive"),
+  ).action(
+    clientAction<ConnectionOptions & { undo?: boolean }>(async (client, opts, [idOrName]) => {
+      const { ArchiveDatasetDocument } = await import("../../client-sdk/src/index.js");
+      const { requireDataset } = await import("../support/resolve.js");
+      const { printJson } = await import("../support/output.js");
+      const found = await requireDataset(client, idOrName as string);
+      const updated = (await client.mutate(ArchiveDatasetDocument, { id: found.id, archived: !opts.undo })).archiveDataset;
+      if (opts.json) return printJson(updated);
+      process.stdout.write(`${updated.id} ${updated.name} ${updated.archived ? "archived" : "unarchived"}\n`);
     }),
   );
 }

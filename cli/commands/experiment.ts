@@ -1,9 +1,9 @@
-// `icrl experiment create|list|show`: experiments group the runs of one question being studied.
+// `icrl experiment create|list|show|archive`: experiments group the runs of one question being studied.
 import type { Command } from "commander";
 import { clientAction, commandGroup, withConnection, type ConnectionOptions } from "../support/command.js";
 
 export function register(program: Command): void {
-  const experiment = commandGroup(program, "experiment", "create, list and inspect experiments");
+  const experiment = commandGroup(program, "experiment", "create, list, inspect and archive experiments");
 
   withConnection(
     experiment
@@ -96,6 +96,24 @@ export function register(program: Command): void {
           ),
         );
       }
+    }),
+  );
+
+  withConnection(
+    experiment
+      .command("archive")
+      .description("hide an experiment from lists (its runs are kept; --undo brings it back)")
+      .argument("<id-or-name>", "experiment id or exact name")
+      .option("--undo", "unarchive"),
+  ).action(
+    clientAction<ConnectionOptions & { undo?: boolean }>(async (client, opts, [idOrName]) => {
+      const { ArchiveExperimentDocument } = await import("../../client-sdk/src/index.js");
+      const { requireExperiment } = await import("../support/resolve.js");
+      const { printJson } = await import("../support/output.js");
+      const found = await requireExperiment(client, idOrName as string);
+      const updated = (await client.mutate(ArchiveExperimentDocument, { id: found.id, archived: !opts.undo })).archiveExperiment;
+      if (opts.json) return printJson(updated);
+      process.stdout.write(`${updated.id} ${updated.name} ${updated.archived ? "archived" : "unarchived"}\n`);
     }),
   );
 }

@@ -1,9 +1,18 @@
-// `icrl run create|list|show|cancel|resume|watch|compare`: training runs from a readable file to a
+// `icrl run create|list|show|cancel|resume|fork|watch|compare`: training runs from a readable file to a
 // live view. Heavy modules load inside the actions so `icrl --help` stays fast.
-import type { Command } from "commander";
+import { InvalidArgumentError, type Command } from "commander";
 import { clientAction, commandGroup, withConnection, type ConnectionOptions } from "../support/command.js";
 
 const STATUSES = ["QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED"] as const;
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function nonNegative(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`--${name} must be a non-negative integer`);
+    return Number(value);
+  };
+}
 
 const RUN_FILE_HELP = `
 The file (YAML or JSON) holds one run:
@@ -159,6 +168,35 @@ export function register(program: Command): void {
       }),
     );
   }
+
+  withConnection(
+    run
+      .command("fork")
+      .description("a new run in the same experiment with this run's config, changed by --set; it continues from the run's checkpoint")
+      .argument("<id>", "run id")
+      .option("-n, --name <name>", "the new run's name (default: <name>-fork)")
+      .option("--set <path=value>", "change one config setting, e.g. --set grpo.lr=0.01 (repeatable; values are YAML)", collect, [])
+      .option("--step <n>", "continue from the checkpoint at or before this step (default: the latest)", nonNegative("step"))
+      .option("--fresh", "start from step 0 with the config instead of continuing from a checkpoint (model and LoRA may change)")
+      .addHelpText(
+        "after",
+        `
+A fork continues from the parent's learner state, so it keeps the parent's model and LoRA shape;
+with --fresh anything may change. Prints the new run's id on stdout.`,
+      ),
+  ).action(
+    clientAction<ConnectionOptions & { name?: string; set: string[]; step?: number; fresh?: boolean }>(async (client, opts, [id]) => {
+      const { forkRun } = await import("../support/run-fork.js");
+      const forked = await forkRun(client, id as string, { name: opts.name, set: opts.set, step: opts.step, fresh: Boolean(opts.fresh) });
+      if (opts.json) {
+        const { printJson } = await import("../support/output.js");
+        return printJson(forked);
+      }
+      const from = forked.forkStep != null ? `from step ${forked.forkStep} of ${id}` : "from step 0";
+      process.stderr.write(`Created run ${forked.name} in experiment ${forked.experiment.name} (${from}); status ${forked.status}.\n`);
+      process.stdout.write(forked.id + "\n");
+    }),
+  );
 
   withConnection(
     run

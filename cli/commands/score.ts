@@ -42,14 +42,26 @@ async function write(text: string): Promise<void> {
   }
 }
 
-async function scoreStream(input: Readable, scorer: Scorer): Promise<void> {
+/** Scores every line to stdout; returns how many records were scored and the sum of their scores. */
+async function scoreStream(input: Readable, scorer: Scorer): Promise<{ count: number; sum: number }> {
   let lineNumber = 0;
+  const total = { count: 0, sum: 0 };
   for await (const line of linesOf(input)) {
     lineNumber += 1;
     if (line.trim() === "") continue; // blank lines (a trailing newline, spacing) carry no record
     const { record, prediction, golds } = parseLine(line, lineNumber);
-    await write(JSON.stringify({ ...record, score: Number(scorer(prediction, golds)) }) + "\n");
+    const score = Number(scorer(prediction, golds));
+    total.count += 1;
+    total.sum += score;
+    await write(JSON.stringify({ ...record, score }) + "\n");
   }
+  return total;
+}
+
+/** The summary goes to stderr so stdout stays pure JSONL for pipes. */
+export function meanLine(metric: string, total: { count: number; sum: number }): string {
+  if (total.count === 0) return `mean ${metric}: no records scored\n`;
+  return `mean ${metric}: ${(total.sum / total.count).toFixed(4)} over ${total.count} record${total.count === 1 ? "" : "s"}\n`;
 }
 
 function openInput(file: string): Readable {
@@ -68,8 +80,8 @@ export function register(program: Command): void {
       "after",
       `
 Input: one JSON object per line with "prediction" (string) and "golds" (list of strings); other
-fields are kept. Output: each object on stdout with "score" (a number, 0/1 for match metrics) added.
-Blank lines are skipped. The first bad line stops the run: its number and the problem go to stderr,
+fields are kept. Output: each object on stdout with "score" (a number, 0/1 for match metrics) added,
+and at the end the mean score on stderr ("mean em: 0.5000 over 2 records"). Blank lines are skipped. The first bad line stops the run: its number and the problem go to stderr,
 lines before it have already been printed, and the exit code is 2.
 
 Metrics:
@@ -98,7 +110,8 @@ Example:
       const scorer = getScorer(metric, { hotpotYesNo: options.hotpotYesNo });
       const input = openInput(file);
       try {
-        await scoreStream(input, scorer);
+        const total = await scoreStream(input, scorer);
+        process.stderr.write(meanLine(metric, total));
       } catch (error) {
         input.destroy();
         const message =

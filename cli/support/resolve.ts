@@ -1,6 +1,8 @@
 // Turn what a user types (an id or a name) into an entity, with exit code 3 when it does not exist.
 import {
   type IcrlClient,
+  type DatasetFieldsFragment,
+  DatasetsDocument,
   ExperimentDocument,
   ExperimentsDocument,
   RunDetailDocument,
@@ -44,4 +46,14 @@ export async function requireRun(client: IcrlClient, id: string): Promise<RunDet
   const run = (await client.query(RunDetailDocument, { id })).run;
   if (!run) throw notFound(`No run with id ${id}.`);
   return run;
+}
+
+/** A dataset by id, or by exact name (archived ones included), with exit code 3 when there is none. */
+export async function requireDataset(client: IcrlClient, idOrName: string): Promise<DatasetFieldsFragment> {
+  const all = pages((after) => client.query(DatasetsDocument, { first: 100, after, includeArchived: true }).then((r) => r.datasets));
+  for await (const batch of all) {
+    const found = batch.find((d) => (isId(idOrName) ? d.id === idOrName : d.name === idOrName));
+    if (found) return found;
+  }
+  throw notFound(`No dataset ${isId(idOrName) ? "with id" : "named"} ${JSON.stringify(idOrName)} (see \`icrl dataset list --all\`).`);
 }

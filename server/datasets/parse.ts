@@ -3,6 +3,7 @@
 // normalised items, and errors name the line or row so a person can fix the file.
 import { createReadStream } from "node:fs";
 import readline from "node:readline";
+import { extractGsm8kAnswer } from "../../contracts/index.js";
 
 export interface DatasetItemInput {
   externalId: string;
@@ -21,16 +22,34 @@ function asGolds(v: unknown): string[] | null {
   return null;
 }
 
+/**
+ * Raw GSM8K gives the whole worked solution as "answer", ending in "#### 72". Stored as the gold it
+ * would make every answer wrong, so the gold is the final number (as the gsm8k scorer reads it) and
+ * the solution is kept in extra. A solution whose "####" has no number after it is refused.
+ */
+function gsm8kSolution(row: Record<string, unknown>, where: string): { final: string; text: string } | null {
+  if (row.golden_answers !== undefined || typeof row.answer !== "string" || !row.answer.includes("####")) return null;
+  const final = extractGsm8kAnswer(row.answer);
+  if (final === null) {
+    throw new DatasetFormatError(
+      `${where}: "answer" looks like a GSM8K solution ("####") but no number follows "#### "; put the final answer after "#### " or in "golden_answers".`,
+    );
+  }
+  return { final, text: row.answer };
+}
+
 /** One JSONL record -> item; `where` names the line for errors. */
 export function itemFromRecord(row: Record<string, unknown>, index: number, defaultSplit: string, where: string): DatasetItemInput {
   const question = row.question ?? row.problem;
   if (typeof question !== "string" || !question.trim()) {
     throw new DatasetFormatError(`${where}: expected a "question" (QA) or "problem" (math) string field.`);
   }
-  const golds = asGolds(row.golden_answers ?? row.answer ?? row.answers);
+  const solution = gsm8kSolution(row, where);
+  const golds = solution ? [solution.final] : asGolds(row.golden_answers ?? row.answer ?? row.answers);
   if (!golds) throw new DatasetFormatError(`${where}: expected "golden_answers" (list of strings) or "answer" (string or list).`);
   const id = row.id ?? row.idx ?? index;
-  const { question: _q, problem: _p, golden_answers: _g, answer: _a, answers: _as, id: _i, idx: _x, split, ...extra } = row;
+  const { question: _q, problem: _p, golden_answers: _g, answer: _a, answers: _as, id: _i, idx: _x, split, ...rest } = row;
+  const extra = solution ? { ...rest, solution: solution.text } : rest;
   return {
     externalId: String(id),
     split: typeof split === "string" && split ? split : defaultSplit,

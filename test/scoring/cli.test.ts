@@ -42,8 +42,9 @@ describe("icrl score", () => {
       JSON.stringify({ id: "c", prediction: "x\u2028y\u0085", golds: ["z"] }).replace("\\u2028", "\u2028"),
     ]);
     const em = icrl(["score", "--metric", "em", file]);
-    expect(em.stderr).toBe("");
     expect(em.code).toBe(0);
+    // The mean goes to stderr, so stdout stays one JSON object per line.
+    expect(em.stderr).toBe("mean em: 0.3333 over 3 records\n");
     const rows = outputLines(em.stdout);
     expect(rows.map((row) => [row.id, row.score])).toEqual([
       ["a", 1],
@@ -55,6 +56,7 @@ describe("icrl score", () => {
     const f1 = icrl(["score", "-m", "f1", file]);
     expect(f1.code).toBe(0);
     expect(outputLines(f1.stdout)[1].score).toBeCloseTo(0.8, 12);
+    expect(f1.stderr).toBe("mean f1: 0.6000 over 3 records\n");
   });
 
   it("reads standard input with '-' for the math metrics", () => {
@@ -65,6 +67,9 @@ describe("icrl score", () => {
     const math = icrl(["score", "--metric", "math_equiv", "-"], input);
     expect(math.code).toBe(0);
     expect(outputLines(math.stdout).map((row) => row.score)).toEqual([1, 0]);
+    expect(math.stderr).toBe("mean math_equiv: 0.5000 over 2 records\n");
+    const empty = icrl(["score", "--metric", "em", "-"], "\n");
+    expect(empty).toMatchObject({ code: 0, stdout: "", stderr: "mean em: no records scored\n" });
 
     const gsm = icrl(["score", "--metric", "gsm8k", "-"], JSON.stringify({ prediction: "#### 1,234", golds: ["a\n#### 1234"] }));
     expect(gsm.code).toBe(0);

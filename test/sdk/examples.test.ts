@@ -1,10 +1,12 @@
-// The README's SDK examples, executed against a real server: the quick start (the test is the
-// worker that trains its run, so rollouts arrive live), once from the repository and once from an
-// empty directory where @icrl-lab/client was installed alone from its `npm pack` tarball (offline:
-// its five dependencies come as tarballs packed from this checkout); the script logger; and a
-// logging script that never calls finish(), which must still deliver everything and finish its run
-// on exit.
+// The README's SDK examples, executed against a real server: the quick start exactly as README runs
+// it on a fresh clone (`icrl model tiny --context 8192 -o .icrl/models/tiny.gguf`, `icrl worker`, the script with no
+// settings) with a real worker training its run; then with the test as the worker, so rollouts are
+// checked as they arrive live, once from a fresh directory and once from an empty directory where
+// @icrl-lab/client was installed alone from its `npm pack` tarball (offline: its five dependencies
+// come as tarballs packed from this checkout); the script logger; and a logging script that never
+// calls finish(), which must still deliver everything and finish its run on exit.
 import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { copyFile, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -22,12 +24,14 @@ import {
   ReportRunProgressDocument,
   RolloutsDocument,
   RunDetailDocument,
+  RunsDocument,
   type IcrlClient,
   type RolloutInput,
 } from "../../client-sdk/src/index.js";
 import { PROJECT_ROOT } from "../../server/main.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { writeQaJsonl } from "../support/fixtures.js";
+import { cliEnv, runCli, spawnCli } from "../cli/helpers.js";
 
 // Each example is a Node process compiling TypeScript on the fly; allow for a busy machine.
 vi.setConfig({ testTimeout: 180_000 });
@@ -55,10 +59,14 @@ afterAll(async () => {
 // tsx by absolute path: the packed-SDK directory has nothing but the SDK and its dependencies.
 const TSX = pathToFileURL(path.join(PROJECT_ROOT, "node_modules/tsx/dist/loader.mjs")).href;
 
+const QUICKSTART = path.join(PROJECT_ROOT, "examples/sdk-quickstart.ts");
+
 function runScript(file: string, env: Record<string, string>, cwd = PROJECT_ROOT) {
+  // The quick start's own defaults: nothing of the developer's environment chooses its model or corpus.
+  const { ICRL_MODEL: _model, ICRL_CORPUS: _corpus, ...inherited } = process.env;
   const child = spawn(process.execPath, ["--import", TSX, file], {
     cwd,
-    env: { ...process.env, ICRL_SERVER: t.server.url, ICRL_API_KEY: memberKey, ...env },
+    env: { ...inherited, ICRL_SERVER: t.server.url, ICRL_API_KEY: memberKey, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
@@ -126,7 +134,14 @@ async function installPackedSdk(): Promise<string> {
   return project;
 }
 
-async function runQuickstart(script: ReturnType<typeof runScript>) {
+/** README's first step of the quick start, run by the real CLI in `cwd` (a fresh clone has no model). */
+async function createDefaultModel(cwd: string): Promise<string> {
+  const res = await runCli(["model", "tiny", "--context", "8192", "-o", ".icrl/models/tiny.gguf"], cliEnv(t.server.url, memberKey), { cwd });
+  expect(res.code, res.stderr).toBe(0);
+  return path.join(cwd, ".icrl/models/tiny.gguf");
+}
+
+async function runQuickstart(script: ReturnType<typeof runScript>, model: string) {
   const worker = await newWorker();
   let claimed = null;
   for (let i = 0; !claimed && i < 600 && script.child.exitCode === null; i++) {
@@ -135,8 +150,14 @@ async function runQuickstart(script: ReturnType<typeof runScript>) {
   }
   expect(claimed, (await Promise.race([script.done, Promise.resolve(null)]))?.stderr).toBeTruthy();
   const jobId = claimed!.job.id;
-  const context = claimed!.context as { run: { config: { dataset: { id: string } } }; dataset: { itemCount: number } };
+  const context = claimed!.context as {
+    run: { config: { model: { path: string }; tools: { search: { corpus: string } } } };
+    dataset: { itemCount: number };
+  };
   expect(context.dataset.itemCount).toBe(3); // the example's own dataset
+  // The files a worker on this machine reads: README's model, and the corpus the script writes.
+  expect(context.run.config.model.path).toBe(model);
+  expect(readFileSync(context.run.config.tools.search.corpus, "utf8")).toContain("Paris is the capital");
 
   for (const step of [1, 2]) {
     await worker.mutate(ReportRunProgressDocument, { jobId, progress: { step, stage: step - 1, shots: step === 1 ? 2 : 0 } });
@@ -165,8 +186,42 @@ async function runQuickstart(script: ReturnType<typeof runScript>) {
 }
 
 describe("examples/sdk-quickstart.ts", () => {
+  it("on a fresh clone, as README runs it: `icrl model tiny`, a real `icrl worker`, the script with its defaults", async () => {
+    const clone = await mkdtemp(path.join(os.tmpdir(), "icrl-fresh-"));
+    await createDefaultModel(clone);
+    const worker = spawnCli(
+      ["worker", "--token", registrationKey, "--max-jobs", "1", "--threads", "1", "--gpu", "cpu"],
+      cliEnv(t.server.url, ""),
+      clone,
+    );
+    let workerLog = "";
+    worker.stdout!.on("data", (d) => (workerLog += d));
+    worker.stderr!.on("data", (d) => (workerLog += d));
+    try {
+      const { code, stdout, stderr } = await runScript(QUICKSTART, {}, clone).done;
+      expect(code, `${stderr}\n--- worker ---\n${workerLog.slice(-4000)}`).toBe(0);
+      expect(stdout).toMatch(/^run [0-9a-f-]{36} finished: SUCCEEDED, 12 rollouts$/m);
+      expect(stdout).toMatch(/^step 2 · q3 · sample 1 · reward \d\.\d\d · tool calls: /m);
+    } finally {
+      worker.kill("SIGKILL");
+    }
+  });
+
+  it("without README's model it says how to create it and exits 2, before creating anything", async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), "icrl-fresh-"));
+    const before = (await t.admin.query(RunsDocument, { first: 0 })).runs.totalCount;
+    const { code, stderr } = await runScript(QUICKSTART, {}, empty).done;
+    expect(code, stderr).toBe(2);
+    expect(stderr.split("\n")[0]).toBe(
+      "error: no model at .icrl/models/tiny.gguf: create it with `icrl model tiny --context 8192 -o .icrl/models/tiny.gguf`, or set ICRL_MODEL to a GGUF file",
+    );
+    expect((await t.admin.query(RunsDocument, { first: 0 })).runs.totalCount).toBe(before);
+  });
+
   it("creates an experiment, imports a dataset, starts a run and prints its rollouts live until it succeeds", async () => {
-    await runQuickstart(runScript("examples/sdk-quickstart.ts", {}));
+    const clone = await mkdtemp(path.join(os.tmpdir(), "icrl-fresh-"));
+    const model = await createDefaultModel(clone);
+    await runQuickstart(runScript(QUICKSTART, {}, clone), model);
   });
 
   it("runs the same from an empty directory with only the packed @icrl-lab/client installed", async () => {
@@ -176,7 +231,8 @@ describe("examples/sdk-quickstart.ts", () => {
       .filter((p) => !p.includes(path.sep) || (p.startsWith("@") && p.split(path.sep).length === 2))
       .filter((p) => !p.startsWith(".") && !/^@[^/]+$/.test(p));
     expect(installed.sort()).toEqual(["@icrl-lab/client", ...SDK_DEPENDENCIES].sort());
-    await runQuickstart(runScript(path.join(project, "sdk-quickstart.ts"), {}, project));
+    const model = await createDefaultModel(project);
+    await runQuickstart(runScript(path.join(project, "sdk-quickstart.ts"), {}, project), model);
   });
 });
 

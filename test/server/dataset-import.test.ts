@@ -1,12 +1,19 @@
 // Dataset import in the formats users already have: verl parquet rows (from a server path or an
 // uploaded artifact) and JSONL, with clear errors for files that are not what they claim.
 import { createHash } from "node:crypto";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateApiKeyDocument, DatasetDocument, type IcrlApiError, ImportDatasetDocument, DatasetsDocument } from "../../client-sdk/src/index.js";
+import {
+  CreateApiKeyDocument,
+  DatasetDocument,
+  type DatasetQuery,
+  type IcrlApiError,
+  ImportDatasetDocument,
+  DatasetsDocument,
+} from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
@@ -73,5 +80,48 @@ describe("verl parquet import", () => {
     expect(err.code).toBe("BAD_USER_INPUT");
     expect(err.message).toMatch(/parquet/);
     expect((await t.admin.query(DatasetsDocument, {})).datasets.totalCount).toBe(before);
+  });
+});
+
+describe("raw GSM8K import", () => {
+  const fixtures = path.join(import.meta.dirname, "..", "fixtures", "data");
+
+  it("takes the number after #### as the gold and keeps the worked solution in extra", async () => {
+    // The published file (answer = worked solution) and the unified copy (answer = the number) agree.
+    const file = path.join(fixtures, "gsm8k", "test.jsonl");
+    const ds = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "gsm8k-raw", kind: "MATH", format: "JSONL", path: file } }))
+      .importDataset;
+    expect(ds.itemCount).toBe(400);
+    const unified = (await readFile(path.join(fixtures, "unified", "gsm8k_test.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { answer: string });
+    const items = [];
+    let after: string | null = null;
+    do {
+      const page: DatasetQuery = await t.admin.query(DatasetDocument, { id: ds.id, first: 200, after });
+      items.push(...page.dataset!.items.nodes);
+      after = page.dataset!.items.pageInfo.hasNextPage ? page.dataset!.items.pageInfo.endCursor : null;
+    } while (after);
+    expect(items.map((i) => i.golds)).toEqual(unified.map((u) => [u.answer]));
+    expect(items[0]).toMatchObject({ golds: ["18"], extra: { solution: expect.stringMatching(/^Janet sells 16 - 3 - 4 = .*\n#### 18$/s) } });
+  });
+
+  it("refuses a solution whose #### has no number, naming the line", async () => {
+    const file = path.join(dir, "gsm8k-bad.jsonl");
+    await writeFile(
+      file,
+      [
+        JSON.stringify({ question: "1+1?", answer: "One and one.\n#### 2" }),
+        JSON.stringify({ question: "2+2?", answer: "Two and two.\n#### four" }),
+      ].join("\n"),
+    );
+    const err = (await t.admin
+      .mutate(ImportDatasetDocument, { input: { name: "gsm8k-bad", kind: "MATH", format: "JSONL", path: file } })
+      .catch((e: unknown) => e)) as IcrlApiError;
+    expect(err.code).toBe("BAD_USER_INPUT");
+    expect(err.message).toContain('line 2: "answer" looks like a GSM8K solution ("####") but no number follows "#### "');
+    const names = (await t.admin.query(DatasetsDocument, { first: 100, includeArchived: true })).datasets.nodes.map((d) => d.name);
+    expect(names).not.toContain("gsm8k-bad");
   });
 });

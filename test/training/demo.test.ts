@@ -128,8 +128,16 @@ describe("icrl demo", () => {
     expect(config.warmStart).toBeUndefined();
     expect(config.maxSteps).toBe(2);
     expect(config.grpo.lr).toBe(0.01);
-    // The overrides keep the file's comments.
+    // The overrides keep the file's comments, and the comments keep their placeholders: they document them.
     expect(filled).toContain("# The paper's schedule");
+    expect(filled).toContain("#   ${DEMO_DIR}               the demo's data directory");
+    expect(filled).toContain("# The filled-in copy is written to ${DEMO_DIR}/experiment.yaml");
+    expect(filled.split(JSON.stringify(LOOKUP_TEMPLATE)).length).toBe(2); // inlined once: at template:, not in the comment
+    // A # inside a quoted value is not a comment; one after a value is.
+    const values = { DEMO_DIR: "/d", DATASET_ID: id, DEMONSTRATION_SET_ID: id, LOOKUP_TEMPLATE: "{}" };
+    expect(fillPlaceholders(`a: "x # \${DEMO_DIR}" # see \${DEMO_DIR}\nb: '#\${DATASET_ID}'`, "f.yaml", values)).toBe(
+      `a: "x # /d" # see \${DEMO_DIR}\nb: '#${id}'`,
+    );
 
     const typo = text.replace('"${DATASET_ID}"', '"${DATASET}"');
     expect(() =>

@@ -9,14 +9,18 @@ import path from "node:path";
 import readline from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
+  BenchmarkRunDocument,
   ClaimJobDocument,
   CompleteJobDocument,
+  CreateExperimentDocument,
+  CreateRunDocument,
   FailJobDocument,
   ImportDatasetDocument,
   RegisterWorkerDocument,
   ReportBenchmarkItemsDocument,
   type IcrlClient,
 } from "../../client-sdk/src/index.js";
+import { LOOKUP_TEMPLATE } from "../../cli/demo/lookup-task.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { importQa, PROJECT_ROOT, startBenchmark, workerKey } from "./helpers.js";
 
@@ -174,9 +178,94 @@ describe("icrl bench", () => {
     expect(lines.at(-1)).toMatchObject({ type: "end", status: "SUCCEEDED", completed: 3, aggregate: { em: 1, n: 3 } });
   });
 
+  it("run --run evaluates a training run's adapter with the run's model, template, tools, budgets and validation split", async () => {
+    const file = path.join(dir, "lookup.jsonl");
+    const lines = ["t0", "t1", "v0", "v1", "v2"].map((id) =>
+      JSON.stringify({ id, question: `Code of ${id}?`, golden_answers: ["123"], split: id.startsWith("v") ? "val" : "train" }),
+    );
+    fs.writeFileSync(file, lines.join("\n") + "\n");
+    const datasetId = (await t.admin.mutate(ImportDatasetDocument, { input: { name: "lookup", kind: "QA", format: "JSONL", path: file } }))
+      .importDataset.id;
+    const experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "bench-from-run" })).createExperiment.id;
+    const tools = { search: { kind: "local", corpus: "/data/lookup-corpus.jsonl", topK: 1, maxTokens: 64 } };
+    const run = (
+      await t.admin.mutate(CreateRunDocument, {
+        experimentId,
+        name: "lookup-3-2-0",
+        config: {
+          model: { path: "/models/lookup.gguf", contextSize: 1024 },
+          dataset: { id: datasetId, validationSplit: "val" },
+          tools,
+          template: LOOKUP_TEMPLATE,
+          reward: { metric: "subem" },
+          rollout: { maxToolTurns: 2, maxTurnTokens: 48, maxTotalTokens: 256 },
+        },
+      })
+    ).createRun;
+    const noCheckpoint = await cli(["run", "--run", run.id]);
+    expect(noCheckpoint.code).toBe(2);
+    expect(noCheckpoint.stderr).toContain(`Run ${run.id} has no adapter checkpoint yet`);
+
+    // The run's worker stores adapters at steps 2 and 4, as TRAIN jobs do at each checkpoint.
+    const claimed = (await worker.mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob!;
+    expect(claimed.job.run?.id).toBe(run.id);
+    const adapters: Record<number, string> = {};
+    for (const step of [2, 4]) {
+      const res = await worker.http(`/artifacts?kind=ADAPTER&name=adapter-step-${step}.gguf&step=${step}&jobId=${claimed.job.id}`, {
+        method: "POST",
+        body: Buffer.from(`adapter ${step}`),
+      });
+      expect(res.status).toBe(201);
+      adapters[step] = ((await res.json()) as { id: string }).id;
+    }
+
+    const expected = {
+      split: "val",
+      task: "qa",
+      metric: "subem",
+      tools: { search: tools.search },
+      template: expect.objectContaining({ name: LOOKUP_TEMPLATE.name, instructions: LOOKUP_TEMPLATE.instructions }),
+      maxToolTurns: 2,
+      maxTurnTokens: 48,
+      maxTotalTokens: 256,
+      contextSize: 1024,
+      shots: 0,
+    };
+    const latest = await cli(["run", "--run", run.id, "--json"]);
+    expect(latest.code, latest.stderr).toBe(0);
+    const started = JSON.parse(latest.stdout) as { id: string };
+    const stored = (await t.admin.query(BenchmarkRunDocument, { id: started.id, first: 1 })).benchmarkRun!;
+    expect(stored).toMatchObject({
+      name: "lookup-3-2-0 @ step 4 / lookup",
+      model: "/models/lookup.gguf",
+      dataset: { id: datasetId },
+      adapterArtifact: { id: adapters[4], step: 4 },
+      total: 3, // the validation split only
+      config: expect.objectContaining(expected),
+    });
+
+    // --step picks an earlier checkpoint; flags still win over the run's settings.
+    const early = await cli(["run", "--run", run.id, "--step", "2", "--limit", "2", "--json"]);
+    expect(early.code, early.stderr).toBe(0);
+    const earlyRun = (await t.admin.query(BenchmarkRunDocument, { id: (JSON.parse(early.stdout) as { id: string }).id, first: 1 })).benchmarkRun!;
+    expect(earlyRun).toMatchObject({ adapterArtifact: { id: adapters[2], step: 2 }, total: 2, config: expect.objectContaining({ limit: 2 }) });
+
+    const missing = await cli(["run", "--run", run.id, "--step", "3"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("no adapter checkpoint at step 3; its adapter checkpoints are at steps 2, 4");
+    const unknown = await cli(["run", "--run", "00000000-0000-4000-8000-000000000000"]);
+    expect(unknown.code).toBe(3);
+    const stepAlone = await cli(["run", "--dataset", datasetId, "--model", "/m.gguf", "--step", "2"]);
+    expect(stepAlone.code).toBe(2);
+    expect(stepAlone.stderr).toContain("--step picks a checkpoint of --run RUN");
+  });
+
   it("refuses bad input with exit code 2", async () => {
     const res = await cli(["run", "--dataset", "not-an-id", "--model", "/m.gguf"]);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/dataset id/);
+    const neither = await cli(["run", "--model", "/m.gguf"]);
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain("needs --dataset ID and --model PATH, or --run RUN");
   });
 });

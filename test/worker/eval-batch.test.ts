@@ -8,6 +8,7 @@ import { aggregateItems } from "../../worker/evaluation/aggregate.js";
 import type { EvalContext } from "../../worker/evaluation/eval-context.js";
 import { planEvaluation } from "../../worker/evaluation/eval-plan.js";
 import { evaluateBatch } from "../../worker/evaluation/run-batch.js";
+import { LOOKUP_TEMPLATE } from "../../cli/demo/lookup-task.js";
 import { ScriptedEngine } from "../icrl/scripted-engine.js";
 import { openSmallSearch } from "../icrl/search-fixture.js";
 
@@ -103,5 +104,12 @@ describe("evaluating a batch", () => {
     expect(() =>
       planEvaluation(context("QA", { shots: 1 }, { id: "s", name: "maths", task: "MATH", items: [{ question: "q?", trajectory: "t" }] })),
     ).toThrow(/for math/);
+  });
+
+  it("prompts with the benchmark's own template when it has one (a trained adapter's run template)", () => {
+    expect(planEvaluation(context("QA")).template.name).not.toBe(LOOKUP_TEMPLATE.name);
+    const plan = planEvaluation(context("QA", { template: LOOKUP_TEMPLATE }));
+    expect(plan.template).toEqual(benchmarkConfigSchema.parse({ template: LOOKUP_TEMPLATE }).template);
+    expect(plan.template.name).toBe(LOOKUP_TEMPLATE.name);
   });
 });

@@ -53,7 +53,7 @@ export function planEvaluation(context: EvalContext, options: { searchCacheDir?:
     task,
     metric,
     extraMetrics,
-    template: defaultTemplateFor(task),
+    template: config.template ?? defaultTemplateFor(task),
     shots: config.shots,
     demonstrations,
     sampling,

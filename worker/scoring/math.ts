@@ -4,6 +4,7 @@
 // - gsm8k: OpenAI grade-school-math's extract_answer / is_correct (string equality of the number
 //   written after "#### ", commas removed).
 // With no gold answers both return 0.
+import { extractGsm8kAnswer } from "../../contracts/index.js";
 import { lastBoxed } from "./boxed.js";
 import { isEquivStrings } from "./math-normalize.js";
 
@@ -29,16 +30,8 @@ export function mathEquiv(prediction: string, golds: readonly string[]): number 
   return 0;
 }
 
-// OpenAI's ANS_RE. The first place where "#### " is directly followed by a number wins, so a
-// "#### " followed by words is skipped. As upstream: "#### 18 dollars" reads "18", "#### $18" reads
-// nothing, and "#### 18." reads "18." (the dot is part of the match), which does not equal "18".
-const GSM8K_ANSWER = /#### (-?[0-9.,]+)/;
-
-/** The number after "#### " with commas removed, or null when there is none. */
-export function extractGsm8kAnswer(text: string): string | null {
-  const match = GSM8K_ANSWER.exec(text);
-  return match ? match[1].replaceAll(",", "") : null;
-}
+// The "#### <number>" rule lives in contracts/ because the server applies it too, on import.
+export { extractGsm8kAnswer };
 
 /** What a gold contributes: its extracted answer when it is a full solution (contains "####"),
  *  otherwise the gold itself, trimmed, commas removed. A solution whose "####" is not followed by
