@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CancelStudyDocument,
   CreateApiKeyDocument,
+  CreateDemonstrationSetDocument,
   CreateExperimentDocument,
   CreateStudyDocument,
   type CreateStudyInput,
@@ -24,7 +25,7 @@ import {
 import { createLogger } from "../../server/logger.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { allMetricPoints, lookupRunConfig, setupLookup, type LookupSetup } from "../training/support.js";
+import { allMetricPoints, lookupDemoSet, lookupRunConfig, setupLookup, type LookupSetup } from "../training/support.js";
 
 /** t(0.975) with 1 degree of freedom: tan(0.475 * pi). */
 const T_975_DF1 = Math.tan(0.475 * Math.PI);
@@ -35,6 +36,7 @@ let t: TestServer;
 let dir: string;
 let setup: LookupSetup;
 let experimentId: string;
+let demoSetId: string;
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -42,6 +44,10 @@ beforeAll(async () => {
   await chmod(dir, 0o755);
   setup = await setupLookup(t, dir);
   experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "studies" })).createExperiment.id;
+  // The lookup task's own short demonstrations: the default set would not fit the tiny model's context.
+  const demos = lookupDemoSet(setup);
+  demoSetId = (await t.admin.mutate(CreateDemonstrationSetDocument, { input: { name: "lookup-study", task: "QA", items: demos.items } }))
+    .createDemonstrationSet.id;
 }, 120_000);
 
 afterAll(async () => {
@@ -52,6 +58,7 @@ afterAll(async () => {
 function baseConfig() {
   return lookupRunConfig(setup, {
     curriculum: { stages: [{ shots: 2, steps: 1 }, { shots: 0, steps: 2 }] },
+    demonstrations: { selection: "first", setId: demoSetId },
     validation: { every: 1, size: 2 },
     checkpointEvery: 3,
   });
@@ -124,7 +131,7 @@ describe("a 2 x 2 study on a real worker", () => {
     const watching = (async () => {
       for await (const e of t.admin.subscribe(StudyUpdatedDocument, { studyId: study.id })) {
         events.push({ cursor: BigInt(e.studyUpdated.cursor), status: e.studyUpdated.study.status, succeeded: e.studyUpdated.study.progress.succeeded });
-        if (e.studyUpdated.study.status === "SUCCEEDED") return;
+        if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(e.studyUpdated.study.status)) return;
       }
     })();
 
