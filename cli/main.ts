@@ -17,6 +17,7 @@ const commandModules: Array<() => Promise<CommandModule>> = [
   () => import("./commands/tool.js"),
   () => import("./commands/experiment.js"),
   () => import("./commands/run.js"),
+  () => import("./commands/study.js"),
   () => import("./commands/rollouts.js"),
   () => import("./commands/artifact.js"),
   () => import("./commands/dataset.js"),

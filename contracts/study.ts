@@ -59,7 +59,9 @@ export function studyRunName(study: string, arm: string, seed: number): string {
  * "seeds", "arms.1.name", "baselineArm", or "arms.<arm>.<config path>" for a field an arm's merged
  * config gets wrong (the seed is set per run, so an arm's own seed is reported too).
  */
-export function planStudy(design: StudyDesign): { ok: true; runs: PlannedStudyRun[]; baselineArm: string } | { ok: false; errors: ConfigFieldError[] } {
+export function planStudy(
+  design: StudyDesign,
+): { ok: true; runs: PlannedStudyRun[]; baselineArm: string } | { ok: false; errors: ConfigFieldError[] } {
   const errors: ConfigFieldError[] = [];
   const seeds = studySeedsSchema.safeParse(design.seeds);
   if (!seeds.success) errors.push(...seeds.error.issues.map((i) => ({ path: "seeds", message: i.message })));

@@ -44,6 +44,7 @@ interface WorkerCliOptions {
   heartbeatMs?: number;
   shutdownTimeoutMs: number;
   maxJobs?: number;
+  concurrency: number;
   logLevel?: string;
 }
 
@@ -62,7 +63,13 @@ export function register(program: Command): void {
     .option("--gpu <backend>", "auto, cuda, vulkan, metal or cpu", gpuChoice, "auto")
     .option("--heartbeat-ms <ms>", "lease heartbeat interval (default: a third of the lease)", positiveInt("heartbeat-ms"))
     .option("--shutdown-timeout-ms <ms>", "how long a graceful stop may take", positiveInt("shutdown-timeout-ms"), 120_000)
-    .option("--max-jobs <n>", "exit after this many jobs", positiveInt("max-jobs"))
+    .option("--max-jobs <n>", "exit after this many jobs (per slot with --concurrency)", positiveInt("max-jobs"))
+    .option(
+      "--concurrency <n>",
+      "run N jobs at once: N workers in this process (<name>-1..N, data dirs <data-dir>/slot-1..N), the cores shared out; at most one per core",
+      positiveInt("concurrency"),
+      1,
+    )
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env ICRL_LOG_LEVEL)")
     .addHelpText("after", "\nLogs are JSON lines (pino) on stdout. Exit codes: 0 stopped cleanly, 1 failure, 2 bad usage.")
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
@@ -73,27 +80,30 @@ export function register(program: Command): void {
         process.stderr.write("icrl worker: --server and --token are required (or ICRL_SERVER and ICRL_WORKER_KEY)\n");
         process.exit(EXIT_BAD_INPUT);
       }
-      const { Worker } = await import("../../worker/index.js");
+      const { WorkerPool } = await import("../../worker/index.js");
       // server/logger.ts is the project's one pino factory and loads nothing of the server.
       const { createLogger } = await import("../../server/logger.js");
       const logger = createLogger({ name: "icrl-worker", level: opts.logLevel });
       let worker;
       try {
-        worker = new Worker({
-          serverUrl: server,
-          token,
-          name: opts.name,
-          threads: opts.threads,
-          kinds: opts.kinds,
-          pollMs: opts.pollMs,
-          maxPollMs: opts.maxPollMs,
-          dataDir: opts.dataDir,
-          gpu: opts.gpu,
-          heartbeatMs: opts.heartbeatMs,
-          shutdownTimeoutMs: opts.shutdownTimeoutMs,
-          maxJobs: opts.maxJobs,
-          logger,
-        });
+        worker = new WorkerPool(
+          {
+            serverUrl: server,
+            token,
+            name: opts.name,
+            threads: opts.threads,
+            kinds: opts.kinds,
+            pollMs: opts.pollMs,
+            maxPollMs: opts.maxPollMs,
+            dataDir: opts.dataDir,
+            gpu: opts.gpu,
+            heartbeatMs: opts.heartbeatMs,
+            shutdownTimeoutMs: opts.shutdownTimeoutMs,
+            maxJobs: opts.maxJobs,
+            logger,
+          },
+          opts.concurrency,
+        );
       } catch (error) {
         process.stderr.write(`icrl worker: ${(error as Error).message}\n`);
         process.exit(EXIT_BAD_INPUT);
@@ -110,8 +120,8 @@ export function register(program: Command): void {
       process.on("SIGTERM", onSignal);
       process.on("SIGINT", onSignal);
       try {
-        const summary = await worker.run();
-        process.exit(summary.clean ? 0 : EXIT_FAILURE);
+        const summaries = await worker.run();
+        process.exit(summaries.every((s) => s.clean) ? 0 : EXIT_FAILURE);
       } catch (error) {
         logger.fatal({ err: (error as Error).message }, "worker failed");
         process.exit(EXIT_FAILURE);

@@ -1,9 +1,35 @@
 // `icrl run create -f FILE`: validate the file locally, find or create the experiment, create the
 // run. Server-side field errors (an unknown dataset id, say) are pointed at the file's lines too.
-import { type IcrlClient, IcrlApiError, CreateExperimentDocument, CreateRunDocument, type RunFieldsFragment } from "../../client-sdk/src/index.js";
+import {
+  type IcrlClient,
+  IcrlApiError,
+  CreateExperimentDocument,
+  CreateRunDocument,
+  type ExperimentFieldsFragment,
+  type RunFieldsFragment,
+} from "../../client-sdk/src/index.js";
 import { badInput, notFound } from "./exit-codes.js";
 import { findExperiment, isId } from "./resolve.js";
 import { locateServerErrors, readRunDefinition } from "./run-file.js";
+
+/** The experiment by id or name; a name that does not exist yet is created. */
+export async function findOrCreateExperiment(
+  client: IcrlClient,
+  wanted: string,
+): Promise<{ experiment: ExperimentFieldsFragment; created: boolean }> {
+  const found = await findExperiment(client, wanted);
+  if (found) return { experiment: found, created: false };
+  if (isId(wanted)) throw notFound(`No experiment with id ${wanted}.`);
+  try {
+    return { experiment: (await client.mutate(CreateExperimentDocument, { name: wanted })).createExperiment, created: true };
+  } catch (err) {
+    // Someone created it between our lookup and our create: use theirs.
+    if (!(err instanceof IcrlApiError && err.code === "CONFLICT")) throw err;
+    const theirs = await findExperiment(client, wanted);
+    if (!theirs) throw err;
+    return { experiment: theirs, created: false };
+  }
+}
 
 export async function createRunFromFile(
   client: IcrlClient,
@@ -11,21 +37,7 @@ export async function createRunFromFile(
   overrides: { experiment?: string; name?: string },
 ): Promise<{ run: RunFieldsFragment; experimentCreated: boolean }> {
   const { definition, map } = await readRunDefinition(file, overrides);
-  const wanted = definition.experiment!;
-  let experiment = await findExperiment(client, wanted);
-  let experimentCreated = false;
-  if (!experiment) {
-    if (isId(wanted)) throw notFound(`No experiment with id ${wanted}.`);
-    try {
-      experiment = (await client.mutate(CreateExperimentDocument, { name: wanted })).createExperiment;
-      experimentCreated = true;
-    } catch (err) {
-      // Someone created it between our lookup and our create: use theirs.
-      if (!(err instanceof IcrlApiError && err.code === "CONFLICT")) throw err;
-      experiment = await findExperiment(client, wanted);
-      if (!experiment) throw err;
-    }
-  }
+  const { experiment, created: experimentCreated } = await findOrCreateExperiment(client, definition.experiment!);
   try {
     const run = (
       await client.mutate(CreateRunDocument, {

@@ -34,25 +34,13 @@ const envelope = z
   })
   .strict();
 
-export const STUDY_FILE_HELP = `
-The file (YAML or JSON) holds one study: a base run config, arms as patches over it, and seeds.
-Every (arm, seed) becomes a run named <study>/<arm>/seed-<seed>.
+export interface ParsedStudyFile {
+  definition: StudyDefinition;
+  /** Points field errors the server reports (paths as createStudy names them) at the file's lines. */
+  locateServerErrors(errors: ConfigFieldError[]): string[];
+}
 
-  experiment: qwen-search
-  name: curriculum-ablation
-  description: does removing demonstrations stage by stage help?
-  base: runs/3-2-0.yaml            # a run file (its config:), relative to this file; or
-  # config: { ... }                # the base run config inline
-  baseline: curriculum             # differences are taken against this arm (default: the first)
-  arms:
-    curriculum: {}                 # the base as is
-    zero-shot:                     # patches merge key by key; lists replace; null removes
-      curriculum: { stages: [{ shots: 0, steps: 300 }] }
-  seeds: [1, 2, 3, 4, 5]
-
-It is validated locally before anything is sent (FILE:LINE:COL: path: message, exit code 2).`;
-
-export async function readStudyDefinition(file: string, overrides: { experiment?: string; name?: string } = {}): Promise<StudyDefinition> {
+export async function readStudyDefinition(file: string, overrides: { experiment?: string; name?: string } = {}): Promise<ParsedStudyFile> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -73,13 +61,13 @@ export async function readStudyDefinition(file: string, overrides: { experiment?
   if (!outer.success) throw badInput(`${file} is not a valid study file.`, formatProblems(file, issueProblems(outer.error.issues, [], map)));
   const data = outer.data;
 
-  const problems: string[] = [];
   const here: FileProblem[] = [];
   const experiment = overrides.experiment ?? data.experiment;
   const name = overrides.name ?? data.name;
   if (!experiment) here.push({ line: 1, col: 1, path: "experiment", message: "missing: add `experiment: <name>` or pass --experiment" });
   if (!name) here.push({ line: 1, col: 1, path: "name", message: "missing: add `name: <study name>` or pass --name" });
-  if (!data.base === !data.config) here.push({ line: 1, col: 1, path: "base", message: "give exactly one of `base: <run file>` and `config: {...}`" });
+  if (!data.base === !data.config)
+    here.push({ line: 1, col: 1, path: "base", message: "give exactly one of `base: <run file>` and `config: {...}`" });
 
   let baseConfig = data.config ?? {};
   let baseFile: { file: string; map: SourceMap } | null = null;
@@ -91,17 +79,23 @@ export async function readStudyDefinition(file: string, overrides: { experiment?
     baseFile = { file: runFile, map: parsed.map };
   }
   const arms = Object.entries(data.arms).map(([armName, patch]) => ({ name: armName, patch: patch ?? {} }));
-  const plan = planStudy({ baseConfig, arms, seeds: data.seeds, baselineArm: data.baseline });
-  if (!plan.ok) {
-    for (const e of plan.errors) {
+  const locateAll = (errors: ConfigFieldError[], extra: FileProblem[] = []) => {
+    const inStudyFile = [...extra];
+    const elsewhere: string[] = [];
+    for (const e of errors) {
       const located = locate(e, arms, map, baseFile, data.config !== undefined);
-      if (located.file === null) here.push(located.problem);
-      else problems.push(...formatProblems(located.file, [located.problem]));
+      if (located.file === null) inStudyFile.push(located.problem);
+      else elsewhere.push(...formatProblems(located.file, [located.problem]));
     }
-  }
-  const all = [...formatProblems(file, here), ...problems];
+    return [...new Set([...formatProblems(file, inStudyFile), ...elsewhere])];
+  };
+  const plan = planStudy({ baseConfig, arms, seeds: data.seeds, baselineArm: data.baseline });
+  const all = locateAll(plan.ok ? [] : plan.errors, here);
   if (all.length) throw badInput(`${file} is not a valid study (${all.length} problem${all.length === 1 ? "" : "s"}).`, all);
-  return { experiment, name, description: data.description, baselineArm: data.baseline, baseConfig, arms, seeds: data.seeds };
+  return {
+    definition: { experiment, name, description: data.description, baselineArm: data.baseline, baseConfig, arms, seeds: data.seeds },
+    locateServerErrors: (errors) => locateAll(errors),
+  };
 }
 
 function locate(
@@ -119,13 +113,22 @@ function locate(
     if (arm) {
       const configPath = error.path.slice(`arms.${arm.name}.`.length).split(".").filter(Boolean);
       const inPatch = configPath.length === 0 || configPath[0] in arm.patch || configPath[0] === "seed";
+      const at = configPath.map((p) => (/^\d+$/.test(p) ? Number(p) : p)); // list indices address YAML sequences
       const shown = `arms.${arm.name}${configPath.length ? `.${configPath.join(".")}` : ""}`;
-      if (inPatch) return { file, problem: { ...map.locate(["arms", arm.name, ...configPath]), path: shown, message: error.message } };
-      if (inlineConfig) return { file, problem: { ...map.locate(["config", ...configPath]), path: shown, message: `${error.message} (in the base config)` } };
-      if (baseFile) return { file: baseFile.file, problem: { ...baseFile.map.locate(["config", ...configPath]), path: `config.${configPath.join(".")}`, message: `${error.message} (base of arm ${arm.name})` } };
+      if (inPatch) return { file, problem: { ...map.locate(["arms", arm.name, ...at]), path: shown, message: error.message } };
+      // A base problem is every arm's problem: said once, at the base, under its own path.
+      const basePath = `config.${configPath.join(".")}`;
+      if (inlineConfig)
+        return { file, problem: { ...map.locate(["config", ...at]), path: basePath, message: `${error.message} (in the base config)` } };
+      if (baseFile)
+        return {
+          file: baseFile.file,
+          problem: { ...baseFile.map.locate(["config", ...at]), path: basePath, message: `${error.message} (in the base run file)` },
+        };
     }
     const index = /^arms\.(\d+)\.name$/.exec(error.path);
-    if (index) return { file, problem: { ...map.locate(["arms", arms[Number(index[1])]?.name ?? ""], true), path: error.path, message: error.message } };
+    if (index)
+      return { file, problem: { ...map.locate(["arms", arms[Number(index[1])]?.name ?? ""], true), path: error.path, message: error.message } };
   }
   const key = parts[0] === "baselineArm" ? "baseline" : parts[0];
   return { file, problem: { ...map.locate([key]), path: key, message: error.message } };

@@ -28,7 +28,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid] : Math.round((s[mid - 1] + s[mid]) / 2);
 };
 
-export async function studyCurves(pool: pg.Pool, input: { arms: StoredArm[]; runs: Run[]; metric: string; maxPoints: number }): Promise<StudyCurve[]> {
+export async function studyCurves(
+  pool: pg.Pool,
+  input: { arms: StoredArm[]; runs: Run[]; metric: string; maxPoints: number },
+): Promise<StudyCurve[]> {
   const runIds = input.runs.map((r) => r.id);
   const [series, stages] = await Promise.all([runSeries(pool, runIds, input.metric), stageStarts(pool, runIds, METRIC.stage)]);
   const maxStep = series.reduce((m, p) => Math.max(m, p.step), 0);

@@ -17,7 +17,13 @@ export async function studyCursor(pool: pg.Pool, studyId: string): Promise<bigin
   return BigInt(res.rows[0]?.cursor ?? 0);
 }
 
-export async function* studyChanges(options: { pool: pg.Pool; hub: EventHub; studyId: string; after?: bigint | null; signal?: AbortSignal }): AsyncGenerator<bigint> {
+export async function* studyChanges(options: {
+  pool: pg.Pool;
+  hub: EventHub;
+  studyId: string;
+  after?: bigint | null;
+  signal?: AbortSignal;
+}): AsyncGenerator<bigint> {
   const { pool, hub, studyId, signal } = options;
   const runs = await pool.query<{ id: string }>("SELECT id FROM runs WHERE study_id = $1", [studyId]);
   let dirty = true;

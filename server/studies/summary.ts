@@ -35,7 +35,12 @@ export interface StudySummary {
   differences: Difference[];
 }
 
-export function summarizeValues(arms: StoredArm[], runs: Run[], picked: Map<string, RunValue>, baseline: string): Pick<StudySummary, "arms" | "differences"> {
+export function summarizeValues(
+  arms: StoredArm[],
+  runs: Run[],
+  picked: Map<string, RunValue>,
+  baseline: string,
+): Pick<StudySummary, "arms" | "differences"> {
   const armSummaries = arms.map((arm): ArmSummary => {
     const values = runs
       .filter((r) => r.arm === arm.name)

@@ -57,7 +57,12 @@ afterAll(async () => {
 
 function baseConfig() {
   return lookupRunConfig(setup, {
-    curriculum: { stages: [{ shots: 2, steps: 1 }, { shots: 0, steps: 2 }] },
+    curriculum: {
+      stages: [
+        { shots: 2, steps: 1 },
+        { shots: 0, steps: 2 },
+      ],
+    },
     demonstrations: { selection: "first", setId: demoSetId },
     validation: { every: 1, size: 2 },
     checkpointEvery: 3,
@@ -100,7 +105,11 @@ describe("createStudy rejects bad input and creates nothing", () => {
     expect(dup.fieldErrors).toEqual([{ path: "arms.1.name", message: expect.stringContaining("duplicate arm name") }]);
     const baseline = await studyError({ ...base, arms: [{ name: "a" }], seeds: [1], baselineArm: "b" });
     expect(baseline.fieldErrors).toEqual([{ path: "baselineArm", message: expect.stringContaining('no arm is named "b"') }]);
-    const dataset = await studyError({ ...base, arms: [{ name: "a", patch: { dataset: { id: "00000000-0000-4000-8000-000000000000" } } }], seeds: [1] });
+    const dataset = await studyError({
+      ...base,
+      arms: [{ name: "a", patch: { dataset: { id: "00000000-0000-4000-8000-000000000000" } } }],
+      seeds: [1],
+    });
     expect(dataset.fieldErrors[0].path).toBe("arms.a.dataset.id");
     for (const e of [noSeeds, dup, baseline, dataset]) expect(e.code).toBe("BAD_USER_INPUT");
     expect((await t.admin.query(StudiesDocument, { experimentId })).studies.totalCount).toBe(0);
@@ -130,7 +139,11 @@ describe("a 2 x 2 study on a real worker", () => {
     const events: { cursor: bigint; status: string; succeeded: number }[] = [];
     const watching = (async () => {
       for await (const e of t.admin.subscribe(StudyUpdatedDocument, { studyId: study.id })) {
-        events.push({ cursor: BigInt(e.studyUpdated.cursor), status: e.studyUpdated.study.status, succeeded: e.studyUpdated.study.progress.succeeded });
+        events.push({
+          cursor: BigInt(e.studyUpdated.cursor),
+          status: e.studyUpdated.study.status,
+          succeeded: e.studyUpdated.study.progress.succeeded,
+        });
         if (["SUCCEEDED", "FAILED", "CANCELLED"].includes(e.studyUpdated.study.status)) return;
       }
     })();
@@ -167,15 +180,19 @@ describe("a 2 x 2 study on a real worker", () => {
     // Each run's own points, read back through the ordinary run API.
     const metric = "reward/mean";
     const points = new Map<string, { step: number; value: number }[]>();
-    for (const r of done.runs) points.set(r.id, (await allMetricPoints(t.admin, r.id)).filter((p) => p.key === metric));
+    for (const r of done.runs)
+      points.set(
+        r.id,
+        (await allMetricPoints(t.admin, r.id)).filter((p) => p.key === metric),
+      );
     const finalOf = (runId: string) => points.get(runId)!.reduce((a, b) => (b.step > a.step ? b : a));
-    const valueOf = (arm: string, seed: number) => finalOf(done.runs.find((r) => r.arm === arm && r.seed === seed)!.id).value;
+    const finalValue = (arm: string, seed: number) => finalOf(done.runs.find((r) => r.arm === arm && r.seed === seed)!.id).value;
 
     const summary = (await t.admin.query(StudySummaryDocument, { id: study.id, metric })).study!.summary;
     expect(summary.confidence).toBe(0.95);
     expect(summary.method).toMatch(/Student-t/);
     for (const arm of summary.arms) {
-      const values = [7, 8].map((s) => valueOf(arm.arm, s));
+      const values = [7, 8].map((s) => finalValue(arm.arm, s));
       expect(arm.values.map((v) => [v.seed, v.value, v.final])).toEqual([
         [7, values[0], true],
         [8, values[1], true],
@@ -190,7 +207,7 @@ describe("a 2 x 2 study on a real worker", () => {
     }
     const [diff] = summary.differences;
     expect(diff).toMatchObject({ arm: "high-lr", baseline: "base", pairs: 2, seeds: [7, 8] });
-    const d = [7, 8].map((s) => valueOf("high-lr", s) - valueOf("base", s));
+    const d = [7, 8].map((s) => finalValue("high-lr", s) - finalValue("base", s));
     const dMean = (d[0] + d[1]) / 2;
     const dSe = Math.abs(d[0] - d[1]) / 2;
     expect(diff.meanDiff).toBeCloseTo(dMean, 12);
@@ -204,10 +221,10 @@ describe("a 2 x 2 study on a real worker", () => {
 
     // BEST and STEP pick other points of the same series.
     const best = (await t.admin.query(StudySummaryDocument, { id: study.id, metric, at: "BEST" })).study!.summary;
-    for (const arm of best.arms)
-      for (const v of arm.values) expect(v.value).toBe(Math.max(...points.get(v.run.id)!.map((p) => p.value)));
+    for (const arm of best.arms) for (const v of arm.values) expect(v.value).toBe(Math.max(...points.get(v.run.id)!.map((p) => p.value)));
     const at1 = (await t.admin.query(StudySummaryDocument, { id: study.id, metric, at: "STEP", step: 1 })).study!.summary;
-    for (const arm of at1.arms) for (const v of arm.values) expect([v.step, v.value]).toEqual([1, points.get(v.run.id)!.find((p) => p.step === 1)!.value]);
+    for (const arm of at1.arms)
+      for (const v of arm.values) expect([v.step, v.value]).toEqual([1, points.get(v.run.id)!.find((p) => p.step === 1)!.value]);
 
     // Curves: one point per step (3 steps), each the mean over both seeds; the stage change after step 1.
     const curves = (await t.admin.query(StudyCurvesDocument, { id: study.id, metric })).study!.curves;

@@ -25,7 +25,8 @@ async function loadStudy(ctx: GraphQLContext, id: string): Promise<Study> {
 
 function pointChoice(at: StudyPoint, step: number | null | undefined, higherIsBetter: boolean): PointChoice {
   if (at === "STEP") {
-    if (step == null || step < 0) throw badInput("at: STEP needs a step (a non-negative integer).", [{ path: "step", message: "required with at: STEP" }]);
+    if (step == null || step < 0)
+      throw badInput("at: STEP needs a step (a non-negative integer).", [{ path: "step", message: "required with at: STEP" }]);
     return { at, step };
   }
   if (step != null) throw badInput(`step only applies to at: STEP (got at: ${at}).`, [{ path: "step", message: "only with at: STEP" }]);
@@ -44,7 +45,11 @@ export const studyResolvers: Resolvers = {
       const where = experimentId ? { experimentId: checkId(experimentId, "Experiment") } : {};
       const c = decodeCursor(after);
       const page = c ? { OR: [{ createdAt: { lt: new Date(c[0]) } }, { createdAt: new Date(c[0]), id: { lt: c[1] } }] } : {};
-      const rows = await ctx.prisma.study.findMany({ where: { AND: [where, page] }, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: take + 1 });
+      const rows = await ctx.prisma.study.findMany({
+        where: { AND: [where, page] },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+        take: take + 1,
+      });
       return { ...toPage(rows, take, (r) => [r.createdAt.toISOString(), r.id]), totalCount: await ctx.prisma.study.count({ where }) };
     },
   },
@@ -91,7 +96,8 @@ export const studyResolvers: Resolvers = {
     },
     curves: async (s, { metric, maxPoints }, ctx) => {
       const n = maxPoints ?? 200;
-      if (n < 1 || n > MAX_CURVE_POINTS) throw badInput(`maxPoints must be between 1 and ${MAX_CURVE_POINTS}.`, [{ path: "maxPoints", message: "out of range" }]);
+      if (n < 1 || n > MAX_CURVE_POINTS)
+        throw badInput(`maxPoints must be between 1 and ${MAX_CURVE_POINTS}.`, [{ path: "maxPoints", message: "out of range" }]);
       return studyCurves(ctx.pool, { arms: storedArms(s), runs: await loadStudyRuns(ctx.prisma, s), metric, maxPoints: n });
     },
   },
@@ -100,7 +106,13 @@ export const studyResolvers: Resolvers = {
       subscribe: async (_, { studyId, after }, ctx) => {
         can(ctx, "read");
         const study = await loadStudy(ctx, studyId);
-        const changes = studyChanges({ pool: ctx.pool, hub: ctx.hub, studyId: study.id, after: after != null ? BigInt(after) : null, signal: ctx.signal });
+        const changes = studyChanges({
+          pool: ctx.pool,
+          hub: ctx.hub,
+          studyId: study.id,
+          after: after != null ? BigInt(after) : null,
+          signal: ctx.signal,
+        });
         return (async function* () {
           try {
             for await (const cursor of changes) {
