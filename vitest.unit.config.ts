@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: [
       "test/architecture/**/*.test.ts",
+      "test/contracts/**/*.test.ts",
       "test/dashboard/series.test.ts",
       "test/engine/derive-seed.test.ts",
       "test/engine/gguf.test.ts",

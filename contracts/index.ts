@@ -10,3 +10,4 @@ export * from "./claim-context.js";
 export * from "./metric-keys.js";
 export * from "./study.js";
 export * from "./gsm8k-answer.js";
+export * from "./unknown-keys.js";

@@ -4,15 +4,16 @@
 import { z } from "zod";
 import { toolsConfigSchema } from "./tools-config.js";
 import { PromptTemplateSchema } from "./prompt.js";
+import { unknownKeyMessage } from "./unknown-keys.js";
 
-const stage = z.object({
+const stage = z.strictObject({
   shots: z.number().int().min(0).max(16),
   steps: z.number().int().positive().optional(),
   minSteps: z.number().int().min(0).optional(),
   maxSteps: z.number().int().positive().optional(),
 });
 
-const advanceRule = z.object({
+const advanceRule = z.strictObject({
   metric: z.string().min(1),
   window: z.number().int().positive(),
   threshold: z.number(),
@@ -20,7 +21,7 @@ const advanceRule = z.object({
 });
 
 export const curriculumSchema = z
-  .object({
+  .strictObject({
     stages: z.array(stage).min(1, "a curriculum needs at least one stage"),
     advanceRules: z.array(advanceRule).optional(),
   })
@@ -36,80 +37,78 @@ export const curriculumSchema = z
     });
   });
 
-export const runConfigSchema = z
-  .object({
-    model: z.object({
-      /** GGUF file as the worker sees it. */
-      path: z.string().min(1, "model.path is required: the GGUF file the worker loads"),
-      contextSize: z.number().int().min(256).default(4096),
-    }),
-    task: z.enum(["qa", "math"]).default("qa"),
-    dataset: z.object({
-      id: z.string().uuid("dataset.id must be the id of an imported dataset"),
-      split: z.string().default("train"),
-      validationSplit: z.string().optional(),
-    }),
-    /** Same schema the worker builds its tools from (contracts/tools-config.ts). */
-    tools: toolsConfigSchema.prefault({}),
-    curriculum: curriculumSchema.optional(),
-    /** Prompt wording (instructions, demonstration and question layout); default: the task's built-in template. */
-    template: PromptTemplateSchema.optional(),
-    /** LoRA warm start before RL: next-token training on the demonstrations (for tiny test/demo models). */
-    warmStart: z.object({ steps: z.number().int().positive(), lr: z.number().positive().default(1e-2) }).optional(),
-    demonstrations: z
-      .object({
-        selection: z.enum(["first", "sampled"]).default("first"),
-        setId: z.string().uuid().optional(),
-      })
-      .prefault({}),
-    grpo: z
-      .object({
-        groupSize: z.number().int().min(2).max(64).default(8),
-        questionsPerStep: z.number().int().positive().default(64),
-        lr: z.number().positive().max(1).default(1e-4),
-        clipEps: z.number().positive().max(1).default(0.2),
-        klCoef: z.number().min(0).default(0.001),
-        entropyCoef: z.number().min(0).default(0.001),
-        gradClip: z.number().positive().default(1.0),
-        epochs: z.number().int().positive().default(1),
-        miniBatchSize: z.number().int().positive().optional(),
-        filterZeroVariance: z.boolean().default(false),
-        resetOnStage: z.object({ optimizer: z.boolean().default(false), reference: z.boolean().default(false) }).prefault({}),
-      })
-      .prefault({}),
-    lora: z
-      .object({
-        rank: z.number().int().positive().max(256).default(16),
-        alpha: z.number().positive().default(32),
-        targets: z.array(z.string()).default(["q", "k", "v", "o", "gate", "up", "down"]),
-      })
-      .prefault({}),
-    rollout: z
-      .object({
-        temperature: z.number().min(0).max(5).default(1.0),
-        topK: z.number().int().min(0).default(0),
-        topP: z.number().gt(0).max(1).default(1),
-        maxToolTurns: z.number().int().min(0).max(32).default(6),
-        maxTurnTokens: z.number().int().positive().default(512),
-        maxTotalTokens: z.number().int().positive().default(2048),
-      })
-      .prefault({}),
-    reward: z
-      .object({
-        metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).default("em"),
-        accuracyWeight: z.number().min(0).default(0.8),
-        formatWeight: z.number().min(0).default(0.2),
-      })
-      .prefault({}),
-    validation: z.object({ every: z.number().int().positive().default(10), size: z.number().int().positive().default(64) }).prefault({}),
-    checkpointEvery: z.number().int().positive().default(10),
-    maxSteps: z.number().int().positive().optional(),
-    seed: z.number().int().min(0).default(0),
-    requirements: z
-      .object({ backend: z.string().optional(), minGpuMemoryMb: z.number().min(0).optional(), minMemoryMb: z.number().min(0).optional() })
-      .prefault({}),
-  })
-  .strict();
+export const runConfigSchema = z.strictObject({
+  model: z.strictObject({
+    /** GGUF file as the worker sees it. */
+    path: z.string().min(1, "model.path is required: the GGUF file the worker loads"),
+    contextSize: z.number().int().min(256).default(4096),
+  }),
+  task: z.enum(["qa", "math"]).default("qa"),
+  dataset: z.strictObject({
+    id: z.string().uuid("dataset.id must be the id of an imported dataset"),
+    split: z.string().default("train"),
+    validationSplit: z.string().optional(),
+  }),
+  /** Same schema the worker builds its tools from (contracts/tools-config.ts). */
+  tools: toolsConfigSchema.prefault({}),
+  curriculum: curriculumSchema.optional(),
+  /** Prompt wording (instructions, demonstration and question layout); default: the task's built-in template. */
+  template: PromptTemplateSchema.optional(),
+  /** LoRA warm start before RL: next-token training on the demonstrations (for tiny test/demo models). */
+  warmStart: z.strictObject({ steps: z.number().int().positive(), lr: z.number().positive().default(1e-2) }).optional(),
+  demonstrations: z
+    .strictObject({
+      selection: z.enum(["first", "sampled"]).default("first"),
+      setId: z.string().uuid().optional(),
+    })
+    .prefault({}),
+  grpo: z
+    .strictObject({
+      groupSize: z.number().int().min(2).max(64).default(8),
+      questionsPerStep: z.number().int().positive().default(64),
+      lr: z.number().positive().max(1).default(1e-4),
+      clipEps: z.number().positive().max(1).default(0.2),
+      klCoef: z.number().min(0).default(0.001),
+      entropyCoef: z.number().min(0).default(0.001),
+      gradClip: z.number().positive().default(1.0),
+      epochs: z.number().int().positive().default(1),
+      miniBatchSize: z.number().int().positive().optional(),
+      filterZeroVariance: z.boolean().default(false),
+      resetOnStage: z.strictObject({ optimizer: z.boolean().default(false), reference: z.boolean().default(false) }).prefault({}),
+    })
+    .prefault({}),
+  lora: z
+    .strictObject({
+      rank: z.number().int().positive().max(256).default(16),
+      alpha: z.number().positive().default(32),
+      targets: z.array(z.string()).default(["q", "k", "v", "o", "gate", "up", "down"]),
+    })
+    .prefault({}),
+  rollout: z
+    .strictObject({
+      temperature: z.number().min(0).max(5).default(1.0),
+      topK: z.number().int().min(0).default(0),
+      topP: z.number().gt(0).max(1).default(1),
+      maxToolTurns: z.number().int().min(0).max(32).default(6),
+      maxTurnTokens: z.number().int().positive().default(512),
+      maxTotalTokens: z.number().int().positive().default(2048),
+    })
+    .prefault({}),
+  reward: z
+    .strictObject({
+      metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).default("em"),
+      accuracyWeight: z.number().min(0).default(0.8),
+      formatWeight: z.number().min(0).default(0.2),
+    })
+    .prefault({}),
+  validation: z.strictObject({ every: z.number().int().positive().default(10), size: z.number().int().positive().default(64) }).prefault({}),
+  checkpointEvery: z.number().int().positive().default(10),
+  maxSteps: z.number().int().positive().optional(),
+  seed: z.number().int().min(0).default(0),
+  requirements: z
+    .strictObject({ backend: z.string().optional(), minGpuMemoryMb: z.number().min(0).optional(), minMemoryMb: z.number().min(0).optional() })
+    .prefault({}),
+});
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;
@@ -125,9 +124,11 @@ export function validateRunConfig(input: unknown): { ok: true; config: RunConfig
   if (parsed.success) return { ok: true, config: parsed.data };
   return {
     ok: false,
-    errors: parsed.error.issues.map((i) => ({
-      path: i.path.length ? i.path.join(".") : i.code === "unrecognized_keys" ? ((i as { keys?: string[] }).keys?.join(",") ?? "(root)") : "(root)",
-      message: i.message,
-    })),
+    errors: parsed.error.issues.flatMap((i) =>
+      // One error per unknown key, at its own full path, with the key it most likely meant.
+      i.code === "unrecognized_keys"
+        ? i.keys.map((k) => ({ path: [...i.path, k].join("."), message: unknownKeyMessage(runConfigSchema, i.path, k) }))
+        : [{ path: i.path.length ? i.path.join(".") : "(root)", message: i.message }],
+    ),
   };
 }

@@ -31,18 +31,22 @@ export type PythonLimits = z.infer<typeof pythonLimitsSchema>;
 export type PythonLimitsInput = z.input<typeof pythonLimitsSchema>;
 
 const pythonConfigSchema = z.discriminatedUnion("kind", [
-  pythonLimitsSchema.extend({
-    kind: z.literal("local"),
-    /** Concurrent sandboxes (default: number of CPUs). */
-    slots: z.number().int().positive().optional(),
-    /** Slot i runs as uid uidBase + i when the worker is root (default 60000). */
-    uidBase: z.number().int().positive().optional(),
-    pythonPath: z.string().startsWith("/usr/").optional(),
-  }),
-  pythonLimitsSchema.extend({
-    kind: z.literal("sandbox-fusion"),
-    url: z.url(),
-  }),
+  pythonLimitsSchema
+    .extend({
+      kind: z.literal("local"),
+      /** Concurrent sandboxes (default: number of CPUs). */
+      slots: z.number().int().positive().optional(),
+      /** Slot i runs as uid uidBase + i when the worker is root (default 60000). */
+      uidBase: z.number().int().positive().optional(),
+      pythonPath: z.string().startsWith("/usr/").optional(),
+    })
+    .strict(),
+  pythonLimitsSchema
+    .extend({
+      kind: z.literal("sandbox-fusion"),
+      url: z.url(),
+    })
+    .strict(),
 ]);
 
 const searchOutputSchema = {
@@ -51,11 +55,11 @@ const searchOutputSchema = {
 };
 
 const searchConfigSchema = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("local"), corpus: z.string().min(1), cacheDir: z.string().min(1).optional(), ...searchOutputSchema }),
-  z.object({ kind: z.literal("retriever"), url: z.url(), timeoutMs: z.number().int().positive().optional(), ...searchOutputSchema }),
+  z.strictObject({ kind: z.literal("local"), corpus: z.string().min(1), cacheDir: z.string().min(1).optional(), ...searchOutputSchema }),
+  z.strictObject({ kind: z.literal("retriever"), url: z.url(), timeoutMs: z.number().int().positive().optional(), ...searchOutputSchema }),
 ]);
 
-export const toolsConfigSchema = z.object({
+export const toolsConfigSchema = z.strictObject({
   python: pythonConfigSchema.optional(),
   search: searchConfigSchema.optional(),
 });

@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document } from "yaml";
 import { z } from "zod";
-import { runConfigSchema, type RunConfig } from "../../contracts/index.js";
+import { runConfigSchema, unknownKeyMessage, type RunConfig } from "../../contracts/index.js";
 import { badInput } from "./exit-codes.js";
 
 export interface RunDefinition {
@@ -68,18 +68,22 @@ function rangeStart(node: unknown): number | undefined {
   return (node as { range?: [number, number, number] } | null)?.range?.[0];
 }
 
-export function issueProblems(issues: z.core.$ZodIssue[], prefix: PathPart[], map: SourceMap): FileProblem[] {
+/** Zod issues as file problems; `schema` (the one that produced them) lets unknown keys suggest the key meant. */
+export function issueProblems(issues: z.core.$ZodIssue[], prefix: PathPart[], map: SourceMap, schema?: z.ZodType): FileProblem[] {
   return issues.flatMap((issue) => {
-    const base = [...prefix, ...issue.path.map((p) => (typeof p === "symbol" ? String(p) : p))];
-    // "Unrecognized key" issues name the parent; point at each unknown key itself.
-    const unknown = issue.code === "unrecognized_keys";
-    const paths = unknown ? issue.keys.map((k) => [...base, k]) : [base];
-    const message = unknown
-      ? "unknown key (check the spelling)"
-      : issue.code === "invalid_type" && /received undefined$/.test(issue.message)
-        ? `missing (expected ${issue.expected})`
-        : issue.message;
-    return paths.map((p) => ({ ...map.locate(p, unknown), path: p.join(".") || "(file)", message }));
+    const inner = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
+    const base = [...prefix, ...inner];
+    if (issue.code === "unrecognized_keys") {
+      // The issue names the parent; point at each unknown key itself.
+      return issue.keys.map((k) => {
+        const p = [...base, k];
+        const message = schema ? unknownKeyMessage(schema, inner, k) : "unknown key (check the spelling)";
+        return { ...map.locate(p, true), path: p.join("."), message };
+      });
+    }
+    const message =
+      issue.code === "invalid_type" && /received undefined$/.test(issue.message) ? `missing (expected ${issue.expected})` : issue.message;
+    return [{ ...map.locate(base), path: base.join(".") || "(file)", message }];
   });
 }
 
@@ -113,7 +117,7 @@ export function parseRunDefinition(text: string, file: string, overrides: { expe
   if (!experiment) problems.push({ line: 1, col: 1, path: "experiment", message: "missing: add `experiment: <name>` or pass --experiment" });
   if (!name) problems.push({ line: 1, col: 1, path: "name", message: "missing: add `name: <run name>` or pass --name" });
   const config = runConfigSchema.safeParse(outer.data.config);
-  if (!config.success) problems.push(...issueProblems(config.error.issues, ["config"], map));
+  if (!config.success) problems.push(...issueProblems(config.error.issues, ["config"], map, runConfigSchema));
   if (problems.length || !config.success) {
     throw badInput(
       `${file} is not a valid run definition (${problems.length} problem${problems.length === 1 ? "" : "s"}).`,
