@@ -37,78 +37,113 @@ export const curriculumSchema = z
     });
   });
 
-export const runConfigSchema = z.strictObject({
-  model: z.strictObject({
-    /** GGUF file as the worker sees it. */
-    path: z.string().min(1, "model.path is required: the GGUF file the worker loads"),
-    contextSize: z.number().int().min(256).default(4096),
-  }),
-  task: z.enum(["qa", "math"]).default("qa"),
-  dataset: z.strictObject({
-    id: z.string().uuid("dataset.id must be the id of an imported dataset"),
-    split: z.string().default("train"),
-    validationSplit: z.string().optional(),
-  }),
-  /** Same schema the worker builds its tools from (contracts/tools-config.ts). */
-  tools: toolsConfigSchema.prefault({}),
-  curriculum: curriculumSchema.optional(),
-  /** Prompt wording (instructions, demonstration and question layout); default: the task's built-in template. */
-  template: PromptTemplateSchema.optional(),
-  /** LoRA warm start before RL: next-token training on the demonstrations (for tiny test/demo models). */
-  warmStart: z.strictObject({ steps: z.number().int().positive(), lr: z.number().positive().default(1e-2) }).optional(),
-  demonstrations: z
-    .strictObject({
-      selection: z.enum(["first", "sampled"]).default("first"),
-      setId: z.string().uuid().optional(),
-    })
-    .prefault({}),
-  grpo: z
-    .strictObject({
-      groupSize: z.number().int().min(2).max(64).default(8),
-      questionsPerStep: z.number().int().positive().default(64),
-      lr: z.number().positive().max(1).default(1e-4),
-      clipEps: z.number().positive().max(1).default(0.2),
-      klCoef: z.number().min(0).default(0.001),
-      entropyCoef: z.number().min(0).default(0.001),
-      gradClip: z.number().positive().default(1.0),
-      epochs: z.number().int().positive().default(1),
-      miniBatchSize: z.number().int().positive().optional(),
-      filterZeroVariance: z.boolean().default(false),
-      resetOnStage: z.strictObject({ optimizer: z.boolean().default(false), reference: z.boolean().default(false) }).prefault({}),
-    })
-    .prefault({}),
-  lora: z
-    .strictObject({
-      rank: z.number().int().positive().max(256).default(16),
-      alpha: z.number().positive().default(32),
-      targets: z.array(z.string()).default(["q", "k", "v", "o", "gate", "up", "down"]),
-    })
-    .prefault({}),
-  rollout: z
-    .strictObject({
-      temperature: z.number().min(0).max(5).default(1.0),
-      topK: z.number().int().min(0).default(0),
-      topP: z.number().gt(0).max(1).default(1),
-      maxToolTurns: z.number().int().min(0).max(32).default(6),
-      maxTurnTokens: z.number().int().positive().default(512),
-      maxTotalTokens: z.number().int().positive().default(2048),
-    })
-    .prefault({}),
-  reward: z
-    .strictObject({
-      metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).default("em"),
-      accuracyWeight: z.number().min(0).default(0.8),
-      formatWeight: z.number().min(0).default(0.2),
-    })
-    .prefault({}),
-  validation: z.strictObject({ every: z.number().int().positive().default(10), size: z.number().int().positive().default(64) }).prefault({}),
-  checkpointEvery: z.number().int().positive().default(10),
-  maxSteps: z.number().int().positive().optional(),
-  seed: z.number().int().min(0).default(0),
-  requirements: z
-    .strictObject({ backend: z.string().optional(), minGpuMemoryMb: z.number().min(0).optional(), minMemoryMb: z.number().min(0).optional() })
-    .prefault({}),
-});
+/** What decides how long a run lasts: its curriculum's stages and rules, and its own maxSteps. */
+export interface RunLengthInput {
+  stages: { shots: number; steps?: number; maxSteps?: number }[];
+  advanceRules?: unknown[] | null;
+  maxSteps?: number | null;
+}
+
+/**
+ * A run's length must be stated, so no stage is skipped or cut by a hidden cap: a fixed curriculum's
+ * last stage needs steps (or the run its maxSteps), and a rule-driven curriculum needs an end (its
+ * last stage's maxSteps, or the run's). maxSteps below the stages' total is an explicit cap and allowed.
+ */
+export function runLengthProblems(input: RunLengthInput, stagesPath = "curriculum.stages"): ConfigFieldError[] {
+  if (input.maxSteps != null || !input.stages.length) return [];
+  const lastIndex = input.stages.length - 1;
+  const last = input.stages[lastIndex];
+  if (last.steps !== undefined || last.maxSteps !== undefined) return [];
+  if (input.advanceRules?.length) {
+    return [{ path: "maxSteps", message: "a curriculum with advance rules needs an end: set maxSteps for the run, or maxSteps on its last stage" }];
+  }
+  return [
+    {
+      path: `${stagesPath}.${lastIndex}.steps`,
+      message: `the last stage (${last.shots} shots) needs steps, or the run maxSteps: without either it would end before this stage ran a step`,
+    },
+  ];
+}
+
+export const runConfigSchema = z
+  .strictObject({
+    model: z.strictObject({
+      /** GGUF file as the worker sees it. */
+      path: z.string().min(1, "model.path is required: the GGUF file the worker loads"),
+      contextSize: z.number().int().min(256).default(4096),
+    }),
+    task: z.enum(["qa", "math"]).default("qa"),
+    dataset: z.strictObject({
+      id: z.string().uuid("dataset.id must be the id of an imported dataset"),
+      split: z.string().default("train"),
+      validationSplit: z.string().optional(),
+    }),
+    /** Same schema the worker builds its tools from (contracts/tools-config.ts). */
+    tools: toolsConfigSchema.prefault({}),
+    curriculum: curriculumSchema.optional(),
+    /** Prompt wording (instructions, demonstration and question layout); default: the task's built-in template. */
+    template: PromptTemplateSchema.optional(),
+    /** LoRA warm start before RL: next-token training on the demonstrations (for tiny test/demo models). */
+    warmStart: z.strictObject({ steps: z.number().int().positive(), lr: z.number().positive().default(1e-2) }).optional(),
+    demonstrations: z
+      .strictObject({
+        selection: z.enum(["first", "sampled"]).default("first"),
+        setId: z.string().uuid().optional(),
+      })
+      .prefault({}),
+    grpo: z
+      .strictObject({
+        groupSize: z.number().int().min(2).max(64).default(8),
+        questionsPerStep: z.number().int().positive().default(64),
+        lr: z.number().positive().max(1).default(1e-4),
+        clipEps: z.number().positive().max(1).default(0.2),
+        klCoef: z.number().min(0).default(0.001),
+        entropyCoef: z.number().min(0).default(0.001),
+        gradClip: z.number().positive().default(1.0),
+        epochs: z.number().int().positive().default(1),
+        miniBatchSize: z.number().int().positive().optional(),
+        filterZeroVariance: z.boolean().default(false),
+        resetOnStage: z.strictObject({ optimizer: z.boolean().default(false), reference: z.boolean().default(false) }).prefault({}),
+      })
+      .prefault({}),
+    lora: z
+      .strictObject({
+        rank: z.number().int().positive().max(256).default(16),
+        alpha: z.number().positive().default(32),
+        targets: z.array(z.string()).default(["q", "k", "v", "o", "gate", "up", "down"]),
+      })
+      .prefault({}),
+    rollout: z
+      .strictObject({
+        temperature: z.number().min(0).max(5).default(1.0),
+        topK: z.number().int().min(0).default(0),
+        topP: z.number().gt(0).max(1).default(1),
+        maxToolTurns: z.number().int().min(0).max(32).default(6),
+        maxTurnTokens: z.number().int().positive().default(512),
+        maxTotalTokens: z.number().int().positive().default(2048),
+      })
+      .prefault({}),
+    reward: z
+      .strictObject({
+        metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).default("em"),
+        accuracyWeight: z.number().min(0).default(0.8),
+        formatWeight: z.number().min(0).default(0.2),
+      })
+      .prefault({}),
+    validation: z.strictObject({ every: z.number().int().positive().default(10), size: z.number().int().positive().default(64) }).prefault({}),
+    checkpointEvery: z.number().int().positive().default(10),
+    maxSteps: z.number().int().positive().optional(),
+    seed: z.number().int().min(0).default(0),
+    requirements: z
+      .strictObject({ backend: z.string().optional(), minGpuMemoryMb: z.number().min(0).optional(), minMemoryMb: z.number().min(0).optional() })
+      .prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.curriculum) return;
+    for (const p of runLengthProblems({ ...config.curriculum, maxSteps: config.maxSteps })) {
+      ctx.addIssue({ code: "custom", path: p.path.split(".").map((x) => (/^\d+$/.test(x) ? Number(x) : x)), message: p.message });
+    }
+  });
 
 export type RunConfig = z.infer<typeof runConfigSchema>;
 export type RunConfigInput = z.input<typeof runConfigSchema>;

@@ -43,7 +43,9 @@ export async function createStudy(prisma: PrismaClient, pool: pg.Pool, req: Crea
   for (const arm of arms) {
     const run = plan.runs.find((r) => r.arm === arm.name);
     if (run)
-      refErrors.push(...(await checkRunReferences(prisma, run.config)).map((e) => ({ path: `arms.${arm.name}.${e.path}`, message: e.message })));
+      refErrors.push(
+        ...(await checkRunReferences(prisma, run.config, req.curriculumId)).map((e) => ({ path: `arms.${arm.name}.${e.path}`, message: e.message })),
+      );
   }
   if (refErrors.length) throw badInput(`Invalid study: ${describe(refErrors)}`, refErrors);
 

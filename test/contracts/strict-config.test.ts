@@ -95,6 +95,20 @@ describe("unknown keys at every level", () => {
   });
 });
 
+describe("run length", () => {
+  it("is stated: the last stage's steps, or the run's maxSteps; rules need an end", () => {
+    expect(errorsOf({ ...base, curriculum: { stages: [{ shots: 3, steps: 100 }, { shots: 2, steps: 100 }, { shots: 0 }] } })).toEqual([
+      { path: "curriculum.stages.2.steps", message: expect.stringContaining("would end before this stage ran a step") },
+    ]);
+    expect(validateRunConfig({ ...base, curriculum: { stages: [{ shots: 3, steps: 100 }, { shots: 0 }] }, maxSteps: 150 }).ok).toBe(true);
+    const rules = [{ metric: "accuracy/mean", window: 5, threshold: 0.5 }];
+    expect(errorsOf({ ...base, curriculum: { stages: [{ shots: 3 }, { shots: 0 }], advanceRules: rules } })).toEqual([
+      { path: "maxSteps", message: expect.stringContaining("needs an end") },
+    ]);
+    expect(validateRunConfig({ ...base, curriculum: { stages: [{ shots: 3 }, { shots: 0, maxSteps: 50 }], advanceRules: rules } }).ok).toBe(true);
+  });
+});
+
 describe("run files", () => {
   it("point a nested typo at its line and column with the suggestion", () => {
     const text = [

@@ -197,6 +197,45 @@ describe("runs", () => {
     expect(runs.runs.totalCount).toBe(0);
   });
 
+  it("a run's length is explicit: a last stage without steps needs the run's maxSteps (config or stored curriculum)", async () => {
+    const exp = await t.admin.mutate(CreateExperimentDocument, { name: "run-length" });
+    const experimentId = exp.createExperiment.id;
+    const openEnded = { stages: [{ shots: 2, steps: 5 }, { shots: 0 }] };
+    const inConfig = await expectCode(
+      t.admin.mutate(CreateRunDocument, { experimentId, name: "open", config: runConfig({ curriculum: openEnded }) }),
+      "BAD_USER_INPUT",
+    );
+    expect(inConfig.fieldErrors).toEqual([
+      { path: "curriculum.stages.1.steps", message: expect.stringContaining("the last stage (0 shots) needs steps") },
+    ]);
+    const ruled = await expectCode(
+      t.admin.mutate(CreateRunDocument, {
+        experimentId,
+        name: "ruled",
+        config: runConfig({
+          curriculum: { stages: [{ shots: 2 }, { shots: 0 }], advanceRules: [{ metric: "accuracy/mean", window: 3, threshold: 0.5 }] },
+        }),
+      }),
+      "BAD_USER_INPUT",
+    );
+    expect(ruled.fieldErrors).toEqual([{ path: "maxSteps", message: expect.stringContaining("needs an end") }]);
+    const stored = await t.admin.mutate(CreateCurriculumDocument, { input: { name: "open-ended", ...openEnded } });
+    const viaId = await expectCode(
+      t.admin.mutate(CreateRunDocument, { experimentId, name: "stored", config: runConfig(), curriculumId: stored.createCurriculum.id }),
+      "BAD_USER_INPUT",
+    );
+    expect(viaId.fieldErrors).toEqual([{ path: "curriculumId", message: expect.stringContaining("(curriculum open-ended)") }]);
+    // With the run's own maxSteps both are fine: the cap is stated.
+    await t.admin.mutate(CreateRunDocument, { experimentId, name: "capped", config: runConfig({ curriculum: openEnded, maxSteps: 12 }) });
+    await t.admin.mutate(CreateRunDocument, {
+      experimentId,
+      name: "capped-stored",
+      config: runConfig({ maxSteps: 12 }),
+      curriculumId: stored.createCurriculum.id,
+    });
+    expect((await t.admin.query(RunsDocument, { filter: { experimentId } })).runs.totalCount).toBe(2);
+  });
+
   it("filters and paginates runs by experiment and status", async () => {
     const exp = await t.admin.mutate(CreateExperimentDocument, { name: "many-runs" });
     for (let i = 0; i < 5; i++)

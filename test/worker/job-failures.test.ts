@@ -86,6 +86,30 @@ describe("job failures", () => {
     expect(show.stdout).toMatch(/failed because +.*attn_factor 0\.5 is not supported.* \(after 1 of 3 attempts\)/);
   });
 
+  it("a prompt longer than model.contextSize fails the run at once, naming the setting", { timeout: 300_000 }, async () => {
+    // The default 2-shot demonstrations make a prompt of over 2,000 tokens with the byte tokenizer.
+    const runId = await newRun("context-size", lookupRunConfig(setup, { model: { path: setup.model, contextSize: 256 } }));
+    const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "w-context", role: "WORKER" })).createApiKey.secret;
+    const worker = new Worker({
+      serverUrl: t.server.url,
+      token: key,
+      name: "trainer-context",
+      threads: 1,
+      gpu: false,
+      dataDir: path.join(dir, "worker-context"),
+      pollMs: 100,
+      maxJobs: 1,
+      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
+    });
+    await worker.run();
+    const final = (await t.admin.query(RunDocument, { id: runId })).run!;
+    expect(final.status).toBe("FAILED");
+    expect(final.error).toMatch(
+      /the prompt \(2-shot\) has \d+ tokens, more than model\.contextSize 256 leaves room for: raise model\.contextSize \(the model was trained for 1024\)/,
+    );
+    expect((await runJobs(t.admin, runId)).map((j) => [j.status, j.attempts])).toEqual([["FAILED", 1]]);
+  });
+
   it("run show says a retried attempt failed, and why, while the run waits for another", { timeout: 120_000 }, async () => {
     const runId = await newRun("retried", lookupRunConfig(setup));
     const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "w-retry", role: "WORKER" })).createApiKey.secret;

@@ -3,6 +3,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { CurriculumState } from "../icrl/curriculum.js";
+import { JobInputError } from "../runtime/errors.js";
 import { readCheckpointFile } from "./checkpoint-file.js";
 import { QuestionSampler, type SamplerState } from "./question-sampler.js";
 import { resumedCurriculum } from "./resumed-curriculum.js";
@@ -49,8 +50,18 @@ export async function initialState(options: TrainingOptions): Promise<TrainingSt
   return state;
 }
 
-/** The last step to run: the caller's cap, else the config's, else the curriculum's length. */
+/**
+ * The last step to run: the caller's cap, else the config's maxSteps. Without a cap the run ends when
+ * its curriculum does (its last stage has run its steps), never at a hidden default, so no stage is
+ * cut short or skipped; a curriculum with no end and no cap is refused (configs are validated for
+ * this, but a curriculum stored before that rule may still lack one).
+ */
 export function lastStepOf(options: TrainingOptions, state: TrainingState): number {
-  const curriculumLength = state.curriculum.spec.stages.reduce((n, s) => n + (s.maxSteps ?? s.steps ?? 0), 0);
-  return options.maxSteps ?? options.config.maxSteps ?? (curriculumLength > 0 ? curriculumLength : 100);
+  const cap = options.maxSteps ?? options.config.maxSteps;
+  if (cap != null) return cap;
+  const last = state.curriculum.spec.stages.at(-1);
+  if (!last || (last.maxSteps ?? last.steps) === undefined) {
+    throw new JobInputError("the run has no end: its curriculum's last stage has no steps (or maxSteps) and the run no maxSteps; set one of them");
+  }
+  return Number.POSITIVE_INFINITY;
 }

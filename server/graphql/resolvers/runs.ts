@@ -12,12 +12,12 @@ import type { GraphQLContext } from "../context.js";
 
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
 
-async function validateForCreate(ctx: GraphQLContext, config: unknown): Promise<RunConfig> {
+async function validateForCreate(ctx: GraphQLContext, config: unknown, curriculumId?: string | null): Promise<RunConfig> {
   const parsed = validateRunConfig(config);
   if (!parsed.ok) {
     throw badInput(`Invalid run config: ${parsed.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, parsed.errors);
   }
-  const errors = await checkRunReferences(ctx.prisma, parsed.config);
+  const errors = await checkRunReferences(ctx.prisma, parsed.config, curriculumId);
   if (errors.length) throw badInput(`Invalid run config: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
   return parsed.config;
 }
@@ -74,7 +74,7 @@ export const runResolvers: Resolvers = {
       if (cid && !(await ctx.prisma.curriculum.findUnique({ where: { id: cid } }))) {
         throw badInput(`Curriculum ${cid} does not exist.`, [{ path: "curriculumId", message: "does not exist" }]);
       }
-      const parsed = await validateForCreate(ctx, config);
+      const parsed = await validateForCreate(ctx, config, cid);
       return insertRunWithJob(ctx, { experimentId, name: name.trim(), config: parsed, curriculumId: cid });
     },
     cancelRun: async (_, { id }, ctx) => {
@@ -105,7 +105,7 @@ export const runResolvers: Resolvers = {
         throw badInput(`Run ${id} has no checkpoint${step != null ? ` at or before step ${step}` : ""} to fork from.`);
       }
       const merged = applyConfigPatch(parent.config as Record<string, unknown>, (configPatch ?? {}) as Record<string, unknown>);
-      const parsed = await validateForCreate(ctx, merged);
+      const parsed = await validateForCreate(ctx, merged, parent.curriculumId);
       // The fork starts from the parent's learner state: a different base model or LoRA shape
       // cannot load it, so say so now instead of failing on a worker.
       const before = validateRunConfig(parent.config);

@@ -5,6 +5,7 @@ import type { RenderedPrompt } from "../../icrl/prompt.js";
 import { runRolloutGroup, type RolloutOptions } from "../../icrl/rollout.js";
 import type { RolloutResult } from "../../icrl/rollout-trace.js";
 import type { Tool } from "../../tools/types.js";
+import { JobInputError } from "../../runtime/errors.js";
 
 export interface RolloutSettings {
   config: RunConfig;
@@ -46,7 +47,16 @@ export async function rolloutGroup(
   settings: RolloutSettings,
   sampling: SamplingOptions,
 ): Promise<RolloutResult[]> {
-  const group = await engine.openGroup(size, { tokensPerSequence: prompt.tokens.length + settings.config.rollout.maxTotalTokens + 8 });
+  // model.contextSize bounds each sequence: the prompt must fit with room to answer, and the
+  // response budget is cut to what is left rather than growing the context past it.
+  const contextSize = settings.config.model.contextSize;
+  if (prompt.tokens.length + 8 > contextSize) {
+    throw new JobInputError(
+      `the prompt (${prompt.demonstrationIndices.length}-shot) has ${prompt.tokens.length} tokens, more than model.contextSize ${contextSize} leaves room for: raise model.contextSize (the model was trained for ${engine.info.contextLength}) or use fewer shots`,
+    );
+  }
+  const tokensPerSequence = Math.min(contextSize, prompt.tokens.length + settings.config.rollout.maxTotalTokens + 8);
+  const group = await engine.openGroup(size, { tokensPerSequence });
   try {
     return (await runRolloutGroup(engine, group, prompt.tokens, rolloutOptions(settings, sampling))).rollouts;
   } finally {
