@@ -1,6 +1,6 @@
 // Reads of a benchmark run's items, shared by the items page and the benchmarkProgress feed.
 import type pg from "pg";
-import { decodeCursor, encodeCursor, pageSize } from "../graphql/pagination.js";
+import { decodeCursor, encodeCursor, hasMoreRows, pageSize } from "../graphql/pagination.js";
 import { benchmarkItemFromRow, type BenchmarkItemDbRow } from "./benchmark-item-row.js";
 
 export async function fetchBenchmarkItemsAfter(pool: pg.Pool, benchmarkRunId: string, after: bigint, limit: number) {
@@ -22,7 +22,7 @@ export async function benchmarkItemsPage(
 ) {
   const { minScore, maxScore } = scores;
   const take = pageSize(first);
-  const c = decodeCursor(after);
+  const c = decodeCursor(after, ["int"]);
   const res = await pool.query(
     `SELECT * FROM benchmark_items WHERE benchmark_run_id = $1 AND item_index > $2
        AND ($3::float8 IS NULL OR score >= $3) AND ($4::float8 IS NULL OR score <= $4)
@@ -35,8 +35,8 @@ export async function benchmarkItemsPage(
     [benchmarkRunId, minScore ?? null, maxScore ?? null],
   );
   const rows = (res.rows as BenchmarkItemDbRow[]).map(benchmarkItemFromRow);
-  const hasNextPage = rows.length > take;
-  const nodes = hasNextPage ? rows.slice(0, take) : rows;
+  const hasNextPage = hasMoreRows(rows.length, take);
+  const nodes = rows.slice(0, take);
   const last = nodes[nodes.length - 1];
   return { nodes, pageInfo: { endCursor: last ? encodeCursor([last.itemIndex]) : null, hasNextPage }, totalCount: count.rows[0].n as number };
 }

@@ -1,7 +1,7 @@
 // Reads of a dataset's items, shared by the Dataset.items field (people) and jobDatasetItems
 // (workers, scoped to their job's dataset) so both page the same way.
 import type pg from "pg";
-import { decodeCursor, encodeCursor, pageSize } from "../graphql/pagination.js";
+import { decodeCursor, encodeCursor, hasMoreRows, pageSize } from "../graphql/pagination.js";
 import { datasetItemFromRow } from "./dataset-item-row.js";
 
 export async function countDatasetItems(pool: pg.Pool, datasetId: string, split: string | null | undefined): Promise<number> {
@@ -20,7 +20,7 @@ export async function datasetItemsPage(
   after: string | null | undefined,
 ) {
   const take = pageSize(first, 50, 5000);
-  const c = decodeCursor(after);
+  const c = decodeCursor(after, ["int"]);
   const res = await pool.query(
     `SELECT index, external_id, split, question, golds, extra FROM dataset_items
      WHERE dataset_id = $1 AND ($2::text IS NULL OR split = $2) AND index > $3 ORDER BY index LIMIT $4`,
@@ -28,8 +28,8 @@ export async function datasetItemsPage(
   );
   const rows = res.rows.map(datasetItemFromRow);
   const totalCount = await countDatasetItems(pool, datasetId, split);
-  const hasNextPage = rows.length > take;
-  const nodes = hasNextPage ? rows.slice(0, take) : rows;
+  const hasNextPage = hasMoreRows(rows.length, take);
+  const nodes = rows.slice(0, take);
   const last = nodes[nodes.length - 1];
   return { nodes, pageInfo: { endCursor: last ? encodeCursor([last.index]) : null, hasNextPage }, totalCount };
 }

@@ -1,7 +1,7 @@
 // Reads of a run's raw metric points (pages, the metricsAdded feed, latest values, key list); the
 // downsampled series for charts live in server/metrics/series.ts.
 import type pg from "pg";
-import { decodeCursor, encodeCursor, pageSize } from "../graphql/pagination.js";
+import { decodeCursor, encodeCursor, hasMoreRows, pageSize } from "../graphql/pagination.js";
 
 export async function metricPointsPage(
   pool: pg.Pool,
@@ -11,17 +11,21 @@ export async function metricPointsPage(
   after: string | null | undefined,
 ) {
   const take = pageSize(first, 1000, 10_000);
-  const c = decodeCursor(after);
+  const c = decodeCursor(after, ["int"]);
   const res = await pool.query(
     `SELECT key, step, value, time, seq FROM metric_points
      WHERE run_id = $1 AND seq > $2 AND ($3::text[] IS NULL OR key = ANY($3)) ORDER BY seq LIMIT $4`,
     [runId, c ? c[0] : "0", keys ?? null, take + 1],
   );
   const rows = res.rows.map((r) => ({ key: r.key, step: r.step, value: r.value, time: r.time, cursor: BigInt(r.seq) }));
-  const hasNextPage = rows.length > take;
-  const nodes = hasNextPage ? rows.slice(0, take) : rows;
+  const hasNextPage = hasMoreRows(rows.length, take);
+  const nodes = rows.slice(0, take);
   const last = nodes[nodes.length - 1];
-  return { nodes, pageInfo: { endCursor: last ? encodeCursor([last.cursor]) : null, hasNextPage } };
+  const count = await pool.query("SELECT count(*)::int AS n FROM metric_points WHERE run_id = $1 AND ($2::text[] IS NULL OR key = ANY($2))", [
+    runId,
+    keys ?? null,
+  ]);
+  return { nodes, pageInfo: { endCursor: last ? encodeCursor([last.cursor]) : null, hasNextPage }, totalCount: count.rows[0].n as number };
 }
 
 export async function fetchMetricPointsAfter(pool: pg.Pool, runId: string, after: bigint, limit: number) {

@@ -2,7 +2,7 @@
 // the same rows in the same cursor order.
 import type pg from "pg";
 import type { RolloutFilter } from "../generated/graphql.js";
-import { decodeCursor, encodeCursor, pageSize } from "../graphql/pagination.js";
+import { decodeCursor, encodeCursor, hasMoreRows, pageSize } from "../graphql/pagination.js";
 import { rolloutFilterSql } from "./rollout-filter-sql.js";
 import { rolloutFromRow, type RolloutDbRow } from "./rollout-row.js";
 
@@ -21,11 +21,11 @@ export async function rolloutPage(
   filter: RolloutFilter | null | undefined,
 ) {
   const take = pageSize(first);
-  const c = decodeCursor(after);
+  const c = decodeCursor(after, ["int"]);
   const from = c ? BigInt(c[0]) : 0n;
   const nodes = await fetchRolloutsAfter(pool, runId, from, take + 1, filter);
-  const hasNextPage = nodes.length > take;
-  const kept = hasNextPage ? nodes.slice(0, take) : nodes;
+  const hasNextPage = hasMoreRows(nodes.length, take);
+  const kept = nodes.slice(0, take);
   const params: unknown[] = [runId];
   const where = rolloutFilterSql(filter, params);
   const count = await pool.query(`SELECT count(*)::int AS n FROM rollouts WHERE run_id = $1${where}`, params);

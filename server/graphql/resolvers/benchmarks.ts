@@ -6,7 +6,7 @@ import { createBenchmarkRunWithJob } from "../../jobs/create-benchmark-run.js";
 import { benchmarkItemsPage } from "../../store/benchmark-items.js";
 import { countDatasetItems } from "../../store/dataset-items.js";
 import { can, checkId, maybeId } from "../guards.js";
-import { decodeCursor, pageSize, toPage } from "../pagination.js";
+import { decodeCursor, pageSize, TIME_ID, toPage } from "../pagination.js";
 
 export const benchmarkResolvers: Resolvers = {
   Query: {
@@ -18,7 +18,7 @@ export const benchmarkResolvers: Resolvers = {
       can(ctx, "read");
       const take = pageSize(first);
       const where = datasetId ? { datasetId: checkId(datasetId, "Dataset") } : {};
-      const c = decodeCursor(after);
+      const c = decodeCursor(after, TIME_ID);
       const rows = await ctx.prisma.benchmarkRun.findMany({
         where: c ? { AND: [where, { OR: [{ createdAt: { lt: new Date(c[0]) } }, { createdAt: new Date(c[0]), id: { lt: c[1] } }] }] } : where,
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],

@@ -3,7 +3,7 @@ import type { Resolvers } from "../../generated/graphql.js";
 import { apiError, badInput, isUniqueViolation, notFound } from "../../errors.js";
 import { DatasetFormatError, importDatasetFile } from "../../datasets/import.js";
 import { can, checkId } from "../guards.js";
-import { decodeCursor, pageSize, toPage } from "../pagination.js";
+import { decodeCursor, pageSize, TIME_ID, toPage } from "../pagination.js";
 import { datasetItemsPage } from "../../store/dataset-items.js";
 
 export const datasetResolvers: Resolvers = {
@@ -16,7 +16,7 @@ export const datasetResolvers: Resolvers = {
       can(ctx, "read");
       const take = pageSize(first);
       const where = includeArchived ? {} : { archived: false };
-      const c = decodeCursor(after);
+      const c = decodeCursor(after, TIME_ID);
       const rows = await ctx.prisma.dataset.findMany({
         where: c ? { AND: [where, { OR: [{ createdAt: { lt: new Date(c[0]) } }, { createdAt: new Date(c[0]), id: { lt: c[1] } }] }] } : where,
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],

@@ -1,7 +1,7 @@
 import type { Resolvers } from "../../generated/graphql.js";
 import { apiError, badInput, isUniqueViolation, notFound } from "../../errors.js";
 import { can, checkId } from "../guards.js";
-import { decodeCursor, pageSize, toPage } from "../pagination.js";
+import { decodeCursor, pageSize, TIME_ID, toPage } from "../pagination.js";
 
 function checkName(name: string): string {
   const n = name.trim();
@@ -23,7 +23,7 @@ export const experimentResolvers: Resolvers = {
         ...(includeArchived ? {} : { archived: false }),
         ...(nameContains ? { name: { contains: nameContains, mode: "insensitive" as const } } : {}),
       };
-      const c = decodeCursor(after);
+      const c = decodeCursor(after, TIME_ID);
       const rows = await ctx.prisma.experiment.findMany({
         where: c ? { AND: [where, { OR: [{ createdAt: { lt: new Date(c[0]) } }, { createdAt: new Date(c[0]), id: { lt: c[1] } }] }] } : where,
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
@@ -72,7 +72,7 @@ export const experimentResolvers: Resolvers = {
     runs: async (exp, { first, after, status }, ctx) => {
       const take = pageSize(first);
       const where = { experimentId: exp.id as string, ...(status ? { status } : {}) };
-      const c = decodeCursor(after);
+      const c = decodeCursor(after, TIME_ID);
       const rows = await ctx.prisma.run.findMany({
         where: c ? { AND: [where, { OR: [{ createdAt: { lt: new Date(c[0]) } }, { createdAt: new Date(c[0]), id: { lt: c[1] } }] }] } : where,
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],

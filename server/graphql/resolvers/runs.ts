@@ -7,7 +7,7 @@ import { requeueRun } from "../../jobs/requeue-run.js";
 import { checkRunReferences } from "../../jobs/run-references.js";
 import { latestMetricPoints, metricKeys } from "../../store/metric-points.js";
 import { can, checkId, maybeId } from "../guards.js";
-import { decodeCursor, pageSize, toPage } from "../pagination.js";
+import { decodeCursor, pageSize, TIME_ID, toPage } from "../pagination.js";
 import type { GraphQLContext } from "../context.js";
 
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
@@ -34,7 +34,7 @@ async function loadRun(ctx: GraphQLContext, id: string) {
 }
 
 function runOrder(after: string | null | undefined) {
-  const c = decodeCursor(after);
+  const c = decodeCursor(after, TIME_ID);
   return c ? { OR: [{ createdAt: { lt: new Date(c[0]) } }, { createdAt: new Date(c[0]), id: { lt: c[1] } }] } : {};
 }
 

@@ -12,7 +12,7 @@ import { loadStudyRuns, storedArms, studyProgress, studyStatus } from "../../stu
 import { studySummary } from "../../studies/summary.js";
 import type { PointChoice } from "../../studies/metric-values.js";
 import { can, checkId, maybeId } from "../guards.js";
-import { decodeCursor, pageSize, toPage } from "../pagination.js";
+import { decodeCursor, pageSize, TIME_ID, toPage } from "../pagination.js";
 import type { GraphQLContext } from "../context.js";
 
 const MAX_CURVE_POINTS = 2000;
@@ -43,7 +43,7 @@ export const studyResolvers: Resolvers = {
       can(ctx, "read");
       const take = pageSize(first);
       const where = experimentId ? { experimentId: checkId(experimentId, "Experiment") } : {};
-      const c = decodeCursor(after);
+      const c = decodeCursor(after, TIME_ID);
       const page = c ? { OR: [{ createdAt: { lt: new Date(c[0]) } }, { createdAt: new Date(c[0]), id: { lt: c[1] } }] } : {};
       const rows = await ctx.prisma.study.findMany({
         where: { AND: [where, page] },
