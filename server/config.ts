@@ -16,6 +16,8 @@ const SETTING_NAMES: Record<string, string> = {
   databaseUrl: "--database-url / DATABASE_URL",
   dataDir: "--data-dir / ICRL_DATA_DIR",
   artifactDir: "--artifact-dir / ICRL_ARTIFACT_DIR",
+  maxQueryDepth: "ICRL_MAX_QUERY_DEPTH",
+  maxQueryCost: "ICRL_MAX_QUERY_COST",
   adminKey: "ICRL_ADMIN_KEY",
   maxArtifactBytes: "ICRL_MAX_ARTIFACT_BYTES",
   leaseSeconds: "ICRL_LEASE_SECONDS",
@@ -73,6 +75,8 @@ export function loadServerConfig(flags: Partial<ServerConfigInput> = {}, env: No
     adminKey: env.ICRL_ADMIN_KEY || undefined,
     maxArtifactBytes: env.ICRL_MAX_ARTIFACT_BYTES,
     leaseSeconds: env.ICRL_LEASE_SECONDS,
+    maxQueryDepth: env.ICRL_MAX_QUERY_DEPTH,
+    maxQueryCost: env.ICRL_MAX_QUERY_COST,
     logLevel: env.ICRL_LOG_LEVEL as ServerConfigInput["logLevel"],
   };
   const merged = { ...dropUndefined(fromEnv), ...dropUndefined(flags) };

@@ -1,7 +1,15 @@
 // GraphQL errors with a stable `extensions.code` and a message a person can act on.
 import { GraphQLError } from "graphql";
 
-export type ErrorCode = "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_USER_INPUT" | "NOT_FOUND" | "CONFLICT" | "PAYLOAD_TOO_LARGE" | "INTERNAL_SERVER_ERROR";
+export type ErrorCode =
+  | "UNAUTHENTICATED"
+  | "FORBIDDEN"
+  | "BAD_USER_INPUT"
+  | "NOT_FOUND"
+  | "CONFLICT"
+  | "PAYLOAD_TOO_LARGE"
+  | "QUERY_TOO_COMPLEX"
+  | "INTERNAL_SERVER_ERROR";
 
 export interface FieldError {
   path: string;

@@ -56,6 +56,7 @@ export function exitCodeForApiCode(code: string | undefined): ExitCode {
     case "GRAPHQL_PARSE_FAILED":
     case "BAD_REQUEST":
     case "PAYLOAD_TOO_LARGE":
+    case "QUERY_TOO_COMPLEX":
       return EXIT.BAD_INPUT;
     case "NOT_FOUND":
       return EXIT.NOT_FOUND;

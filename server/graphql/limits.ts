@@ -1,6 +1,8 @@
 // Query depth and cost limits, checked once variables are known. Cost counts every selected field,
 // multiplied by the page size (`first`) of the list fields above it, so a query that would fan out
-// into millions of rows is refused before it runs.
+// into millions of rows is refused before it runs (QUERY_TOO_COMPLEX, HTTP 400). Introspection is
+// exempt from the depth limit: the standard introspection query of graphql-js (what GraphiQL,
+// Postman and codegen send) is 13 levels deep and reads only the schema, never the database.
 import { Kind, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode, type ValueNode } from "graphql";
 import { apiError } from "../errors.js";
 
@@ -26,6 +28,20 @@ function argValue(v: ValueNode | undefined, variables: Record<string, unknown>):
   return undefined;
 }
 
+const tooComplex = (message: string, limit: Record<string, number>) => apiError("QUERY_TOO_COMPLEX", message, { limit, http: { status: 400 } });
+
+/** Whether the operation only asks about the schema (__schema / __type / __typename at its root). */
+export function isIntrospection(document: DocumentNode, operationName: string | null | undefined): boolean {
+  const op = selectedOperation(document, operationName);
+  return !!op && op.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith("__"));
+}
+
+function selectedOperation(document: DocumentNode, operationName: string | null | undefined) {
+  const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const op = ops.find((o) => !operationName || (o.kind === Kind.OPERATION_DEFINITION && o.name?.value === operationName)) ?? ops[0];
+  return op?.kind === Kind.OPERATION_DEFINITION ? op : null;
+}
+
 export function checkQueryLimits(
   document: DocumentNode,
   operationName: string | null | undefined,
@@ -34,13 +50,17 @@ export function checkQueryLimits(
 ): void {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
-  const ops = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
-  const op = ops.find((o) => !operationName || (o.kind === Kind.OPERATION_DEFINITION && o.name?.value === operationName)) ?? ops[0];
-  if (!op || op.kind !== Kind.OPERATION_DEFINITION) return;
+  const op = selectedOperation(document, operationName);
+  if (!op || isIntrospection(document, operationName)) return;
 
   const walk = (set: SelectionSetNode, depth: number, seen: Set<string>): number => {
     if (depth > limits.maxDepth) {
-      throw apiError("BAD_USER_INPUT", `Query is nested ${depth} levels deep; the limit is ${limits.maxDepth}. Split it into several queries.`);
+      throw tooComplex(
+        `Query is nested ${depth} levels deep; the limit is ${limits.maxDepth} (ICRL_MAX_QUERY_DEPTH). Split it into several queries.`,
+        {
+          maxDepth: limits.maxDepth,
+        },
+      );
     }
     let cost = 0;
     for (const sel of set.selections) {
@@ -62,9 +82,9 @@ export function checkQueryLimits(
         if (frag) cost += walk(frag.selectionSet, depth, new Set([...seen, name]));
       }
       if (cost > limits.maxCost) {
-        throw apiError(
-          "BAD_USER_INPUT",
-          `Query is too expensive (estimated cost above ${limits.maxCost}); ask for fewer items per page or fewer fields.`,
+        throw tooComplex(
+          `Query is too expensive (estimated cost above ${limits.maxCost}, ICRL_MAX_QUERY_COST); ask for fewer items per page or fewer fields.`,
+          { maxCost: limits.maxCost },
         );
       }
     }

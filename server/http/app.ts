@@ -15,7 +15,8 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { bearerToken } from "../auth/authenticate.js";
 import { artifactRouter } from "../artifacts/routes.js";
 import { buildSchema } from "../graphql/schema.js";
-import { checkQueryLimits } from "../graphql/limits.js";
+import { apiError } from "../errors.js";
+import { checkQueryLimits, isIntrospection } from "../graphql/limits.js";
 import { coalesceWrites, subscribeShared } from "../events/subscription-delivery.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
 
@@ -34,6 +35,7 @@ const KNOWN_CODES = new Set([
   "NOT_FOUND",
   "CONFLICT",
   "PAYLOAD_TOO_LARGE",
+  "QUERY_TOO_COMPLEX",
   "GRAPHQL_VALIDATION_FAILED",
   "GRAPHQL_PARSE_FAILED",
   "BAD_REQUEST",
@@ -75,6 +77,10 @@ export function createHttpServer(services: Services): HttpServerHandle {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
+          // The schema is read with a key like everything else (README: every request needs one).
+          if (!rc.contextValue.principal && isIntrospection(rc.document, rc.operationName)) {
+            throw apiError("UNAUTHENTICATED", "Introspection needs an API key: send Authorization: Bearer <key>.", { http: { status: 401 } });
+          }
           checkQueryLimits(rc.document, rc.operationName, rc.request.variables ?? {}, {
             maxDepth: config.maxQueryDepth,
             maxCost: config.maxQueryCost,

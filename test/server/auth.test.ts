@@ -5,6 +5,7 @@ import { mkdtemp } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
+import { buildClientSchema, getIntrospectionQuery } from "graphql";
 import { createClient as createWsClient } from "graphql-ws";
 import {
   ApiKeysDocument,
@@ -25,6 +26,7 @@ import {
   CompleteJobDocument,
 } from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { loadServerConfig } from "../../server/config.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
 
 let t: TestServer;
@@ -149,6 +151,15 @@ describe("roles", () => {
     expect((await a.mutate(HeartbeatDocument, { jobId: job.id })).heartbeat.cancelled).toBe(false);
   });
 
+  async function post(key: string | null, query: string): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${t.server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(key ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify({ query }),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+
   it("refuses queries that are too deep or too costly", async () => {
     const res = await fetch(`${t.server.url}/graphql`, {
       method: "POST",
@@ -158,7 +169,34 @@ describe("roles", () => {
       }),
     });
     const body = await res.json();
-    expect(body.errors[0].extensions.code).toBe("BAD_USER_INPUT");
-    expect(body.errors[0].message).toMatch(/too expensive/);
+    expect(res.status).toBe(400);
+    expect(body.errors[0].extensions).toEqual({ code: "QUERY_TOO_COMPLEX", limit: { maxCost: 50_000 } });
+    expect(body.errors[0].message).toMatch(/too expensive .*ICRL_MAX_QUERY_COST/);
+
+    const deep = await post(
+      member,
+      "{ experiments { nodes { runs { nodes { experiment { runs { nodes { experiment { runs { nodes { experiment { runs { nodes { id } } } } } } } } } } } } } }",
+    );
+    expect(deep.status).toBe(400);
+    expect(deep.body.errors[0].extensions).toEqual({ code: "QUERY_TOO_COMPLEX", limit: { maxDepth: 12 } });
+  });
+
+  it("the limits are settings: ICRL_MAX_QUERY_DEPTH and ICRL_MAX_QUERY_COST", () => {
+    const config = loadServerConfig({}, { ICRL_MAX_QUERY_DEPTH: "20", ICRL_MAX_QUERY_COST: "1000" });
+    expect([config.maxQueryDepth, config.maxQueryCost]).toEqual([20, 1000]);
+    expect(() => loadServerConfig({}, { ICRL_MAX_QUERY_DEPTH: "deep" })).toThrow(/ICRL_MAX_QUERY_DEPTH/);
+  });
+
+  it("answers graphql-js's standard introspection query for a client with a key, and asks for a key without one", async () => {
+    const withKey = await post(member, getIntrospectionQuery());
+    expect(withKey.status).toBe(200);
+    expect(withKey.body.errors).toBeUndefined();
+    // What GraphiQL, Postman or codegen do with it: a client schema with our types.
+    const schema = buildClientSchema(withKey.body.data);
+    expect(schema.getType("Study")).toBeDefined();
+    expect(Object.keys(schema.getQueryType()!.getFields())).toContain("runs");
+    const withoutKey = await post(null, getIntrospectionQuery());
+    expect(withoutKey.status).toBe(401);
+    expect(withoutKey.body.errors[0].extensions.code).toBe("UNAUTHENTICATED");
   });
 });
