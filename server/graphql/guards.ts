@@ -24,3 +24,10 @@ export function checkId(id: string, what: string): string {
 export function maybeId(id: string | null | undefined, what: string): string | undefined {
   return id == null ? undefined : checkId(id, what);
 }
+
+/** A name the user gave, trimmed; an empty one is refused naming the field. */
+export function requireName(name: string, what: string, path = "name"): string {
+  const trimmed = name.trim();
+  if (!trimmed) throw badInput(`${what} name must not be empty.`, [{ path, message: "must not be empty" }]);
+  return trimmed;
+}

@@ -17,6 +17,7 @@ import {
   RunDocument,
   RunsDocument,
   StartBenchmarkRunDocument,
+  ForkRunDocument,
   BenchmarkRunsDocument,
   JobsDocument,
   UpdateExperimentDocument,
@@ -146,6 +147,20 @@ describe("curricula and demonstrations", () => {
       input: { advanceRules: [{ metric: "accuracy/mean", window: 20, threshold: 0.3 }] },
     });
     expect(adaptive.updateCurriculum.advanceRules?.[0]).toMatchObject({ metric: "accuracy/mean", op: ">=" });
+    // An explicit null clears a setting; leaving it out keeps it.
+    const renamed = await t.admin.mutate(UpdateCurriculumDocument, { id: cur.createCurriculum.id, input: { name: "paper-3-2-0" } });
+    expect([renamed.updateCurriculum.advanceRules?.length, renamed.updateCurriculum.demonstrationSet?.name]).toEqual([1, "qa-demos"]);
+    const cleared = await t.admin.mutate(UpdateCurriculumDocument, {
+      id: cur.createCurriculum.id,
+      input: { advanceRules: null, demonstrationSetId: null },
+    });
+    expect([cleared.updateCurriculum.advanceRules ?? [], cleared.updateCurriculum.demonstrationSet]).toEqual([[], null]);
+    const emptyName = await expectCode(
+      t.admin.mutate(UpdateCurriculumDocument, { id: cur.createCurriculum.id, input: { name: "  " } }),
+      "BAD_USER_INPUT",
+    );
+    expect(emptyName.fieldErrors).toEqual([{ path: "name", message: "must not be empty" }]);
+    await expectCode(t.admin.mutate(CreateCurriculumDocument, { input: { name: "", stages: [{ shots: 0, steps: 1 }] } }), "BAD_USER_INPUT");
     const err = await expectCode(
       t.admin.mutate(CreateCurriculumDocument, { input: { name: "broken", stages: [{ shots: 3 }, { shots: 0 }] } }),
       "BAD_USER_INPUT",
@@ -234,6 +249,9 @@ describe("runs", () => {
       curriculumId: stored.createCurriculum.id,
     });
     expect((await t.admin.query(RunsDocument, { filter: { experimentId } })).runs.totalCount).toBe(2);
+    const someRun = (await t.admin.query(RunsDocument, { filter: { experimentId } })).runs.nodes[0];
+    const unnamedFork = await expectCode(t.admin.mutate(ForkRunDocument, { id: someRun.id, name: "" }), "BAD_USER_INPUT");
+    expect(unnamedFork.fieldErrors).toEqual([{ path: "name", message: "must not be empty" }]);
   });
 
   it("filters and paginates runs by experiment and status", async () => {
@@ -265,5 +283,11 @@ describe("benchmark runs", () => {
       "BAD_USER_INPUT",
     );
     expect(err.fieldErrors[0].path).toBe("config.split");
+    const unnamed = await expectCode(
+      t.admin.mutate(StartBenchmarkRunDocument, { input: { name: " ", datasetId, model: "m.gguf" } }),
+      "BAD_USER_INPUT",
+    );
+    expect(unnamed.fieldErrors).toEqual([{ path: "name", message: "must not be empty" }]);
+    expect((await t.admin.query(BenchmarkRunsDocument, { datasetId })).benchmarkRuns.totalCount).toBe(1);
   });
 });

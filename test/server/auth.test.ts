@@ -51,9 +51,10 @@ afterAll(async () => {
 });
 
 describe("authentication", () => {
-  it("requires a key everywhere but /healthz", async () => {
+  it("requires a key for the API and artifacts; /healthz, /readyz and the dashboard's files need none", async () => {
     expect((await fetch(`${t.server.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${t.server.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${t.server.url}/`)).status).toBe(200);
     const anon = t.client("");
     expect(await codeOf(anon.query(ExperimentsDocument, {}))).toBe("UNAUTHENTICATED");
     expect(await codeOf(t.client("icrl_wrong").mutate(CreateExperimentDocument, { name: "nope" }))).toBe("UNAUTHENTICATED");

@@ -5,7 +5,7 @@ import { requestCancel } from "../../jobs/queue.js";
 import { createBenchmarkRunWithJob } from "../../jobs/create-benchmark-run.js";
 import { benchmarkItemsPage } from "../../store/benchmark-items.js";
 import { countDatasetItems } from "../../store/dataset-items.js";
-import { can, checkId, maybeId } from "../guards.js";
+import { can, checkId, maybeId, requireName } from "../guards.js";
 import { decodeCursor, pageSize, TIME_ID, toPage } from "../pagination.js";
 
 export const benchmarkResolvers: Resolvers = {
@@ -30,6 +30,7 @@ export const benchmarkResolvers: Resolvers = {
   Mutation: {
     startBenchmarkRun: async (_, { input }, ctx) => {
       can(ctx, "write");
+      const name = requireName(input.name, "Benchmark run");
       const dataset = await ctx.prisma.dataset.findUnique({ where: { id: checkId(input.datasetId, "Dataset") } });
       if (!dataset) throw badInput(`Dataset ${input.datasetId} does not exist.`, [{ path: "datasetId", message: "does not exist" }]);
       const adapterId = maybeId(input.adapterArtifactId, "Artifact");
@@ -54,7 +55,7 @@ export const benchmarkResolvers: Resolvers = {
           { path: "config.split", message: "no items" },
         ]);
       const id = await createBenchmarkRunWithJob(ctx.pool, {
-        name: input.name,
+        name,
         datasetId: dataset.id,
         model: input.model,
         adapterArtifactId: adapterId ?? null,

@@ -2,7 +2,8 @@
 import type { Resolvers } from "../../generated/graphql.js";
 import { curriculumSchema } from "../../../contracts/index.js";
 import { apiError, badInput, isUniqueViolation, notFound } from "../../errors.js";
-import { can, checkId, maybeId } from "../guards.js";
+import { can, checkId, maybeId, requireName } from "../guards.js";
+import { Prisma } from "../../generated/prisma/client.js";
 
 function validateCurriculum(stages: unknown, advanceRules: unknown) {
   const parsed = curriculumSchema.safeParse({ stages, advanceRules: advanceRules ?? undefined });
@@ -49,12 +50,13 @@ export const libraryResolvers: Resolvers = {
   Mutation: {
     createCurriculum: async (_, { input }, ctx) => {
       can(ctx, "write");
+      const name = requireName(input.name, "Curriculum");
       const c = validateCurriculum(input.stages, input.advanceRules);
       const demoId = maybeId(input.demonstrationSetId, "DemonstrationSet");
       if (demoId && !(await ctx.prisma.demonstrationSet.findUnique({ where: { id: demoId } }))) throw notFound("DemonstrationSet", demoId);
       try {
         return await ctx.prisma.curriculum.create({
-          data: { name: input.name, stages: c.stages, advanceRules: c.advanceRules ?? undefined, demonstrationSetId: demoId },
+          data: { name, stages: c.stages, advanceRules: c.advanceRules ?? undefined, demonstrationSetId: demoId },
         });
       } catch (err) {
         conflict(err, "curriculum", input.name);
@@ -64,17 +66,20 @@ export const libraryResolvers: Resolvers = {
       can(ctx, "write");
       const existing = await ctx.prisma.curriculum.findUnique({ where: { id: checkId(id, "Curriculum") } });
       if (!existing) throw notFound("Curriculum", id);
-      const c = validateCurriculum(input.stages ?? existing.stages, input.advanceRules ?? existing.advanceRules);
+      const name = input.name == null ? undefined : requireName(input.name, "Curriculum");
+      // Omitted keeps a setting; an explicit null clears it (no advance rules, the task's own demonstrations).
+      const rules = input.advanceRules === null ? null : (input.advanceRules ?? existing.advanceRules);
+      const c = validateCurriculum(input.stages ?? existing.stages, rules);
       const demoId = maybeId(input.demonstrationSetId, "DemonstrationSet");
       if (demoId && !(await ctx.prisma.demonstrationSet.findUnique({ where: { id: demoId } }))) throw notFound("DemonstrationSet", demoId);
       try {
         return await ctx.prisma.curriculum.update({
           where: { id },
           data: {
-            ...(input.name ? { name: input.name } : {}),
+            ...(name ? { name } : {}),
             stages: c.stages,
-            ...(c.advanceRules ? { advanceRules: c.advanceRules } : {}),
-            ...(demoId ? { demonstrationSetId: demoId } : {}),
+            advanceRules: c.advanceRules?.length ? c.advanceRules : Prisma.DbNull,
+            ...(input.demonstrationSetId === null ? { demonstrationSetId: null } : demoId ? { demonstrationSetId: demoId } : {}),
           },
         });
       } catch (err) {

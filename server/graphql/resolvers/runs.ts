@@ -6,7 +6,7 @@ import { createRunWithJob, type NewRun } from "../../jobs/create-run.js";
 import { requeueRun } from "../../jobs/requeue-run.js";
 import { checkRunReferences } from "../../jobs/run-references.js";
 import { latestMetricPoints, metricKeys } from "../../store/metric-points.js";
-import { can, checkId, maybeId } from "../guards.js";
+import { can, checkId, maybeId, requireName } from "../guards.js";
 import { decodeCursor, pageSize, TIME_ID, toPage } from "../pagination.js";
 import type { GraphQLContext } from "../context.js";
 
@@ -93,8 +93,9 @@ export const runResolvers: Resolvers = {
       await requeueRun(ctx.pool, id, run.config as RunConfig);
       return ctx.prisma.run.findUniqueOrThrow({ where: { id } });
     },
-    forkRun: async (_, { id, name, step, configPatch }, ctx) => {
+    forkRun: async (_, { id, name: given, step, configPatch }, ctx) => {
       can(ctx, "write");
+      const name = requireName(given, "Run");
       const parent = await loadRun(ctx, id);
       const checkpoints = await ctx.prisma.artifact.findMany({
         where: { runId: id, kind: "CHECKPOINT", ...(step != null ? { step: { lte: step } } : {}) },
