@@ -26,7 +26,8 @@ const SETTING_NAMES: Record<string, string> = {
 
 const schema = z.object({
   port: z.coerce.number().int(PORT_RULE).min(0, PORT_RULE).max(65535, PORT_RULE).default(4000),
-  host: z.string().default("0.0.0.0"),
+  // Loopback unless told otherwise: the first start prints the admin key (README, Server).
+  host: z.string().default("127.0.0.1"),
   databaseUrl: z.string().url("must be a URL such as postgres://user:password@host:5432/icrl").optional(),
   dataDir: z.string().default(".icrl/pg"),
   artifactDir: z.string().default(".icrl/artifacts"),

@@ -5,11 +5,11 @@ import { dataDirInUse } from "../support/data-dir-in-use.js";
 import { EXIT, type ExitCode } from "../support/exit-codes.js";
 
 interface ServerCliOptions {
-  port: string;
-  host: string;
-  dataDir: string;
+  port?: string;
+  host?: string;
+  dataDir?: string;
   databaseUrl?: string;
-  artifactDir: string;
+  artifactDir?: string;
 }
 
 const DATABASE_ERRORS = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET"]);
@@ -27,7 +27,8 @@ function databaseWhere(url: string | undefined): string {
 /** A start-up failure as one line a person can act on, and its exit code; a stack trace helps no one here. */
 export function describeStartupError(err: unknown, opts: ServerCliOptions): { message: string; exitCode: ExitCode } {
   const e = err as NodeJS.ErrnoException & { name?: string };
-  const port = opts.port;
+  const port = opts.port ?? process.env.ICRL_PORT ?? process.env.PORT ?? "4000";
+  const host = opts.host ?? "127.0.0.1";
   if (e?.name === "ServerConfigError") return { message: e.message, exitCode: EXIT.BAD_INPUT };
   if (e?.name === "DataDirBusyError") {
     const busy = err as { dataDir: string; owner: { pid: number; since: string } };
@@ -36,7 +37,7 @@ export function describeStartupError(err: unknown, opts: ServerCliOptions): { me
   if (e?.syscall === "listen" || e?.code === "EADDRINUSE") {
     if (e.code === "EADDRINUSE") {
       return {
-        message: `port ${port} on ${opts.host} is already in use (another icrl server?): stop that process or pass --port`,
+        message: `port ${port} on ${host} is already in use (another icrl server?): stop that process or pass --port`,
         exitCode: EXIT.ADDRESS_UNAVAILABLE,
       };
     }
@@ -47,7 +48,7 @@ export function describeStartupError(err: unknown, opts: ServerCliOptions): { me
       };
     }
     return {
-      message: `cannot listen on ${opts.host}:${port} (${e.code}): pass --host 127.0.0.1, 0.0.0.0 or an address of this machine`,
+      message: `cannot listen on ${host}:${port} (${e.code}): pass --host 127.0.0.1, 0.0.0.0 or an address of this machine`,
       exitCode: EXIT.ADDRESS_UNAVAILABLE,
     };
   }
@@ -70,13 +71,15 @@ export function register(program: Command): void {
   program
     .command("server")
     .description("Run the GraphQL server (embedded Postgres unless --database-url or DATABASE_URL is set)")
-    .option("--port <port>", "HTTP port", "4000")
+    // No commander defaults: a flag's default would hide ICRL_PORT, ICRL_DATA_DIR and ICRL_ARTIFACT_DIR.
+    // Precedence is flag > environment > default, resolved in server/config.ts.
+    .option("--port <port>", "HTTP port (default: $ICRL_PORT or 4000)")
     // Loopback by default: the first start prints the admin key, and the API answers anyone who can
     // reach the port. Remote workers need --host 0.0.0.0 (or one interface's address).
-    .option("--host <host>", "interface to listen on (0.0.0.0 for remote workers)", "127.0.0.1")
-    .option("--data-dir <dir>", "embedded Postgres data directory", ".icrl/pg")
+    .option("--host <host>", "interface to listen on (default 127.0.0.1; 0.0.0.0 for remote workers)")
+    .option("--data-dir <dir>", "embedded Postgres data directory (default: $ICRL_DATA_DIR or .icrl/pg)")
     .option("--database-url <url>", "use this Postgres instead of the embedded one")
-    .option("--artifact-dir <dir>", "where artifact files are stored", ".icrl/artifacts")
+    .option("--artifact-dir <dir>", "where artifact files are stored (default: $ICRL_ARTIFACT_DIR or .icrl/artifacts)")
     .addHelpText(
       "after",
       "\nExit codes: 0 stopped, 1 failed, 2 invalid setting, 6 cannot listen, 7 database unreachable, 8 data directory in use (see icrl --help).",
