@@ -1,19 +1,12 @@
 // Help text goes stale quietly (the worker's once said it ran "EVAL today" long after TRAIN jobs
 // existed): every command and subcommand of every module in cli/commands/ is rendered as `--help`
 // renders it and checked for wording that describes a past state of the project.
-import { readdir } from "node:fs/promises";
-import path from "node:path";
-import { Command } from "commander";
+import type { Command } from "commander";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../server/main.js";
+import { icrlProgram } from "../support/cli-program.js";
 
 async function allHelp(): Promise<Map<string, string>> {
-  const program = new Command("icrl");
-  const dir = path.join(PROJECT_ROOT, "cli/commands");
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith(".ts")).sort()) {
-    const mod = (await import(path.join(dir, file))) as { register(program: Command): void };
-    mod.register(program);
-  }
+  const program = await icrlProgram();
   const help = new Map<string, string>();
   const walk = (cmd: Command, name: string) => {
     help.set(name, cmd.helpInformation());

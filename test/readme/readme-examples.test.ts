@@ -16,7 +16,9 @@ import * as sdk from "../../client-sdk/src/index.js";
 import { PROJECT_ROOT } from "../../server/main.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { spawnCli } from "../cli/helpers.js";
+import { icrlProgram } from "../support/cli-program.js";
 import { readReadme, readmeBlocks, type ReadmeBlock } from "./readme-blocks.js";
+import { commandProblem, quotedIcrlCommands } from "./readme-commands.js";
 
 type Place = { runHere: string } | { coveredBy: string; marker: string; why: string } | { notInCi: string };
 
@@ -80,6 +82,17 @@ const EXAMPLES: Record<string, Place> = {
 const inStudies = (b: ReadmeBlock) => /^Studies\b/.test(b.section);
 const blocks = readmeBlocks().filter((b) => !inStudies(b));
 const readme = readReadme();
+/** README without its Studies section (line numbers kept: the section's lines are blanked). */
+const readmeOutsideStudies = () => {
+  let studies = false;
+  return readme
+    .split("\n")
+    .map((line) => {
+      if (/^## /.test(line)) studies = /^## Studies\b/.test(line);
+      return studies ? "" : line;
+    })
+    .join("\n");
+};
 const block = (key: string) => {
   const found = blocks.find((b) => b.key === key);
   if (!found) throw new Error(`README.md has no block starting with ${key}`);
@@ -249,5 +262,18 @@ describe("README's blocks, run as written", () => {
       const r = await sh("icrl run create -f gpu.yaml");
       expect(r.code, r.stderr).toBe(0);
     });
+  });
+});
+
+describe("commands quoted in README", () => {
+  it("every `icrl …` README shows is a real command, with options that command takes", async () => {
+    const program = await icrlProgram();
+    const quoted = quotedIcrlCommands(readmeOutsideStudies());
+    expect(quoted.length).toBeGreaterThan(40);
+    const problems = quoted.flatMap(({ text, line }) => {
+      const problem = commandProblem(program, text);
+      return problem ? [`README.md:${line}: ${text}: ${problem}`] : [];
+    });
+    expect(problems).toEqual([]);
   });
 });
