@@ -52,7 +52,7 @@ export function commandProblem(program: Command, text: string): string | null {
   for (const token of tokens.slice(i)) {
     const flag = /^(--?[A-Za-z][\w-]*)/.exec(token)?.[1];
     if (!flag || flag === "--help" || flag === "-h") continue;
-    if (!chain.some((c) => c.options.some((o) => o.long === flag || o.short === flag || (o.negate && o.long === flag)))) {
+    if (!chain.some((c) => c.options.some((o) => o.long === flag || o.short === flag))) {
       return `"${cmd.name()}" has no option ${flag}`;
     }
   }
