@@ -9,6 +9,8 @@ export interface ReadmeBlock {
   lang: string;
   /** The nearest "## " heading above the block. */
   section: string;
+  /** The nearest "### " heading inside that section ("" when none). */
+  subsection: string;
   /** 1-based line of the opening fence. */
   line: number;
   /** The block's text, without the fences and with a list item's indentation removed. */
@@ -27,9 +29,11 @@ export function readmeBlocks(readme = readReadme()): ReadmeBlock[] {
   const lines = readme.split("\n");
   const blocks: ReadmeBlock[] = [];
   let section = "";
+  let subsection = "";
   for (let i = 0; i < lines.length; i++) {
-    const heading = /^## (.*)$/.exec(lines[i]);
-    if (heading) section = heading[1].trim();
+    const heading = /^(##|###) (.*)$/.exec(lines[i]);
+    if (heading?.[1] === "##") [section, subsection] = [heading[2].trim(), ""];
+    if (heading?.[1] === "###") subsection = heading[2].trim();
     const fence = /^(\s*)```(\w*)\s*$/.exec(lines[i]);
     if (!fence) continue;
     const indent = fence[1].length;
@@ -38,7 +42,7 @@ export function readmeBlocks(readme = readReadme()): ReadmeBlock[] {
     while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) body.push(lines[j++].slice(indent));
     if (j === lines.length) throw new Error(`README.md:${i + 1}: a code block is never closed`);
     const text = `${body.join("\n")}\n`;
-    blocks.push({ lang: fence[2], section, line: i + 1, text, key: body.find((l) => l.trim())?.trim() ?? "" });
+    blocks.push({ lang: fence[2], section, subsection, line: i + 1, text, key: body.find((l) => l.trim())?.trim() ?? "" });
     i = j;
   }
   return blocks;

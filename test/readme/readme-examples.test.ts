@@ -79,17 +79,20 @@ const EXAMPLES: Record<string, Place> = {
   "bench-qa.jsonl": { runHere: "README's `icrl bench` block" },
 };
 
-const inStudies = (b: ReadmeBlock) => /^Studies\b/.test(b.section);
+// The Studies section may be a "##" section or a "###" part of another one.
+const inStudies = (b: ReadmeBlock) => /^Studies\b/.test(b.section) || /^Studies\b/.test(b.subsection);
 const blocks = readmeBlocks().filter((b) => !inStudies(b));
 const readme = readReadme();
 /** README without its Studies section (line numbers kept: the section's lines are blanked). */
 const readmeOutsideStudies = () => {
-  let studies = false;
+  let studiesLevel = 0; // the heading level that opened the Studies section, 0 outside it
   return readme
     .split("\n")
     .map((line) => {
-      if (/^## /.test(line)) studies = /^## Studies\b/.test(line);
-      return studies ? "" : line;
+      const heading = /^(#{2,3}) (.*)$/.exec(line);
+      if (heading && studiesLevel && heading[1].length <= studiesLevel) studiesLevel = 0;
+      if (heading && /^Studies\b/.test(heading[2])) studiesLevel = heading[1].length;
+      return studiesLevel ? "" : line;
     })
     .join("\n");
 };
