@@ -137,6 +137,16 @@ export const runConfigSchema = z
     requirements: z
       .strictObject({ backend: z.string().optional(), minGpuMemoryMb: z.number().min(0).optional(), minMemoryMb: z.number().min(0).optional() })
       .prefault({}),
+    /** Where the PyTorch learner trains; "auto" is CUDA when the worker's torch sees a GPU. Optional so stored configs stay as they were. */
+    learner: z
+      .object({
+        device: z
+          .string()
+          .regex(/^(auto|cpu|cuda(:\d+)?)$/, 'learner.device must be auto, cpu, cuda or cuda:N (e.g. "cuda:1")')
+          .default("auto"),
+      })
+      .strict()
+      .optional(),
   })
   .superRefine((config, ctx) => {
     if (!config.curriculum) return;

@@ -1,6 +1,7 @@
 // `icrl worker`: run a worker process that claims and runs jobs from a server until stopped.
 // SIGTERM / SIGINT stop it gracefully (finish the batch, deliver results, release the job, exit 0);
 // a second signal exits at once.
+import { accessSync, constants, statSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { clientAction, withConnection } from "../support/command.js";
 
@@ -46,6 +47,18 @@ interface WorkerCliOptions {
   maxJobs?: number;
   concurrency: number;
   logLevel?: string;
+  python?: string;
+}
+
+/** The learner's interpreter must exist before the first TRAIN job, not fail it minutes later. */
+function pythonProblem(python: string): string | null {
+  try {
+    if (!statSync(python).isFile()) return `--python ${python} is not a file`;
+    accessSync(python, constants.X_OK);
+    return null;
+  } catch {
+    return `--python ${python} is not an executable file`;
+  }
 }
 
 export function register(program: Command): void {
@@ -71,6 +84,7 @@ export function register(program: Command): void {
       1,
     )
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env ICRL_LOG_LEVEL)")
+    .option("--python <path>", "Python with torch 2.x for the learner, e.g. a CUDA venv's bin/python (env ICRL_PYTHON; default /usr/bin/python3)")
     .addHelpText("after", "\nLogs are JSON lines (pino) on stdout. Exit codes: 0 stopped cleanly, 1 failure, 2 bad usage.")
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
     .action(async (opts: WorkerCliOptions) => {
@@ -79,6 +93,15 @@ export function register(program: Command): void {
       if (!server || !token) {
         process.stderr.write("icrl worker: --server and --token are required (or ICRL_SERVER and ICRL_WORKER_KEY)\n");
         process.exit(EXIT_BAD_INPUT);
+      }
+      if (opts.python) {
+        const problem = pythonProblem(opts.python);
+        if (problem) {
+          process.stderr.write(`icrl worker: ${problem}; give the python of an environment with torch, e.g. --python .venv/bin/python\n`);
+          process.exit(EXIT_BAD_INPUT);
+        }
+        // The learner driver reads ICRL_PYTHON when it starts, in this process.
+        process.env.ICRL_PYTHON = opts.python;
       }
       const { WorkerPool } = await import("../../worker/index.js");
       // server/logger.ts is the project's one pino factory and loads nothing of the server.

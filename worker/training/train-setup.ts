@@ -27,6 +27,7 @@ export function learnerInitParams(config: RunConfig): InitParams {
       ...(config.grpo.miniBatchSize ? { mini_batch_size: config.grpo.miniBatchSize } : {}),
     },
     seed: config.seed,
+    device: (config.learner?.device ?? "auto") as InitParams["device"],
   };
 }
 
