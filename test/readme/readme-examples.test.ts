@@ -16,7 +16,7 @@ import { PROJECT_ROOT } from "../../server/main.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { spawnCli } from "../cli/helpers.js";
 import { icrlProgram } from "../support/cli-program.js";
-import { readReadme, readmeBlocks, type ReadmeBlock } from "./readme-blocks.js";
+import { readReadme, readmeBlocks } from "./readme-blocks.js";
 import { commandProblem, quotedIcrlCommands } from "./readme-commands.js";
 
 type Place = { runHere: string } | { coveredBy: string; marker: string; why: string } | { notInCi: string };
@@ -47,7 +47,9 @@ const BLOCKS: Record<string, Place> = {
   },
   "experiment: qwen-search": { runHere: "the run file, with a real dataset id for its placeholder, is created with `icrl run create -f`" },
   "$ icrl run create -f run.yaml": { runHere: "the run file above with line 9 as README says gives exactly this output" },
-  "name: curriculum-ablation": { runHere: "the study file, over README's run file as its base, is created with `icrl study create -f` (and cancelled)" },
+  "name: curriculum-ablation": {
+    runHere: "the study file, over README's run file as its base, is created with `icrl study create -f` (and cancelled)",
+  },
   "icrl study create -f study.yaml               # validated locally first: FILE:LINE:COL: path: message, exit 2": {
     coveredBy: "test/studies/study-cli.test.ts",
     marker: '"study", "plot"',
@@ -84,7 +86,11 @@ const EXAMPLES: Record<string, Place> = {
     why: "run with its defaults against a real worker",
   },
   "sdk-logger.ts": { coveredBy: "test/sdk/examples.test.ts", marker: "examples/sdk-logger.ts", why: "run against a real server" },
-  "sdk-study.ts": { coveredBy: "test/studies/study-example.test.ts", marker: "examples/sdk-study.ts", why: "run with its defaults against a real worker" },
+  "sdk-study.ts": {
+    coveredBy: "test/studies/study-example.test.ts",
+    marker: "examples/sdk-study.ts",
+    why: "run with its defaults against a real worker",
+  },
   "corpus.jsonl": { runHere: "README's `icrl tool search` block" },
   "bench-qa.jsonl": { runHere: "README's `icrl bench` block" },
 };
