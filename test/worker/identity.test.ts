@@ -5,7 +5,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CreateApiKeyDocument, RegisterWorkerDocument } from "../../client-sdk/src/index.js";
+import pg from "pg";
+import { ClaimJobDocument, CreateApiKeyDocument, RegisterWorkerDocument, WorkersDocument } from "../../client-sdk/src/index.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { createLogger } from "../../server/logger.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
@@ -79,5 +80,31 @@ describe("worker identity", () => {
     await expect(
       t.client(key).mutate(RegisterWorkerDocument, { name: "x", capabilities: { backend: "cpu" }, instanceId: "../../etc" }),
     ).rejects.toMatchObject({ code: "BAD_USER_INPUT" });
+  });
+});
+
+describe("worker liveness", () => {
+  it("a worker not heard from for three leases is OFFLINE, and ONLINE again once it claims", async () => {
+    const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "liveness", role: "WORKER" })).createApiKey.secret;
+    const registered = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "quiet", capabilities: { backend: "cpu" } })).registerWorker;
+    const statusOf = async () => (await t.admin.query(WorkersDocument, {})).workers.find((w) => w.id === registered.worker.id)?.status;
+    expect(await statusOf()).toBe("ONLINE");
+    // Its last word 181 s ago (the test server's lease is the default 60 s): it died without signing off.
+    const db = new pg.Client({ connectionString: t.databaseUrl });
+    await db.connect();
+    try {
+      await db.query("UPDATE workers SET last_seen_at = now() - interval '181 seconds' WHERE id = $1", [registered.worker.id]);
+      expect(await statusOf()).toBe("OFFLINE");
+      const listed = await runCli(["worker", "list"], cliEnv(t.server.url, ADMIN_KEY));
+      expect(listed.stdout).toMatch(/quiet\s+OFFLINE/);
+      await db.query("UPDATE workers SET last_seen_at = now() - interval '170 seconds' WHERE id = $1", [registered.worker.id]);
+      expect(await statusOf()).toBe("ONLINE");
+      await db.query("UPDATE workers SET last_seen_at = now() - interval '181 seconds' WHERE id = $1", [registered.worker.id]);
+    } finally {
+      await db.end();
+    }
+    // Heard from again (a claim, even one that finds no job): ONLINE.
+    await t.client(registered.token).mutate(ClaimJobDocument, { kinds: ["EVAL"] });
+    expect(await statusOf()).toBe("ONLINE");
   });
 });

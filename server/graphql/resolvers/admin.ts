@@ -3,6 +3,7 @@ import type { Resolvers } from "../../generated/graphql.js";
 import { apiError, badInput, notFound } from "../../errors.js";
 import { createApiKey } from "../../auth/keys.js";
 import { jobsPage } from "../../store/jobs.js";
+import { workerStatus } from "../../jobs/worker-liveness.js";
 import { can, checkId } from "../guards.js";
 
 export const adminResolvers: Resolvers = {
@@ -58,6 +59,9 @@ export const adminResolvers: Resolvers = {
     benchmarkRun: (j, _, ctx) => (j.benchmarkRunId ? ctx.prisma.benchmarkRun.findUnique({ where: { id: j.benchmarkRunId as string } }) : null),
     leaseOwner: (j, _, ctx) => (j.leaseOwnerId ? ctx.prisma.worker.findUnique({ where: { id: j.leaseOwnerId as string } }) : null),
     cursor: (j) => (j as { seq: bigint }).seq as never,
+  },
+  Worker: {
+    status: (w, _, ctx) => workerStatus(w as { status: string; lastSeenAt: Date }, ctx.config.leaseSeconds),
   },
   Artifact: {
     run: (a, _, ctx) => (a.runId ? ctx.prisma.run.findUnique({ where: { id: a.runId as string } }) : null),
