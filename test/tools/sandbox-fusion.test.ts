@@ -60,6 +60,13 @@ beforeAll(async () => {
       sendJson(response, await runLikeSandboxFusion(body));
     } else if (request.url === "/broken/run_code") {
       sendJson(response, { status: "SandboxError", message: "executor crashed", run_result: null });
+    } else if (request.url === "/internal/run_code") {
+      // The executor fails and still fills run_result with its own internal error.
+      sendJson(response, {
+        status: "SandboxError",
+        message: "Too many open files",
+        run_result: { status: "Error", stdout: "", stderr: "OSError: [Errno 24] Too many open files: '/tmp/sandbox'", return_code: null },
+      });
     } else if (request.url === "/error500/run_code") {
       response.writeHead(500).end("internal error");
     } else if (request.url === "/slow/run_code") {
@@ -112,6 +119,17 @@ describe("SandboxFusion client", () => {
     const result = await new SandboxFusionTool({ url: `${server.url}/broken` }).call("print(1)");
     expect(result.error?.code).toBe("UNAVAILABLE");
     expect(result.error?.message).toContain("executor crashed");
+  });
+
+  it("a SandboxError that carries a run_result is still the sandbox's failure, never the program's output", async () => {
+    const result = await new SandboxFusionTool({ url: `${server.url}/internal` }).call("print(1)");
+    expect(result.ok).toBe(false);
+    expect(result.error).toEqual({
+      code: "UNAVAILABLE",
+      message: "the SandboxFusion server failed to run the code (SandboxError: Too many open files)",
+    });
+    expect(result.observation).not.toContain("OSError");
+    expect(result.observation).not.toContain("[stderr]");
   });
 
   it("turns an HTTP error into UNAVAILABLE", async () => {

@@ -63,12 +63,17 @@ export class SandboxFusionTool implements Tool {
       return failureWithoutOutput(response.error, limits.observationChars, started);
     }
     const result = runResultOf(response.body);
-    if (!result) {
+    // SandboxError is the sandbox failing, not the program: whatever run_result it carries (say, the
+    // executor's own "Too many open files") must never reach the model as its program's stderr.
+    const sandboxFailed = (response.body as { status?: unknown } | null)?.status === "SandboxError";
+    if (!result || sandboxFailed) {
       const status = (response.body as { status?: unknown } | null)?.status;
       const message = (response.body as { message?: unknown } | null)?.message;
       const error = {
         code: "UNAVAILABLE" as const,
-        message: `SandboxFusion returned no run result (status ${String(status)}${message ? `: ${String(message)}` : ""})`,
+        message: sandboxFailed
+          ? `the SandboxFusion server failed to run the code (SandboxError${message ? `: ${String(message)}` : ""})`
+          : `SandboxFusion returned no run result (status ${String(status)}${message ? `: ${String(message)}` : ""})`,
       };
       return failureWithoutOutput(error, limits.observationChars, started);
     }
