@@ -53,7 +53,18 @@ export async function importDatasetFile(pool: pg.Pool, req: ImportRequest): Prom
       );
       chunk = [];
     };
+    // Rollouts and exports refer to items by id: two items with one id would attach one item's
+    // question and golds to the other's rollouts (merged files, such as NQ + HotpotQA, repeat ids).
+    const seen = new Map<string, number>();
     for await (const item of items) {
+      const first = seen.get(item.externalId);
+      if (first !== undefined) {
+        const source = item.extra?.data_source ? ` (data_source ${String(item.extra.data_source)})` : "";
+        throw new DatasetFormatError(
+          `item ${index + 1}${source} has id "${item.externalId}", like item ${first + 1}: ids must be unique within a dataset, since rollouts refer to items by id. Give each source's rows distinct ids (e.g. prefix them with the data source) or import the files as separate datasets.`,
+        );
+      }
+      seen.set(item.externalId, index);
       hash.update(JSON.stringify([item.externalId, item.split, item.question, item.golds]) + "\n");
       splits.add(item.split);
       chunk.push(item);

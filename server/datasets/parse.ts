@@ -77,13 +77,19 @@ export async function* readJsonl(path: string, defaultSplit: string): AsyncGener
   }
 }
 
-/** verl rows: the question is extra_info.question when present, else the last user message. */
+/**
+ * verl rows. The question is the bare question when the row carries one (extra_info.question, or
+ * Search-R1's top-level question), else the last user message of the prompt; which one was used is
+ * kept in the item's extra.question_field, since a prompt holds instructions that ICRL Lab's own
+ * prompt would then repeat. Pages compressed with SNAPPY, GZIP, ZSTD, BROTLI or LZ4 are read (the
+ * codecs of pyarrow, pandas and polars, whose default is ZSTD or SNAPPY).
+ */
 export async function* readVerlParquet(path: string, defaultSplit: string): AsyncGenerator<DatasetItemInput> {
-  const { parquetReadObjects, asyncBufferFromFile } = await import("hyparquet");
+  const [{ parquetReadObjects, asyncBufferFromFile }, { compressors }] = await Promise.all([import("hyparquet"), import("hyparquet-compressors")]);
   let rows: Record<string, unknown>[];
   try {
     const file = await asyncBufferFromFile(path);
-    rows = (await parquetReadObjects({ file })) as Record<string, unknown>[];
+    rows = (await parquetReadObjects({ file, compressors })) as Record<string, unknown>[];
   } catch (err) {
     throw new DatasetFormatError(`not a readable parquet file (${(err as Error).message}).`);
   }
@@ -93,17 +99,24 @@ export async function* readVerlParquet(path: string, defaultSplit: string): Asyn
     const extra = (row.extra_info ?? {}) as Record<string, unknown>;
     const prompt = row.prompt as { role: string; content: string }[] | undefined;
     const fromPrompt = Array.isArray(prompt) ? [...prompt].reverse().find((m) => m?.role === "user")?.content : undefined;
-    const question = (extra.question as string | undefined) ?? fromPrompt;
+    const [questionField, question] =
+      typeof extra.question === "string"
+        ? ["extra_info.question", extra.question]
+        : typeof row.question === "string"
+          ? ["question", row.question]
+          : ["prompt", fromPrompt];
     const reward = row.reward_model as { ground_truth?: unknown } | undefined;
-    if (typeof question !== "string") throw new DatasetFormatError(`${where}: no question (extra_info.question or a user message in prompt).`);
-    const golds = asGolds(reward?.ground_truth);
+    if (typeof question !== "string") {
+      throw new DatasetFormatError(`${where}: no question (extra_info.question, a question column, or a user message in prompt).`);
+    }
+    const golds = asGolds(reward?.ground_truth ?? row.golden_answers);
     if (!golds) throw new DatasetFormatError(`${where}: reward_model.ground_truth must be a string, a list, or {target: [...]}.`);
     yield {
       externalId: String(extra.index ?? i),
       split: typeof extra.split === "string" ? extra.split : defaultSplit,
       question,
       golds,
-      extra: { data_source: row.data_source, ability: row.ability },
+      extra: { data_source: row.data_source, ability: row.ability, question_field: questionField },
     };
   }
 }
