@@ -7,6 +7,7 @@ export default defineConfig({
     include: [
       "test/architecture/**/*.test.ts",
       "test/dashboard/series.test.ts",
+      "test/dashboard/study-data.test.ts",
       "test/engine/derive-seed.test.ts",
       "test/engine/gguf.test.ts",
       "test/icrl/advantages.test.ts",

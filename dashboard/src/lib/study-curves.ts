@@ -1,14 +1,23 @@
 // Chart data for a study: each arm's mean curve with its 95% band on one shared step axis, and the
 // curriculum stage boundaries the API reports per arm, merged into one set of markers.
-import type { ChartLine } from "../components/chart.js";
 import type { StudyCurveFieldsFragment } from "./sdk.js";
 import type { StageBoundary } from "./series.js";
 
+/** An arm's line as the Chart component takes it (its ChartLine), kept free of JSX for the unit tests. */
+export interface ArmLine {
+  label: string;
+  color: string;
+  y: (number | null)[];
+  min: (number | null)[];
+  max: (number | null)[];
+  bandLabels: [string, string];
+}
+
 /** One line per arm (in the order given), with the t-interval as its band; nulls where an arm has no bucket. */
-export function curveLines(curves: StudyCurveFieldsFragment[], colorOf: (arm: string) => string): { x: number[]; lines: ChartLine[] } {
+export function curveLines(curves: StudyCurveFieldsFragment[], colorOf: (arm: string) => string): { x: number[]; lines: ArmLine[] } {
   const x = [...new Set(curves.flatMap((c) => c.points.map((p) => p.step)))].sort((a, b) => a - b);
   const index = new Map(x.map((s, i) => [s, i]));
-  const lines = curves.map((c): ChartLine => {
+  const lines = curves.map((c): ArmLine => {
     const y: (number | null)[] = new Array(x.length).fill(null);
     const min: (number | null)[] = new Array(x.length).fill(null);
     const max: (number | null)[] = new Array(x.length).fill(null);

@@ -1,6 +1,6 @@
 // How the study pages write a study's numbers. Shared with the browser tests, which compare the page
 // with the API's own summary written the same way.
-import { fmtNum, fmtSigned } from "./format.js";
+import { fmtNum } from "./format.js";
 
 interface Progress {
   total: number;
@@ -31,8 +31,10 @@ export function fmtMeanCi(mean: number | null | undefined, lo: number | null | u
 /** A difference and its interval: "+0.250 [-0.385, 0.885]". */
 export function fmtDifference(mean: number | null | undefined, lo: number | null | undefined, hi: number | null | undefined): string {
   if (mean == null) return "–";
+  // Written like every other number of the table (a tiny difference as 1.27e-5, not +0.000), with its sign.
+  const signed = `${mean > 0 ? "+" : ""}${fmtNum(mean)}`;
   const interval = fmtInterval(lo, hi);
-  return interval ? `${fmtSigned(mean)} ${interval}` : fmtSigned(mean);
+  return interval ? `${signed} ${interval}` : signed;
 }
 
 export function fmtPValue(p: number | null | undefined): string {
