@@ -110,8 +110,8 @@ const tableText = (page: Page) =>
   );
 
 /** The same table, built from the API's own summary with the page's formatting. */
-async function expectedTable(metric: string, at: StudyPoint) {
-  const summary = (await t.admin.query(StudySummaryDocument, { id: studyId, metric, at })).study!.summary;
+async function expectedTable(metric: string, at: StudyPoint, higherIsBetter = true) {
+  const summary = (await t.admin.query(StudySummaryDocument, { id: studyId, metric, at, higherIsBetter })).study!.summary;
   return summary.arms.map((a) => {
     const d = summary.differences.find((x) => x.arm === a.arm);
     return {
@@ -179,9 +179,22 @@ describe("study page", () => {
       maxJobs: 4,
       logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
     });
+    // Each summary fetch the page makes while the study runs: studyUpdated events come several a
+    // second, throttled refetches at most one a second from the first, plus at most two when the
+    // metric itself changes (none yet -> the first key logged -> val/accuracy once it is logged).
+    const summaryFetches: number[] = [];
+    page.on("request", (r) => {
+      if (r.method() === "POST" && r.postData()?.includes("query StudySummary")) summaryFetches.push(Date.now());
+    });
+    const started = Date.now();
     const working = worker.run();
     await page.locator('.study-header .study-progress[data-succeeded="4"][data-total="4"]').waitFor({ timeout: 540_000 });
     await working;
+    // The last event's trailing refetch, then nothing more: the study is over.
+    await page.locator(".study-runs .badge", { hasText: "succeeded" }).nth(3).waitFor();
+    const elapsed = Date.now() - started;
+    expect(summaryFetches.length).toBeGreaterThanOrEqual(2);
+    expect(summaryFetches.length).toBeLessThanOrEqual(Math.floor(elapsed / 1000) + 3);
 
     expect(await page.locator(".study-header .progress-text").textContent()).toBe("4/4 succeeded");
     await page.locator(".study-header .badge", { hasText: "succeeded" }).waitFor();
@@ -192,7 +205,6 @@ describe("study page", () => {
     // The first metric replaced the empty state with the chart, and the runs list followed.
     expect(await page.locator(".study-empty").count()).toBe(0);
     await page.locator(".study-chart canvas").waitFor();
-    await page.locator(".study-runs .badge", { hasText: "succeeded" }).nth(3).waitFor();
     expect(errors).toEqual([]);
   });
 
@@ -213,8 +225,17 @@ describe("study page", () => {
     await page.locator(".metric-select").selectOption("learner/kl");
     await page.locator('.summary-table[data-metric="learner/kl"][data-at="BEST"]').waitFor();
     expect(await tableText(page)).toEqual(await expectedTable("learner/kl", "BEST"));
+    // KL is better low: the reader says so, and best becomes each run's lowest value.
+    const lowest = await expectedTable("learner/kl", "BEST", false);
+    expect(lowest).not.toEqual(await expectedTable("learner/kl", "BEST"));
+    await page.locator(".lower-is-better").check();
+    await expect.poll(() => tableText(page), { timeout: 15_000 }).toEqual(lowest);
+    expect(await page.locator(".point-says").textContent()).toBe("each run's lowest value");
+    expect(new URL(page.url()).hash).toBe(`#/studies/${studyId}?metric=learner%2Fkl&at=best&lower=1`);
+
     await page.locator(".point-select").selectOption("FINAL");
     await page.locator('.summary-table[data-metric="learner/kl"][data-at="FINAL"]').waitFor();
+    expect(await page.locator(".lower-is-better").count()).toBe(0);
     expect(await tableText(page)).toEqual(await expectedTable("learner/kl", "FINAL"));
     expect(new URL(page.url()).hash).toBe(`#/studies/${studyId}?metric=learner%2Fkl`);
     expect(errors).toEqual([]);

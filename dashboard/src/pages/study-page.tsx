@@ -29,10 +29,15 @@ const CURVE_POINTS = 400;
 const DEFAULT_METRIC = "val/accuracy";
 const TERMINAL = ["SUCCEEDED", "FAILED", "CANCELLED"];
 
-const POINTS: { value: StudyPoint; label: string; says: string }[] = [
-  { value: "FINAL", label: "final", says: "each run's last value (its latest while it runs)" },
-  { value: "BEST", label: "best", says: "each run's highest value" },
+const POINTS: { value: StudyPoint; label: string }[] = [
+  { value: "FINAL", label: "final" },
+  { value: "BEST", label: "best" },
 ];
+
+function pointSays(at: StudyPoint, lowerIsBetter: boolean): string {
+  if (at === "FINAL") return "each run's last value (its latest while it runs)";
+  return `each run's ${lowerIsBetter ? "lowest" : "highest"} value`;
+}
 
 /** val/accuracy when some run logged it, else the first key; null before any metric. */
 export function defaultMetric(keys: string[]): string | null {
@@ -45,8 +50,15 @@ export function StudyPage({ studyId, route }: { studyId: string; route: Route })
   const keys = loaded?.metricKeys ?? [];
   const metric = route.query.get("metric") || defaultMetric(keys);
   const at: StudyPoint = route.query.get("at") === "best" ? "BEST" : "FINAL";
+  // Which end is best depends on the metric (accuracy up, loss or KL down): the reader says.
+  const lowerIsBetter = at === "BEST" && route.query.get("lower") === "1";
 
-  const summary = useQuery(StudySummaryDocument, metric ? { id: studyId, metric, at } : null, [studyId, metric, at]);
+  const summary = useQuery(StudySummaryDocument, metric ? { id: studyId, metric, at, higherIsBetter: !lowerIsBetter } : null, [
+    studyId,
+    metric,
+    at,
+    lowerIsBetter,
+  ]);
   const curves = useQuery(StudyCurvesDocument, metric ? { id: studyId, metric, maxPoints: CURVE_POINTS } : null, [studyId, metric]);
 
   // Status and progress from whichever came last: the study query or a live event.
@@ -74,7 +86,11 @@ export function StudyPage({ studyId, route }: { studyId: string; route: Route })
   if (!loaded || !header) return <Loading what="Loading study" />;
 
   const pick = (patch: Record<string, string | null>) =>
-    navigate(`/studies/${studyId}`, { metric: route.query.get("metric"), at: route.query.get("at"), ...patch }, true);
+    navigate(
+      `/studies/${studyId}`,
+      { metric: route.query.get("metric"), at: route.query.get("at"), lower: route.query.get("lower"), ...patch },
+      true,
+    );
   const finished = TERMINAL.includes(header.status);
 
   return (
@@ -127,7 +143,11 @@ export function StudyPage({ studyId, route }: { studyId: string; route: Route })
         </label>
         <label>
           Point{" "}
-          <select class="point-select" value={at} onChange={(e) => pick({ at: e.currentTarget.value === "BEST" ? "best" : null })}>
+          <select
+            class="point-select"
+            value={at}
+            onChange={(e) => pick(e.currentTarget.value === "BEST" ? { at: "best" } : { at: null, lower: null })}
+          >
             {POINTS.map((p) => (
               <option key={p.value} value={p.value}>
                 {p.label}
@@ -135,7 +155,18 @@ export function StudyPage({ studyId, route }: { studyId: string; route: Route })
             ))}
           </select>
         </label>
-        <span class="muted">{POINTS.find((p) => p.value === at)?.says}</span>
+        {at === "BEST" && (
+          <label>
+            <input
+              type="checkbox"
+              class="lower-is-better"
+              checked={lowerIsBetter}
+              onChange={(e) => pick({ lower: e.currentTarget.checked ? "1" : null })}
+            />{" "}
+            lower is better
+          </label>
+        )}
+        <span class="muted point-says">{pointSays(at, lowerIsBetter)}</span>
       </div>
 
       {!metric ? (
