@@ -8,6 +8,7 @@ export default defineConfig({
       "test/architecture/**/*.test.ts",
       "test/contracts/**/*.test.ts",
       "test/dashboard/series.test.ts",
+      "test/dashboard/study-data.test.ts",
       "test/engine/derive-seed.test.ts",
       "test/engine/gguf.test.ts",
       "test/icrl/advantages.test.ts",

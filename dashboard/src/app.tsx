@@ -3,6 +3,8 @@
 //   #/runs/<id>            run page: header + charts
 //   #/runs/<id>/rollouts   run page: rollout viewer
 //   #/compare?runs=a,b     metric overlays
+//   #/studies              studies list (?experiment=)
+//   #/studies/<id>         study page: curves per arm, summary, runs (?metric=&at=best)
 //   #/benchmarks           paper-style table
 //   #/benchmarks/<id>      one benchmark run, item by item
 import { useEffect, useMemo, useState } from "preact/hooks";
@@ -16,6 +18,8 @@ import { RunPage } from "./pages/run-page.js";
 import { BenchmarksPage } from "./pages/benchmarks.js";
 import { BenchmarkDetail } from "./pages/benchmark-detail.js";
 import { ComparePage } from "./pages/compare.js";
+import { StudiesList } from "./pages/studies-list.js";
+import { StudyPage } from "./pages/study-page.js";
 
 function Page({ route }: { route: Route }) {
   const [section, id, sub] = route.parts;
@@ -23,6 +27,8 @@ function Page({ route }: { route: Route }) {
   if (section === "benchmarks" && id) return <BenchmarkDetail key={id} id={id} />;
   if (section === "benchmarks") return <BenchmarksPage />;
   if (section === "compare") return <ComparePage route={route} />;
+  if (section === "studies" && id) return <StudyPage key={id} studyId={id} route={route} />;
+  if (section === "studies") return <StudiesList route={route} />;
   return <RunsList route={route} />;
 }
 
@@ -79,6 +85,9 @@ export function App() {
         </a>
         <a class={section === "runs" ? "active" : ""} href={href("/runs")}>
           Runs
+        </a>
+        <a class={section === "studies" ? "active" : ""} href={href("/studies")}>
+          Studies
         </a>
         <a class={section === "compare" ? "active" : ""} href={href("/compare")}>
           Compare

@@ -1,6 +1,7 @@
-// A uPlot chart: one mean line per series, optionally with the min–max band of downsampled
-// buckets (so a spike inside a bucket stays visible), and curriculum stage boundaries drawn as
-// labelled vertical lines. The labels are DOM elements on uPlot's overlay, readable and testable.
+// A uPlot chart: one mean line per series, optionally with a band behind it (the min–max of
+// downsampled buckets, so a spike inside a bucket stays visible; a study's 95% interval over
+// seeds), and curriculum stage boundaries drawn as labelled vertical lines. The labels are DOM
+// elements on uPlot's overlay, readable and testable.
 // Without points there is no uPlot at all, only an empty state: uPlot cannot scale an empty axis
 // (it throws, and the broken instance then ignores later data), so the plot is built on the first
 // point, live or fetched.
@@ -16,6 +17,8 @@ export interface ChartLine {
   /** Bucket minima and maxima; drawn as a band behind the line. */
   min?: (number | null)[];
   max?: (number | null)[];
+  /** What the band's upper and lower edges are called in the legend's data (default "max", "min"). */
+  bandLabels?: [string, string];
 }
 
 export interface ChartProps {
@@ -40,16 +43,22 @@ function layoutKey(lines: ChartLine[]): string {
   return lines.map((l) => `${l.label}|${l.color}|${l.min ? "band" : ""}`).join(";");
 }
 
+// Steps are whole numbers: ticks at 1, 2, 5, 10, 20, 50... never at 1.5.
+const STEP_TICKS = Array.from({ length: 8 }, (_, k) => [1, 2, 5].map((m) => m * 10 ** k)).flat();
+
+const fmtValue = (_u: uPlot, v: number | null) => (v == null ? "–" : v.toPrecision(4));
+
 function buildOptions(lines: ChartLine[], width: number, height: number, boundaries: { current: StageBoundary[] }): uPlot.Options {
   const series: uPlot.Series[] = [{ label: "step" }];
   const bands: uPlot.Band[] = [];
   for (const line of lines) {
     if (line.min && line.max) {
-      const edge = { stroke: withAlpha(line.color, 0.35), width: 1, class: "band-edge", points: { show: false }, spanGaps: true };
-      series.push({ ...edge, label: `${line.label} max` }, { ...edge, label: `${line.label} min` });
+      const edge = { stroke: withAlpha(line.color, 0.35), width: 1, class: "band-edge", points: { show: false }, spanGaps: true, value: fmtValue };
+      const [high, low] = line.bandLabels ?? ["max", "min"];
+      series.push({ ...edge, label: `${line.label} ${high}` }, { ...edge, label: `${line.label} ${low}` });
       bands.push({ series: [series.length - 2, series.length - 1], fill: withAlpha(line.color, 0.15) });
     }
-    series.push({ label: line.label, stroke: line.color, width: 1.5, spanGaps: true, value: (_u, v) => (v == null ? "–" : v.toPrecision(4)) });
+    series.push({ label: line.label, stroke: line.color, width: 1.5, spanGaps: true, value: fmtValue });
   }
   return {
     width,
@@ -57,7 +66,7 @@ function buildOptions(lines: ChartLine[], width: number, height: number, boundar
     series,
     bands,
     scales: { x: { time: false } },
-    axes: [{ label: "step", labelSize: 20 }, { size: 56 }],
+    axes: [{ label: "step", labelSize: 20, incrs: STEP_TICKS }, { size: 56 }],
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
     plugins: [boundaryPlugin(boundaries)],

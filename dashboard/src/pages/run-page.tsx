@@ -84,6 +84,11 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
               <b class="run-shots">{shotsLabel(run.shots)}</b>
             </span>
             {run.curriculum && <span>curriculum {run.curriculum.name}</span>}
+            {run.study && (
+              <span class="run-study">
+                study <a href={href(`/studies/${run.study.id}`)}>{run.study.name}</a> · arm <b>{run.arm}</b> · seed <b>{run.seed}</b>
+              </span>
+            )}
             {run.parentRun && (
               <span>
                 forked from <a href={href(`/runs/${run.parentRun.id}`)}>{run.parentRun.name}</a> @ {run.forkStep}

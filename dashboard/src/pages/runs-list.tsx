@@ -63,6 +63,11 @@ export function RunsList({ route }: { route: Route }) {
               ))}
             </select>
           </label>
+          {experimentId && (
+            <a class="experiment-studies" href={href("/studies", { experiment: experimentId })}>
+              Studies of this experiment
+            </a>
+          )}
           <a
             class={`button${selected.length < 2 ? " disabled" : ""}`}
             href={selected.length >= 2 ? href("/compare", { runs: selected.join(",") }) : undefined}
