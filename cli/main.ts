@@ -25,6 +25,7 @@ const commandModules: Array<() => Promise<CommandModule>> = [
   () => import("./commands/key.js"),
   () => import("./commands/bench.js"),
   () => import("./commands/demo.js"),
+  () => import("./commands/doctor.js"),
 ];
 
 for (const load of commandModules) {

@@ -61,11 +61,16 @@ export function register(program: Command): void {
       `
 Later starts reuse the data directory: the same admin key, dataset and run (an unfinished run
 continues from its last checkpoint). Delete the directory to start over.
-Exit codes: 0 stopped cleanly (or, with --exit-when-done, the run succeeded), 1 failure, 2 bad usage.`,
+Exit codes: 0 stopped cleanly (or, with --exit-when-done, the run succeeded), 1 failure, 2 bad usage,
+9 a required part is missing (torch, disk; see icrl doctor).`,
     )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2))
     .action(async (opts: DemoOptions) => {
       const { SUPERVISED_ENV, superviseDemo } = await import("../demo/supervise.js");
+      const { preflight } = await import("../doctor/preflight.js");
+      const { learnerPython } = await import("../doctor/python-torch.js");
+      // Before anything is created: without torch the demo would die pre-training its model.
+      if (!process.env[SUPERVISED_ENV]) await preflight("demo", { python: learnerPython(), dataDir: opts.dataDir });
       if (process.stdin.isTTY && !process.env[SUPERVISED_ENV]) await superviseDemo();
       const { runDemo } = await import("../demo/run-demo.js");
       await runDemo(opts);

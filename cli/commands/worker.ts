@@ -2,6 +2,7 @@
 // SIGTERM / SIGINT stop it gracefully (finish the batch, deliver results, release the job, exit 0);
 // a second signal exits at once.
 import { accessSync, constants, statSync } from "node:fs";
+import path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { clientAction, withConnection } from "../support/command.js";
 
@@ -85,7 +86,10 @@ export function register(program: Command): void {
     )
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env ICRL_LOG_LEVEL)")
     .option("--python <path>", "Python with torch 2.x for the learner, e.g. a CUDA venv's bin/python (env ICRL_PYTHON; default /usr/bin/python3)")
-    .addHelpText("after", "\nLogs are JSON lines (pino) on stdout. Exit codes: 0 stopped cleanly, 1 failure, 2 bad usage.")
+    .addHelpText(
+      "after",
+      "\nLogs are JSON lines (pino) on stdout. Exit codes: 0 stopped cleanly, 1 failure, 2 bad usage, 9 a required part is missing (see icrl doctor).",
+    )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
     .action(async (opts: WorkerCliOptions) => {
       const server = opts.server ?? process.env.ICRL_SERVER;
@@ -103,6 +107,13 @@ export function register(program: Command): void {
         // The learner driver reads ICRL_PYTHON when it starts, in this process.
         process.env.ICRL_PYTHON = opts.python;
       }
+      const { preflight } = await import("../doctor/preflight.js");
+      const { learnerPython } = await import("../doctor/python-torch.js");
+      await preflight("worker", {
+        python: learnerPython(opts.python),
+        dataDir: opts.dataDir ?? path.join(".icrl", "worker"),
+        needsTorch: !opts.kinds || opts.kinds.includes("TRAIN"),
+      });
       const { WorkerPool } = await import("../../worker/index.js");
       // server/logger.ts is the project's one pino factory and loads nothing of the server.
       const { createLogger } = await import("../../server/logger.js");

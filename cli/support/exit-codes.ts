@@ -11,6 +11,7 @@ export const EXIT = {
   ADDRESS_UNAVAILABLE: 6,
   DATABASE_UNREACHABLE: 7,
   DATA_DIR_IN_USE: 8,
+  MISSING_REQUIREMENT: 9,
 } as const;
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -30,7 +31,11 @@ ICRL_API_KEY. Add --json for machine-readable output.
 Exit codes (icrl server and icrl demo at start-up; 2 also means an invalid setting such as ICRL_ADMIN_KEY):
   6  cannot listen (port in use, --host not an address of this machine)
   7  database unreachable (DATABASE_URL / --database-url)
-  8  the data directory is in use by another running server (stop it or pass another --data-dir)`;
+  8  the data directory is in use by another running server (stop it or pass another --data-dir)
+
+Exit codes (icrl doctor, and icrl worker and icrl demo before they start):
+  9  a required part of this machine is missing (torch, python3, Node.js version, free disk); the
+     message names the command that installs it, and icrl doctor lists every check`;
 
 /** An error the CLI reports as is: its message is for the user, its exit code is chosen. */
 export class CliError extends Error {
