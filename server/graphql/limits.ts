@@ -53,7 +53,9 @@ export function checkQueryLimits(
   const op = selectedOperation(document, operationName);
   if (!op || isIntrospection(document, operationName)) return;
 
-  const walk = (set: SelectionSetNode, depth: number, seen: Set<string>): number => {
+  // A connection's page size multiplies what is asked of each row (`nodes`, `edges`), not its
+  // pageInfo or totalCount, which are answered once; a list without nodes is multiplied whole.
+  const walk = (set: SelectionSetNode, depth: number, seen: Set<string>, rows = 1): number => {
     if (depth > limits.maxDepth) {
       throw tooComplex(
         `Query is nested ${depth} levels deep; the limit is ${limits.maxDepth} (ICRL_MAX_QUERY_DEPTH). Split it into several queries.`,
@@ -69,17 +71,22 @@ export function checkQueryLimits(
           cost += 1;
           continue;
         }
+        if (rows > 1 && (sel.name.value === "nodes" || sel.name.value === "edges")) {
+          cost += 1 + rows * walk(sel.selectionSet, depth + 1, seen);
+          continue;
+        }
         const firstArg = sel.arguments?.find((a) => a.name.value === "first");
         const first = argValue(firstArg?.value, variables);
         const fanout = typeof first === "number" ? Math.max(1, first) : (PAGE_DEFAULTS[sel.name.value] ?? (firstArg ? DEFAULT_LIST : 1));
-        cost += 1 + fanout * walk(sel.selectionSet, depth + 1, seen);
+        const isConnection = sel.selectionSet.selections.some((c) => c.kind === Kind.FIELD && (c.name.value === "nodes" || c.name.value === "edges"));
+        cost += 1 + (isConnection ? walk(sel.selectionSet, depth + 1, seen, fanout) : fanout * walk(sel.selectionSet, depth + 1, seen));
       } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-        cost += walk(sel.selectionSet, depth, seen);
+        cost += walk(sel.selectionSet, depth, seen, rows);
       } else {
         const name = sel.name.value;
         if (seen.has(name)) throw apiError("BAD_USER_INPUT", `Fragment ${name} spreads itself.`);
         const frag = fragments.get(name);
-        if (frag) cost += walk(frag.selectionSet, depth, new Set([...seen, name]));
+        if (frag) cost += walk(frag.selectionSet, depth, new Set([...seen, name]), rows);
       }
       if (cost > limits.maxCost) {
         throw tooComplex(

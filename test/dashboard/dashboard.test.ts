@@ -64,6 +64,7 @@ beforeAll(async () => {
       model: { path: "/models/qwen2.5-3b-instruct.gguf" },
       dataset: { id: ds.importDataset.id },
       curriculum: { stages: [{ shots: 3, steps: 3 }, { shots: 2, steps: 3 }, { shots: 0 }] },
+      maxSteps: 6,
     },
   });
   runId = run.createRun.id;
