@@ -59,22 +59,27 @@ async function newRun(name: string, config: Record<string, unknown>): Promise<st
   return (await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name, config })).createRun.id;
 }
 
+/** A real worker (its own key and data directory) that runs one job and stops. */
+async function runOneJob(name: string): Promise<void> {
+  const key = (await t.admin.mutate(CreateApiKeyDocument, { name: `w-${name}`, role: "WORKER" })).createApiKey.secret;
+  const worker = new Worker({
+    serverUrl: t.server.url,
+    token: key,
+    name: `trainer-${name}`,
+    threads: 1,
+    gpu: false,
+    dataDir: path.join(dir, `worker-${name}`),
+    pollMs: 100,
+    maxJobs: 1,
+    logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
+  });
+  await worker.run();
+}
+
 describe("job failures", () => {
   it("a model the learner cannot read fails the run on the first attempt, and run show says why", { timeout: 300_000 }, async () => {
     const runId = await newRun("learner-refuses", lookupRunConfig(setup, { model: { path: modelTheLearnerRefuses(), contextSize: 1024 } }));
-    const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "w-refused", role: "WORKER" })).createApiKey.secret;
-    const worker = new Worker({
-      serverUrl: t.server.url,
-      token: key,
-      name: "trainer-refused",
-      threads: 1,
-      gpu: false,
-      dataDir: path.join(dir, "worker-refused"),
-      pollMs: 100,
-      maxJobs: 1,
-      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
-    });
-    await worker.run();
+    await runOneJob("refused");
 
     const final = (await t.admin.query(RunDocument, { id: runId })).run!;
     expect(final.status).toBe("FAILED");
@@ -89,19 +94,7 @@ describe("job failures", () => {
   it("a prompt longer than model.contextSize fails the run at once, naming the setting", { timeout: 300_000 }, async () => {
     // The default 2-shot demonstrations make a prompt of over 2,000 tokens with the byte tokenizer.
     const runId = await newRun("context-size", lookupRunConfig(setup, { model: { path: setup.model, contextSize: 256 } }));
-    const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "w-context", role: "WORKER" })).createApiKey.secret;
-    const worker = new Worker({
-      serverUrl: t.server.url,
-      token: key,
-      name: "trainer-context",
-      threads: 1,
-      gpu: false,
-      dataDir: path.join(dir, "worker-context"),
-      pollMs: 100,
-      maxJobs: 1,
-      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
-    });
-    await worker.run();
+    await runOneJob("context");
     const final = (await t.admin.query(RunDocument, { id: runId })).run!;
     expect(final.status).toBe("FAILED");
     expect(final.error).toMatch(
