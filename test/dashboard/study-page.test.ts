@@ -11,7 +11,6 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CreateApiKeyDocument,
-  CreateDemonstrationSetDocument,
   CreateExperimentDocument,
   CreateStudyDocument,
   StudyCurvesDocument,
@@ -25,7 +24,8 @@ import { fmtDifference, fmtInterval, fmtMeanCi, fmtPValue, fmtProgress } from ".
 import { createLogger } from "../../server/logger.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
-import { lookupDemoSet, lookupRunConfig, setupLookup, type LookupSetup } from "../training/support.js";
+import { setupLookup, type LookupSetup } from "../training/support.js";
+import { createLookupDemoSet, studyBaseConfig } from "../studies/support.js";
 import { ensureBuilt, launchBrowser, pageErrors, SHOTS } from "./browser.js";
 
 let t: TestServer;
@@ -43,27 +43,14 @@ beforeAll(async () => {
   await chmod(dir, 0o755);
   setup = await setupLookup(t, dir);
   const experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "studies-ui" })).createExperiment.id;
-  // The lookup task's own short demonstrations: the default set would not fit the tiny model's context.
-  const demos = lookupDemoSet(setup);
-  const demoSetId = (await t.admin.mutate(CreateDemonstrationSetDocument, { input: { name: "lookup-study-ui", task: "QA", items: demos.items } }))
-    .createDemonstrationSet.id;
+  const demoSetId = await createLookupDemoSet(t, setup, "lookup-study-ui");
   studyId = (
     await t.admin.mutate(CreateStudyDocument, {
       input: {
         experimentId,
         name: "lr-ui",
         description: "does a larger learning rate help?",
-        baseConfig: lookupRunConfig(setup, {
-          curriculum: {
-            stages: [
-              { shots: 2, steps: 1 },
-              { shots: 0, steps: 2 },
-            ],
-          },
-          demonstrations: { selection: "first", setId: demoSetId },
-          validation: { every: 1, size: 2 },
-          checkpointEvery: 3,
-        }),
+        baseConfig: studyBaseConfig(setup, demoSetId),
         arms: [{ name: "base" }, { name: "high-lr", patch: { grpo: { lr: 1e-2 } } }],
         seeds: [7, 8],
       },

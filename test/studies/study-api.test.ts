@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CancelStudyDocument,
   CreateApiKeyDocument,
-  CreateDemonstrationSetDocument,
   CreateExperimentDocument,
   CreateStudyDocument,
   type CreateStudyInput,
@@ -25,7 +24,8 @@ import {
 import { createLogger } from "../../server/logger.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { allMetricPoints, lookupDemoSet, lookupRunConfig, setupLookup, type LookupSetup } from "../training/support.js";
+import { allMetricPoints, setupLookup, type LookupSetup } from "../training/support.js";
+import { createLookupDemoSet, studyBaseConfig } from "./support.js";
 
 /** t(0.975) with 1 degree of freedom: tan(0.475 * pi). */
 const T_975_DF1 = Math.tan(0.475 * Math.PI);
@@ -44,10 +44,7 @@ beforeAll(async () => {
   await chmod(dir, 0o755);
   setup = await setupLookup(t, dir);
   experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "studies" })).createExperiment.id;
-  // The lookup task's own short demonstrations: the default set would not fit the tiny model's context.
-  const demos = lookupDemoSet(setup);
-  demoSetId = (await t.admin.mutate(CreateDemonstrationSetDocument, { input: { name: "lookup-study", task: "QA", items: demos.items } }))
-    .createDemonstrationSet.id;
+  demoSetId = await createLookupDemoSet(t, setup, "lookup-study");
 }, 120_000);
 
 afterAll(async () => {
@@ -56,17 +53,7 @@ afterAll(async () => {
 });
 
 function baseConfig() {
-  return lookupRunConfig(setup, {
-    curriculum: {
-      stages: [
-        { shots: 2, steps: 1 },
-        { shots: 0, steps: 2 },
-      ],
-    },
-    demonstrations: { selection: "first", setId: demoSetId },
-    validation: { every: 1, size: 2 },
-    checkpointEvery: 3,
-  });
+  return studyBaseConfig(setup, demoSetId);
 }
 
 async function studyError(input: CreateStudyInput) {

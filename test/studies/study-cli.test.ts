@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import {
   CreateApiKeyDocument,
-  CreateDemonstrationSetDocument,
   RunDetailDocument,
   StudyCurvesDocument,
   StudyDocument,
@@ -19,7 +18,8 @@ import {
 } from "../../client-sdk/src/index.js";
 import { meanWithHalfWidth, formatPValue } from "../../cli/support/study-table.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
-import { lookupDemoSet, lookupRunConfig, setupLookup, type LookupSetup } from "../training/support.js";
+import { setupLookup, type LookupSetup } from "../training/support.js";
+import { createLookupDemoSet, studyBaseConfig } from "./support.js";
 import { cliEnv, runCli, spawnCli, type CliResult } from "../cli/helpers.js";
 
 let t: TestServer;
@@ -33,9 +33,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "icrl-study-cli-"));
   await chmod(dir, 0o755);
   setup = await setupLookup(t, dir);
-  const demos = lookupDemoSet(setup);
-  demoSetId = (await t.admin.mutate(CreateDemonstrationSetDocument, { input: { name: "lookup-study-cli", task: "QA", items: demos.items } }))
-    .createDemonstrationSet.id;
+  demoSetId = await createLookupDemoSet(t, setup, "lookup-study-cli");
   env = cliEnv(t.server.url, ADMIN_KEY);
 }, 120_000);
 
@@ -45,17 +43,7 @@ afterAll(async () => {
 });
 
 function baseConfig() {
-  const config: Record<string, unknown> = lookupRunConfig(setup, {
-    curriculum: {
-      stages: [
-        { shots: 2, steps: 1 },
-        { shots: 0, steps: 2 },
-      ],
-    },
-    demonstrations: { selection: "first", setId: demoSetId },
-    validation: { every: 1, size: 2 },
-    checkpointEvery: 3,
-  });
+  const config = studyBaseConfig(setup, demoSetId);
   delete config.seed; // the study sets it
   return config;
 }
