@@ -72,7 +72,8 @@ def pretrain_base(params: Dict[str, Any], log: Optional[Callable[..., None]] = N
 
     torch.manual_seed(seed)
     model = GGUFModel(cfg, load)
-    weights = list({id(t): t for t in loaded.values()}.values())
+    # By name, each tensor once (tied embeddings are one tensor): the order of the gradient-norm sum.
+    weights = list({id(loaded[n]): loaded[n] for n in sorted(loaded)}.values())
     optimizer = torch.optim.AdamW(weights, lr=lr, weight_decay=0.0)
     order = random.Random(seed)
     t0 = time.perf_counter()

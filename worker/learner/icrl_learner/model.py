@@ -132,7 +132,9 @@ class GGUFModel(nn.Module):
         rope = Rope(cfg.n_rot, cfg.rope_type, cfg.freq_base, cfg.freq_scale, load("rope_freqs.weight"))
         blocks = []
         for i in range(cfg.n_layer):
-            w = {n: load(f"blk.{i}.{n}") for n in _BLOCK_TENSORS}
+            # Sorted: a set's order follows Python's per-process string hash, and the order tensors are
+            # loaded in becomes the order of every sum over them (a gradient norm), so it must not vary.
+            w = {n: load(f"blk.{i}.{n}") for n in sorted(_BLOCK_TENSORS)}
             required = ["attn_norm.weight", "ffn_norm.weight"] + [f"{p}.weight" for p in PROJECTIONS]
             if cfg.qk_norm:
                 required += ["attn_q_norm.weight", "attn_k_norm.weight"]
