@@ -3,8 +3,9 @@
 // codes. Pre-training teaches the format and the general skill "copy the name into the search, copy the
 // code from the result into the answer"; it cannot teach any real item's code (codes are drawn afresh
 // per episode). It also gives the model a habit to unlearn: without worked examples in the prompt it
-// mostly answers at once with a guess (lookupEpisodes' guessRate). Same options => same bytes (seeded
-// data, seeded init, single-threaded torch).
+// mostly answers at once with a guess (lookupEpisodes' guessRate). Same options => same bytes, in any
+// process (seeded data, seeded init, single-threaded torch, tensors in name order: test/training/
+// lookup-model-reproducible.test.ts).
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { loadLlamaEngine, type Engine } from "../../worker/engine/index.js";

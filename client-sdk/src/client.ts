@@ -6,6 +6,8 @@ import { print, type DocumentNode } from "graphql";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { IcrlApiError, IcrlNetworkError } from "./errors.js";
+import { LiveCursorDocument } from "./generated/graphql.js";
+import { liveStartOf } from "./live-start.js";
 
 export interface ClientOptions {
   /** Server base URL (http://host:4000) or its /graphql endpoint. */
@@ -29,8 +31,10 @@ export interface IcrlClient {
   query<R, V>(document: TypedDocumentNode<R, V>, variables?: Vars<V>, options?: { signal?: AbortSignal }): Promise<R>;
   mutate<R, V>(document: TypedDocumentNode<R, V>, variables?: Vars<V>, options?: { signal?: AbortSignal }): Promise<R>;
   /**
-   * Live events as an async iterator. The subscription's `after` variable is managed for you after
-   * the first event; pass it yourself to start from a known cursor.
+   * Live events as an async iterator. The subscription's `after` variable is managed for you: without
+   * one, the client first asks the server where the stream is now (Query.liveCursor) and starts there,
+   * so even a connection lost before the first event resumes with no gap. Pass `after` yourself to
+   * start from a known cursor.
    */
   subscribe<R, V>(document: TypedDocumentNode<R, V>, variables?: Vars<V>, options?: { signal?: AbortSignal }): AsyncGenerator<R>;
   /** Raw HTTP helper for the artifact endpoints (same bearer token). */
@@ -144,7 +148,39 @@ export function createClient(options: ClientOptions): IcrlClient {
     const maxDelay = options.maxRetryDelayMs ?? 5000;
     /** When the connection was last known good before the current outage (null: no outage). */
     let lostAt: number | null = null;
+    let start = after == null ? liveStartOf(document, variables) : null;
     while (!opts.signal?.aborted) {
+      if (start) {
+        // Where the stream is now, asked before the first subscribe: the cursor this subscription
+        // resumes from if it drops before its first event. An outage here is retried like a lost socket.
+        try {
+          const head = await request<{ liveCursor: string }>(LiveCursorDocument, { stream: start.stream, id: start.id }, opts.signal, true);
+          after = start.intCursor ? Number(head.liveCursor) : head.liveCursor;
+          start = null;
+          lostAt = null;
+          delay = options.retryDelayMs ?? 200;
+        } catch (err) {
+          if (opts.signal?.aborted) return;
+          const transient = err instanceof IcrlNetworkError || (err instanceof IcrlApiError && (err.status ?? 0) >= 502);
+          // A server older than liveCursor: subscribe as before, from "now".
+          if (err instanceof IcrlApiError && err.code === "GRAPHQL_VALIDATION_FAILED") start = null;
+          else if (!transient) throw err;
+          else {
+            lostAt ??= Date.now();
+            if (Date.now() - lostAt >= reconnectTimeoutMs)
+              throw new IcrlNetworkError(
+                `Could not reach ${urls.http} within ${reconnectTimeoutMs / 1000} s to start the subscription: ${(err as Error).message}. Is the server running? (reconnectTimeoutMs sets how long to try.)`,
+                { cause: err },
+              );
+            await new Promise<void>((r) => {
+              const timer = setTimeout(r, delay);
+              opts.signal?.addEventListener("abort", () => (clearTimeout(timer), r()), { once: true });
+            });
+            delay = Math.min(maxDelay, delay * 2);
+            continue;
+          }
+        }
+      }
       const queue: R[] = [];
       let done = false;
       let failure: unknown = null;

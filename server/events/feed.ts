@@ -93,6 +93,11 @@ export class FeedRegistry {
 
   constructor(private hub: EventHub) {}
 
+  /** Live subscribers of a topic now (for observability, and for tests that must know one is listening). */
+  subscribers(topic: Topic): number {
+    return this.feeds.get(topic)?.refs ?? 0;
+  }
+
   /**
    * Yields rows with cursor > after (or only new rows when after is undefined and `tail` gives the
    * current end), first replayed from Postgres, then live, until the signal aborts or the consumer

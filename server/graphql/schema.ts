@@ -9,6 +9,7 @@ import { benchmarkResolvers } from "./resolvers/benchmarks.js";
 import { datasetResolvers } from "./resolvers/datasets.js";
 import { experimentResolvers } from "./resolvers/experiments.js";
 import { libraryResolvers } from "./resolvers/library.js";
+import { liveCursorResolvers } from "./resolvers/live-cursor.js";
 import { rolloutResolvers } from "./resolvers/rollouts.js";
 import { rolloutDatasetItemResolvers } from "./resolvers/rollout-dataset-item.js";
 import { runResolvers } from "./resolvers/runs.js";
@@ -25,6 +26,7 @@ const resolvers: Resolvers[] = [
   datasetResolvers,
   experimentResolvers,
   libraryResolvers,
+  liveCursorResolvers,
   rolloutResolvers,
   rolloutDatasetItemResolvers,
   runResolvers,

@@ -178,6 +178,57 @@ describe("subscriptions", () => {
   });
 });
 
+describe("a subscription opened without a cursor", () => {
+  it("drops before its first event and still resumes from where it was opened: no gap, no repeat", { timeout: 120_000 }, async () => {
+    const experimentId = (await t.admin.mutate(CreateExperimentDocument, { name: "sdk-subscription-start" })).createExperiment.id;
+    const runId = (
+      await t.admin.mutate(CreateRunDocument, { experimentId, name: "start", config: { model: { path: "m.gguf" }, dataset: { id: datasetId } } })
+    ).createRun.id;
+    const workerToken = (await t.client(registrationKey).mutate(RegisterWorkerDocument, { name: "w-start", capabilities: { backend: "cpu" } }))
+      .registerWorker.token;
+    const jobId = (await t.client(workerToken).mutate(ClaimJobDocument, {})).claimJob!.job.id;
+    const reportTo = (client: IcrlClient, steps: number[]) =>
+      client.mutate(ReportRolloutsDocument, { jobId, rollouts: steps.flatMap((s) => [rollout(s, 0), rollout(s, 1)]) });
+
+    await reportTo(t.client(workerToken), [0, 1]); // before the subscription: not part of it
+    const received: RolloutAddedSubscription["rolloutAdded"][] = [];
+    const stop = new AbortController();
+    const consumer = (async () => {
+      for await (const event of member.subscribe(RolloutAddedDocument, { runId }, { signal: stop.signal })) received.push(event.rolloutAdded);
+    })();
+    const topic = `rollouts:${runId}` as const;
+    const deadline = Date.now() + 30_000;
+    while (current.services.feeds.subscribers(topic) < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(current.services.feeds.subscribers(topic), "the subscription is live on the server").toBe(1);
+
+    // The client's server goes away before any event; another server on the same database takes
+    // rollouts meanwhile. The client, back on its own server, must get them, once each.
+    await stopServer();
+    const other = await startServer(
+      { port: 0, host: "127.0.0.1", databaseUrl: t.databaseUrl, adminKey: ADMIN_KEY, artifactDir: t.artifactDir },
+      { logger: createLogger({ level: "silent" }), env: {} },
+    );
+    const viaOther = createClient({ url: other.url, token: workerToken });
+    try {
+      await reportTo(viaOther, [2, 3, 4, 5]);
+    } finally {
+      await viaOther.close();
+      await other.stop();
+    }
+    await startAgain();
+    await reportTo(t.client(workerToken), [6, 7]);
+    const until = Date.now() + 30_000;
+    while (received.length < 12 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 300)); // anything extra (a duplicate) would show up now
+    stop.abort();
+    await consumer;
+
+    expect(received.map((e) => `${e.rollout.step}/${e.rollout.sampleIndex}`)).toEqual(
+      Array.from({ length: 6 }, (_, i) => [`${i + 2}/0`, `${i + 2}/1`]).flat(),
+    );
+  });
+});
+
 describe("several subscriptions on one client", () => {
   it("each resumes across a server restart while a producer keeps logging: every event exactly once", { timeout: 120_000 }, async () => {
     const run = await startLoggedRun({

@@ -10,6 +10,9 @@ import {
   CreateExperimentDocument,
   CreateRunDocument,
   ImportDatasetDocument,
+  type IcrlApiError,
+  LiveCursorDocument,
+  type LiveStream,
   LogMetricsDocument,
   MetricsAddedDocument,
   RegisterWorkerDocument,
@@ -147,5 +150,35 @@ describe("metricsAdded and runUpdated", () => {
     const u = await updates;
     expect(u.map((e) => e.runUpdated.run.step)).toEqual([1, 2]);
     expect(u[1].runUpdated.cursor).toBeGreaterThan(u[0].runUpdated.cursor);
+  });
+});
+
+describe("liveCursor", () => {
+  it("is where each stream ends now: the last event's cursor, the run's version; ids are checked", async () => {
+    const admin = t.client(ADMIN_KEY);
+    await worker.mutate(ReportRolloutsDocument, { jobId, rollouts: [makeRollout(50, 0, 0), makeRollout(50, 0, 1)] });
+    await worker.mutate(LogMetricsDocument, { jobId, points: [{ key: "live/cursor", step: 50, value: 1 }] });
+    const head = async (stream: LiveStream, id: string | null = runId) => (await admin.query(LiveCursorDocument, { stream, id })).liveCursor;
+
+    // The whole stream replayed from the start: its last event carries the head.
+    const total = (await admin.query(RolloutsDocument, { runId, first: 0 })).rollouts.totalCount;
+    const rollouts = await take((signal) => admin.subscribe(RolloutAddedDocument, { runId, after: "0" }, { signal }), total);
+    expect(await head("ROLLOUTS")).toBe(rollouts[total - 1].rolloutAdded.cursor);
+    const metricsHead = await head("METRICS");
+    const lastBatch = await take((signal) => admin.subscribe(MetricsAddedDocument, { runId, keys: ["live/cursor"], after: "0" }, { signal }), 1);
+    expect(lastBatch[0].metricsAdded.cursor).toBe(metricsHead); // the newest point is the one just logged
+    expect(Number(await head("RUN"))).toBe((await admin.query(RunDocument, { id: runId })).run!.version);
+
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => "ok",
+        (e: IcrlApiError) => e.code,
+      );
+    expect(await codeOf(head("ROLLOUTS", null))).toBe("BAD_USER_INPUT");
+    expect(await codeOf(head("ROLLOUTS", "00000000-0000-0000-0000-000000000000"))).toBe("NOT_FOUND");
+    expect(await codeOf(head("STUDY", "00000000-0000-0000-0000-000000000000"))).toBe("NOT_FOUND");
+    const member = t.client((await t.admin.mutate(CreateApiKeyDocument, { name: "reader", role: "MEMBER" })).createApiKey.secret);
+    expect(await codeOf(member.query(LiveCursorDocument, { stream: "JOBS" }))).toBe("FORBIDDEN"); // the jobs feed is the workers'
+    expect(BigInt((await worker.query(LiveCursorDocument, { stream: "JOBS" })).liveCursor)).toBeGreaterThan(0n);
   });
 });

@@ -21,7 +21,12 @@ async function build(out: string, hashSeed: string) {
   try {
     // A short pre-training (both phases, 8 steps in all): enough updates for an order-dependent sum to show.
     const results = await buildLookupModel({ ...LOOKUP_PRETRAINING, out, learner, steps: 8, episodesPerPhase: 64 });
-    return { results, sha: createHash("sha256").update(await readFile(out)).digest("hex") };
+    return {
+      results,
+      sha: createHash("sha256")
+        .update(await readFile(out))
+        .digest("hex"),
+    };
   } finally {
     await learner.shutdown();
   }

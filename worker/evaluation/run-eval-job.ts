@@ -92,8 +92,14 @@ export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
     })) {
       todo.push(item);
     }
+    let lastCancelCheck = performance.now();
     for (let start = 0; start < todo.length; start += plan.parallel) {
-      // Boundaries: a cancellation or a shutdown is honoured before each batch, never inside one.
+      // Boundaries: a cancellation or a shutdown is honoured before each batch, never inside one. The
+      // server is asked at most once a second: batches of a tiny model take milliseconds.
+      if (performance.now() - lastCancelCheck >= 1000) {
+        lastCancelCheck = performance.now();
+        await ctx.lease.checkNow();
+      }
       if (ctx.lease.cancelRequested) return await finishEarly("cancelled");
       if (ctx.stopRequested()) return await finishEarly("interrupted");
       const results = await evaluateBatch(engine, todo.slice(start, start + plan.parallel), plan, tools, ctx.lease.signal);

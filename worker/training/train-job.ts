@@ -141,7 +141,9 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       validation,
       workDir,
       resumeFrom,
-      shouldStop: () => ctx.lease.cancelRequested || ctx.stopRequested() || ctx.lease.lost,
+      // Asked at every boundary (one heartbeat per step), so a cancel stops the run after the step in
+      // progress whatever the steps' length, not when the background heartbeat next happens to run.
+      shouldStop: async () => ctx.stopRequested() || ctx.lease.lost || (await ctx.lease.checkNow()) || ctx.lease.lost,
       // Shutdown and cancel both checkpoint the finished steps, so a released job or a resumed run
       // redoes nothing; a lost lease cannot store anything any more.
       checkpointOnStop: () => !ctx.lease.lost,

@@ -35,7 +35,7 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
 
   let stopped = false;
   while (state.step < lastStep) {
-    if (options.shouldStop()) {
+    if (await options.shouldStop()) {
       stopped = true;
       if (state.step > state.lastCheckpointStep && options.checkpointOnStop?.()) await saveCheckpoint(state, options);
       break;

@@ -39,8 +39,8 @@ export interface TrainingOptions {
   demonstrations: DemonstrationSet | null;
   workDir: string;
   events: TrainingEvents;
-  /** Checked at every step boundary (cancel, shutdown). */
-  shouldStop(): boolean;
+  /** Checked at every step boundary, before the next step starts (cancel, shutdown). */
+  shouldStop(): boolean | Promise<boolean>;
   /** When stopped (not cancelled) between checkpoints, save one first so no finished step is redone. */
   checkpointOnStop?: () => boolean;
   /** Restore from this checkpoint file before the first step. */

@@ -81,10 +81,21 @@ export class JobLease {
     await this.loop;
   }
 
+  /**
+   * Ask the server now, at a boundary, whether the job was cancelled: the background heartbeat alone
+   * hears of a cancel up to one interval (as much as 20 s) late, so a run would go on for steps after
+   * the user cancelled it. Bounded by `timeoutMs` so that an outage delays a boundary, never stalls it.
+   */
+  async checkNow(timeoutMs = 5000): Promise<boolean> {
+    if (!this.cancelled && !this.lostError && !this.stopper.signal.aborted) await this.beat(timeoutMs);
+    return this.cancelled;
+  }
+
   /** Send one heartbeat now; returns false when the lease is lost. */
-  async beat(): Promise<boolean> {
+  async beat(timeoutMs?: number): Promise<boolean> {
     try {
-      const res = await this.client.mutate(HeartbeatDocument, { jobId: this.jobId }, { signal: this.stopper.signal });
+      const signal = timeoutMs === undefined ? this.stopper.signal : AbortSignal.any([this.stopper.signal, AbortSignal.timeout(timeoutMs)]);
+      const res = await this.client.mutate(HeartbeatDocument, { jobId: this.jobId }, { signal });
       this.nextIntervalMs = this.intervalFor(res.heartbeat.leaseExpiresAt);
       if (res.heartbeat.cancelled && !this.cancelled) {
         this.cancelled = true;
