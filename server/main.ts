@@ -27,6 +27,8 @@ export interface RunningServer {
   /** The admin key generated on first start (printed once), or null. */
   generatedAdminKey: string | null;
   stop(): Promise<void>;
+  /** The server cannot go on (its embedded Postgres died and would not restart): `icrl server` exits. */
+  onFatal(listener: (error: Error) => void): void;
 }
 
 export interface StartServerOptions {
@@ -57,7 +59,14 @@ export async function startServer(input: Partial<ServerConfigInput> = {}, option
       artifacts,
       config,
       logger,
+      health: { databaseLost: null },
     };
+    const fatal: ((error: Error) => void)[] = [];
+    db.onLost((error) => {
+      services.health.databaseLost = error;
+      logger.fatal({ err: error.message }, "database lost; the server cannot recover by itself");
+      for (const l of fatal) l(error);
+    });
     const http = createHttpServer(services);
     await new Promise<void>((resolve, reject) => {
       http.server.once("error", reject);
@@ -96,6 +105,7 @@ export async function startServer(input: Partial<ServerConfigInput> = {}, option
       config,
       services,
       generatedAdminKey,
+      onFatal: (listener) => (services.health.databaseLost ? listener(services.health.databaseLost) : void fatal.push(listener)),
       stop: () =>
         (stopping ??= (async () => {
           for (const c of cleanups) await c().catch((err) => logger.warn({ err: (err as Error).message }, "shutdown step failed"));

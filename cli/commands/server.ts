@@ -112,6 +112,13 @@ export function register(program: Command): void {
         await server.stop();
         process.exit(0);
       };
+      server.onFatal(async (error) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`icrl server: ${error.message} Start the server again (a supervisor can do it: /healthz answers 503 now).\n`);
+        await server.stop();
+        await exitWith(EXIT.DATABASE_UNREACHABLE);
+      });
       process.on("SIGINT", () => void shutdown("SIGINT"));
       process.on("SIGTERM", () => void shutdown("SIGTERM"));
     });

@@ -32,6 +32,8 @@ export interface Database {
   embedded: boolean;
   /** Disconnects the clients, then stops the embedded Postgres if we started it. Idempotent. */
   close(): Promise<void>;
+  /** The embedded Postgres died and could not be restarted (never called for an external database). */
+  onLost(listener: (error: Error) => void): void;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -63,6 +65,7 @@ function connect(url: string, embedded: EmbeddedPostgres | undefined, poolSize: 
     prisma,
     pool,
     embedded: embedded !== undefined,
+    onLost: (listener) => embedded?.onLost(listener),
     close() {
       closing ??= (async () => {
         await prisma.$disconnect().catch((error) => logger.warn({ err: (error as Error).message }, "prisma disconnect failed"));

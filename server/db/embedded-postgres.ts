@@ -41,14 +41,22 @@ export interface EmbeddedPostgres {
   url: string;
   port: number;
   dataDir: string;
-  /** The postmaster's pid. */
-  pid: number;
+  /** The postmaster's pid (a new one after a restart). */
+  readonly pid: number;
   logFile: string;
   /** URL of another database in the same cluster (e.g. "postgres" for CREATE/DROP DATABASE). */
   urlFor(database: string): string;
   /** Fast shutdown, then releases the data dir. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Called once if Postgres died and could not be started again (after RESTART_DELAYS_MS): the server
+   * cannot serve anything any more and should say so and exit, for a supervisor to act on.
+   */
+  onLost(listener: (error: Error) => void): void;
 }
+
+/** Waits before each attempt to start a postmaster that died under us; after the last, it is lost. */
+const RESTART_DELAYS_MS = [200, 1000, 3000];
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
@@ -75,7 +83,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw error;
   }
 
-  const handle = runningHandle({ child, port, dataDir, logFile, settings, owner, logger });
+  const relaunch = () => spawnPostmaster({ dataDir, binaries, runAs, logFile, port, options });
+  const handle = runningHandle({ child, port, dataDir, logFile, settings, owner, logger, relaunch });
   try {
     await owner.recordPostmaster(handle.pid);
     if (settings.port !== port) await writeSettings(dataDir, { ...settings, port });
@@ -85,7 +94,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     throw error;
   }
   logger.info({ dataDir, port, postmasterPid: handle.pid, database }, "embedded postgres started");
-  return { ...handle, url: handle.urlFor(database) };
+  return Object.assign(handle, { url: handle.urlFor(database) }); // not a spread: `pid` is a getter
 }
 
 function runningHandle(ctx: {
@@ -96,21 +105,54 @@ function runningHandle(ctx: {
   settings: Settings;
   owner: DataDirOwnership;
   logger: DbLogger;
+  relaunch: () => Promise<ChildProcess>;
 }): Omit<EmbeddedPostgres, "url"> {
-  const { child, port, dataDir, logFile, settings, owner, logger } = ctx;
-  const pid = child.pid!;
+  const { port, dataDir, logFile, settings, owner, logger } = ctx;
+  let child = ctx.child;
   let stopping: Promise<void> | undefined;
   let exited = false;
-  child.once("exit", (code, signal) => {
-    exited = true;
-    if (!stopping) logger.error({ code, signal, logFile }, "embedded postgres exited unexpectedly");
-  });
+  let lost: Error | null = null;
+  const lostListeners: ((error: Error) => void)[] = [];
+
+  // Postgres killed under a running server (OOM killer, an operator's kill): start it again on the
+  // same port and data dir, so the pool's connections find it; crash recovery replays its WAL, so
+  // nothing committed is lost. If it will not start, the server is told, once.
+  const restart = async (code: number | null, signal: NodeJS.Signals | null) => {
+    logger.error({ code, signal, logFile }, "embedded postgres exited unexpectedly; restarting it");
+    let lastError: Error | null = null;
+    for (const delay of RESTART_DELAYS_MS) {
+      await new Promise((r) => setTimeout(r, delay));
+      if (stopping) return;
+      try {
+        child = await ctx.relaunch();
+        exited = false;
+        watch(child);
+        await owner.recordPostmaster(child.pid!);
+        logger.warn({ postmasterPid: child.pid, port }, "embedded postgres restarted");
+        return;
+      } catch (error) {
+        lastError = error as Error;
+        logger.error({ err: lastError.message }, "embedded postgres restart failed");
+      }
+    }
+    lost = new Error(
+      `The embedded Postgres in ${dataDir} died and could not be restarted: ${lastError?.message ?? "unknown error"} (log: ${logFile}).`,
+    );
+    for (const l of lostListeners.splice(0)) l(lost);
+  };
+  const watch = (c: ChildProcess) =>
+    c.once("exit", (code, signal) => {
+      if (c !== child) return;
+      exited = true;
+      if (!stopping) void restart(code, signal);
+    });
+  watch(child);
   // A Node process that exits without stop() still asks Postgres to shut down. The owner file is
   // left in place on purpose: it names this postmaster, so the next start waits for it.
   const onProcessExit = () => {
     if (!exited) {
       try {
-        process.kill(pid, "SIGINT");
+        process.kill(child.pid!, "SIGINT");
       } catch {
         // already gone
       }
@@ -120,13 +162,19 @@ function runningHandle(ctx: {
   return {
     port,
     dataDir,
-    pid,
+    get pid() {
+      return child.pid!;
+    },
     logFile,
     urlFor: (db) => connectionUrl(port, settings.password, db),
+    onLost(listener) {
+      if (lost) listener(lost);
+      else lostListeners.push(listener);
+    },
     stop() {
       stopping ??= (async () => {
         process.off("exit", onProcessExit);
-        if (!exited) await stopPostmasterByPid(pid);
+        if (!exited) await stopPostmasterByPid(child.pid!);
         await owner.release();
         logger.info({ dataDir }, "embedded postgres stopped");
       })();

@@ -17,6 +17,8 @@ export interface Services {
   artifacts: ArtifactStore;
   config: ServerConfig;
   logger: Logger;
+  /** Set when the database is gone for good (its embedded Postgres could not be restarted): /healthz fails. */
+  health: { databaseLost: Error | null };
 }
 
 export interface GraphQLContext extends Services {

@@ -15,7 +15,7 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { bearerToken } from "../auth/authenticate.js";
 import { artifactRouter } from "../artifacts/routes.js";
 import { buildSchema } from "../graphql/schema.js";
-import { apiError } from "../errors.js";
+import { apiError, DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "../errors.js";
 import { checkQueryLimits, isIntrospection } from "../graphql/limits.js";
 import { coalesceWrites, subscribeShared } from "../events/subscription-delivery.js";
 import type { GraphQLContext, Services } from "../graphql/context.js";
@@ -36,6 +36,7 @@ const KNOWN_CODES = new Set([
   "CONFLICT",
   "PAYLOAD_TOO_LARGE",
   "QUERY_TOO_COMPLEX",
+  "DATABASE_UNAVAILABLE",
   "GRAPHQL_VALIDATION_FAILED",
   "GRAPHQL_PARSE_FAILED",
   "BAD_REQUEST",
@@ -85,6 +86,11 @@ export function createHttpServer(services: Services): HttpServerHandle {
             maxDepth: config.maxQueryDepth,
             maxCost: config.maxQueryCost,
           });
+        },
+        async willSendResponse(rc) {
+          const body = rc.response.body;
+          if (body.kind === "single" && body.singleResult.errors?.some((e) => e.extensions?.code === "DATABASE_UNAVAILABLE"))
+            rc.response.http.status = 503;
         },
       };
     },
@@ -163,6 +169,16 @@ export function createHttpServer(services: Services): HttpServerHandle {
       if (code && KNOWN_CODES.has(code)) return formatted;
       // Unexpected errors: log the detail, return a generic message (never internals).
       const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+      if (isDatabaseUnavailable(original)) {
+        // A passing outage, not a bug: a code clients retry on (HTTP 503, set in willSendResponse).
+        logger.warn({ err: (original as Error)?.message }, "database unavailable");
+        return {
+          message: DATABASE_UNAVAILABLE_MESSAGE,
+          extensions: { code: "DATABASE_UNAVAILABLE" },
+          path: formatted.path,
+          locations: formatted.locations,
+        };
+      }
       logger.error({ err: original }, "unhandled resolver error");
       return {
         message: "Internal server error; the server log has the details.",
@@ -175,7 +191,11 @@ export function createHttpServer(services: Services): HttpServerHandle {
 
   const started = apollo.start();
 
+  // Liveness: fails only when the process cannot recover by itself (a supervisor should restart it);
+  // a database that is down for a moment is /readyz's business.
   app.get("/healthz", (_req, res) => {
+    const lost = services.health.databaseLost;
+    if (lost) return res.status(503).json({ status: "database lost", error: lost.message });
     res.json({ status: "ok" });
   });
   app.get("/readyz", async (_req, res) => {
@@ -200,7 +220,11 @@ export function createHttpServer(services: Services): HttpServerHandle {
       expressMiddleware(apollo, {
         context: async ({ req: r }) => ({
           ...services,
-          principal: await services.auth.resolve(bearerToken(r.header("authorization"))),
+          principal: await services.auth.resolve(bearerToken(r.header("authorization"))).catch((error: unknown) => {
+            // Every request reads its key first: the usual place to meet a database that is away.
+            if (isDatabaseUnavailable(error)) throw apiError("DATABASE_UNAVAILABLE", DATABASE_UNAVAILABLE_MESSAGE, { http: { status: 503 } });
+            throw error;
+          }),
         }),
       })(req, res, next),
   );

@@ -18,7 +18,7 @@ export function classifyFailure(error: unknown): FailureKind {
     // server did not answer with GraphQL at all (a proxy, a half-closed connection).
     const spokeGraphql = error.errors.some((e) => typeof e.extensions?.code === "string");
     if (!spokeGraphql) return "transient";
-    if ([502, 503, 504].includes(error.status ?? 0)) return "transient";
+    if ([502, 503, 504].includes(error.status ?? 0) || error.code === "DATABASE_UNAVAILABLE") return "transient";
     if ((error.status ?? 0) >= 500 || error.code === "INTERNAL_SERVER_ERROR") return "server-error";
     if (error.code === "FORBIDDEN" || error.code === "NOT_FOUND") return "lease-lost";
     if (error.code === "PAYLOAD_TOO_LARGE") return "too-large";
