@@ -109,6 +109,26 @@ describe("LearnerDriver", () => {
     }
   });
 
+  it("notices a learner stopped (SIGSTOP) while a request waits, logs it, and fails the request as stalled", async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+    // The request timeout is far away: only the stall watch can end this request in time.
+    const learner = LearnerDriver.start({ logger, stallMs: 1000, requestTimeoutMs: 600_000 });
+    expect(await learner.request("ping", {})).toEqual({ pong: true });
+    const pid = learner.pid!;
+    process.kill(pid, "SIGSTOP");
+    const started = Date.now();
+    const error = await rejection(learner.request("ping", {}));
+    expect(error.code).toBe("stalled");
+    expect(error.message).toMatch(/was stopped \(SIGSTOP\?\) for \d+ s while ping waited on it; the process was killed/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect((await learner.exited).signal).toBe("SIGKILL");
+    const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(logged.some((l) => l.level === 40 && l.msg === "learner process is stopped; a request is waiting on it")).toBe(true);
+    expect(logged.some((l) => l.level === 50 && /was stopped/.test(l.msg))).toBe(true);
+  });
+
   it("treats a non-JSON stdout line as a protocol error", async () => {
     const learner = LearnerDriver.start({ debug: true });
     const error = await rejection(learner.request("_debug", { action: "garbage" }));

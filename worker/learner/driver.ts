@@ -15,6 +15,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
+import { DEFAULT_STALL_MS, watchForStall } from "./stall-watch.js";
 import type {
   BenchParams,
   BenchResult,
@@ -39,12 +40,12 @@ export const LEARNER_DIR = path.dirname(fileURLToPath(import.meta.url));
 
 /**
  * crashed: the process exited unexpectedly; timeout: a request got no answer in time (the process was
- * killed); protocol: the process wrote something that is not a response; spawn_failed: the interpreter
+ * killed); stalled: the process was stopped (SIGSTOP) while a request waited, for stallMs (then killed); protocol: the process wrote something that is not a response; spawn_failed: the interpreter
  * could not be started; closed: the driver was shut down or had already failed. Any other code comes
  * from the learner itself (bad_request, unsupported_model, not_initialized, io_error, state_mismatch,
  * unknown_method, internal) and leaves the process usable.
  */
-export type DriverErrorCode = "crashed" | "timeout" | "protocol" | "spawn_failed" | "closed";
+export type DriverErrorCode = "crashed" | "timeout" | "stalled" | "protocol" | "spawn_failed" | "closed";
 
 export class LearnerError extends Error {
   constructor(
@@ -80,6 +81,8 @@ export interface LearnerDriverOptions {
   debug?: boolean;
   /** Working directory of the child (relative paths in requests resolve against it). Default: process.cwd(). */
   cwd?: string;
+  /** How long the process may stay stopped (SIGSTOP) while a request waits before it fails as stalled. Default 20 s. */
+  stallMs?: number;
 }
 
 interface Pending {
@@ -125,8 +128,30 @@ export class LearnerDriver {
       LIVE.add(this);
       ensureExitHook();
     }
+    const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
+    const pid = this.child.pid;
+    const stallWatch =
+      pid === undefined
+        ? null
+        : watchForStall({
+            pid,
+            stallMs,
+            busy: () => this.pending.size > 0,
+            onStopped: (state) =>
+              this.logger.warn(
+                { source: "learner", pid, state, waiting: [...this.pending.values()].map((p) => p.method) },
+                "learner process is stopped; a request is waiting on it",
+              ),
+            onStall: (ms) => {
+              const methods = [...this.pending.values()].map((p) => p.method).join(", ");
+              const message = `learner process (pid ${pid}) was stopped (SIGSTOP?) for ${Math.round(ms / 1000)} s while ${methods} waited on it; the process was killed`;
+              this.logger.error({ source: "learner", pid, stoppedForMs: ms }, message);
+              this.fail(new LearnerError("stalled", message, { method: methods }));
+            },
+          });
     this.exited = new Promise((resolve) => {
       this.child.once("close", (code, signal) => {
+        stallWatch?.stop();
         LIVE.delete(this);
         this.onExit(code, signal);
         resolve({ code, signal });
