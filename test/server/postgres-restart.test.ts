@@ -55,6 +55,7 @@ describe("embedded Postgres killed under the server", () => {
     expect(await attempt("before the kill")).toBe("ok");
     const dataDir = path.join(scratch, "pg");
     const first = readPostmasterPid(dataDir)!.pid;
+    const killedAt = Date.now();
     process.kill(first, "SIGKILL");
 
     // Answers while it is away: only the retryable code, and the first right after the kill is one
@@ -66,6 +67,8 @@ describe("embedded Postgres killed under the server", () => {
       readiness.push(await status("/readyz"));
       return readiness[readiness.length - 1] === 200;
     });
+    // For RELIABILITY.md: how long the server was not ready, and how many requests were refused meanwhile.
+    console.log("postgres restart", JSON.stringify({ notReadyMs: Date.now() - killedAt, refused: answers.filter((a) => a !== "ok").length }));
     expect(answers[0]).toBe("DATABASE_UNAVAILABLE 503");
     expect(readiness[0]).toBe(503);
     expect(answers.filter((a) => a !== "ok" && a !== "DATABASE_UNAVAILABLE 503")).toEqual([]);
