@@ -79,6 +79,8 @@ export const TrainClaimContextSchema = z.object({
   dataset: ClaimedDatasetSchema.nullable(),
   /** The checkpoint to resume from: this run's latest, or for a fork its parent's at or before forkStep. */
   checkpoint: ArtifactRefSchema.extend({ fromRunId: z.string() }).nullable(),
+  /** The ones before it from the same run, newest first (a few): where to fall back when it is unreadable. */
+  earlierCheckpoints: z.array(ArtifactRefSchema.extend({ fromRunId: z.string() })).default([]),
 });
 export type TrainClaimContext = z.infer<typeof TrainClaimContextSchema>;
 

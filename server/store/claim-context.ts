@@ -37,6 +37,9 @@ async function claimedDemonstrationSet(db: Db, id: string | null | undefined): P
   return set ? { id: set.id, name: set.name, task: set.task, items: set.items as ClaimedDemonstrationSet["items"] } : null;
 }
 
+/** Checkpoints offered besides the newest, for a fallback (each is a full learner state: a few suffice). */
+const EARLIER_CHECKPOINTS = 3;
+
 export async function buildClaimContext(db: Db, job: JobRow): Promise<TrainClaimContextInput | EvalClaimContextInput> {
   return job.run_id ? trainClaimContext(db, job.run_id) : evalClaimContext(db, job.benchmark_run_id!);
 }
@@ -50,20 +53,19 @@ export async function trainClaimContext(db: Db, runId: string): Promise<TrainCla
   const demonstrationSet = await claimedDemonstrationSet(db, config.demonstrations?.setId ?? curriculum?.demonstrationSetId ?? null);
   const dataset = await prisma.dataset.findUnique({ where: { id: config.dataset.id } });
   // Resume from this run's own latest checkpoint; a fresh fork starts from its parent's.
-  const own = await prisma.artifact.findFirst({ where: { runId: run.id, kind: "CHECKPOINT" }, orderBy: { step: "desc" } });
+  // The newest few: the worker falls back to an earlier one when the newest cannot be read.
+  const latest = { orderBy: { step: "desc" as const }, take: 1 + EARLIER_CHECKPOINTS };
+  const own = await prisma.artifact.findMany({ where: { runId: run.id, kind: "CHECKPOINT" }, ...latest });
   const fromParent =
-    !own && run.parentRunId
-      ? await prisma.artifact.findFirst({
+    own.length === 0 && run.parentRunId
+      ? await prisma.artifact.findMany({
           where: { runId: run.parentRunId, kind: "CHECKPOINT", ...(run.forkStep != null ? { step: { lte: run.forkStep } } : {}) },
-          orderBy: { step: "desc" },
+          ...latest,
         })
-      : null;
+      : [];
   // The run each query above asked for (the artifact's own runId column is nullable).
-  const checkpoint = own
-    ? { ...artifactRef(own), fromRunId: run.id }
-    : fromParent
-      ? { ...artifactRef(fromParent), fromRunId: run.parentRunId! }
-      : null;
+  const fromRunId = own.length ? run.id : run.parentRunId!;
+  const [checkpoint = null, ...earlierCheckpoints] = (own.length ? own : fromParent).map((a) => ({ ...artifactRef(a), fromRunId }));
   return {
     kind: "TRAIN",
     run: {
@@ -87,6 +89,7 @@ export async function trainClaimContext(db: Db, runId: string): Promise<TrainCla
     demonstrationSet,
     dataset: dataset ? claimedDataset(dataset) : null,
     checkpoint,
+    earlierCheckpoints,
   };
 }
 

@@ -3,7 +3,7 @@
 // exactly once, one point per metric key and step, and a step axis that never goes back: a restart
 // continues from the last checkpoint and redoes only the steps after it.
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
@@ -18,6 +18,7 @@ import {
   ForkRunDocument,
   IcrlApiError,
   ResumeRunDocument,
+  ArtifactsDocument,
   RunDocument,
 } from "../../client-sdk/src/index.js";
 import { createLogger } from "../../server/logger.js";
@@ -373,6 +374,43 @@ describe("resumable training runs", () => {
     const checkpointSteps = [...new Set([stoppedAt, 4, 6])].sort((a, b) => a - b);
     expect(await artifactSteps(t.admin, runId, "CHECKPOINT")).toEqual(checkpointSteps);
     expect(await artifactSteps(t.admin, runId, "ADAPTER")).toEqual(checkpointSteps);
+  });
+
+  it("a corrupt newest checkpoint: the resume falls back to the one before it, says so, and redoes only the steps since", {
+    timeout: 900_000,
+  }, async () => {
+    const runId = await createRun("corrupt-checkpoint", { checkpointEvery: 2 });
+    const firstLog: LogLines = [];
+    const done = inProcessWorker("before-corruption", { heartbeatMs: 3_600_000, log: firstLog }).run();
+    await waitFor("step 3 done", async () => stepsRun(firstLog).length >= 3, 600_000, 10);
+    await t.admin.mutate(CancelRunDocument, { id: runId });
+    await done;
+    const checkpoints = (await t.admin.query(ArtifactsDocument, { runId, kind: "CHECKPOINT" })).artifacts.sort((a, b) => a.step! - b.step!);
+    // Step 2's regular checkpoint, and the one taken on cancel at step 3 or 4.
+    expect(checkpoints.map((c) => c.step)).toEqual([2, (await runOf(runId)).step]);
+    const [previous, newest] = checkpoints;
+
+    // The newest checkpoint's bytes rot on the server's disk (same size, other content).
+    const stored = path.join(t.artifactDir, "objects", newest.sha256.slice(0, 2), newest.sha256);
+    await writeFile(stored, Buffer.alloc((await stat(stored)).size, 7));
+
+    await t.admin.mutate(ResumeRunDocument, { id: runId });
+    const resumeLog: LogLines = [];
+    await inProcessWorker("after-corruption", { log: resumeLog }).run();
+    const warning = records(resumeLog).find((r) => r.msg === "checkpoint unusable; falling back to the one before it") as
+      | { step: number; problem: string; fallback: { step: number } }
+      | undefined;
+    expect(warning?.step).toBe(newest.step);
+    expect(warning?.problem).toMatch(/^Checkpoint artifact .* downloaded with sha256 [0-9a-f]+, but the server recorded/);
+    expect(warning?.fallback.step).toBe(previous.step);
+    expect(resumedFrom(resumeLog)).toEqual([2]);
+    expect(stepsRun(resumeLog)).toEqual([3, 4, 5, 6]);
+
+    const final = await runOf(runId);
+    expect(final.error).toBeNull();
+    expect(final.status).toBe("SUCCEEDED");
+    await expectCompleteRun(runId, 1, STEPS); // every step's rollouts and metrics once, the redone ones included
+    expect(await artifactSteps(t.admin, runId, "CHECKPOINT")).toEqual([2, 4, 6]);
   });
 
   it("forks continue the parent's step numbering from its checkpoint, with the patched config", { timeout: 900_000 }, async () => {

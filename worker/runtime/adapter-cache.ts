@@ -33,8 +33,9 @@ export class AdapterCache {
   }
 
   /** The local path of the artifact's verified file, downloading it when needed. */
-  async fetch(ref: ArtifactRef, retry: RetryOptions = {}): Promise<string> {
-    if (!/^[0-9a-f-]{36}$/i.test(ref.id)) throw new JobInputError(`Adapter artifact id ${JSON.stringify(ref.id)} is not a valid id.`);
+  /** `what` names the artifact in errors ("Checkpoint artifact" for a checkpoint). */
+  async fetch(ref: ArtifactRef, retry: RetryOptions = {}, what = "Adapter artifact"): Promise<string> {
+    if (!/^[0-9a-f-]{36}$/i.test(ref.id)) throw new JobInputError(`${what} id ${JSON.stringify(ref.id)} is not a valid id.`);
     const target = this.pathFor(ref.id);
     const expected = ref.sha256.toLowerCase();
     if (fs.existsSync(target)) {
@@ -47,13 +48,13 @@ export class AdapterCache {
     for (;;) {
       const temp = `${target}.${process.pid}.${randomBytes(4).toString("hex")}.part`;
       try {
-        const actual = await retryTransient(() => this.download(ref.downloadPath, temp), retry);
+        const actual = await retryTransient(() => this.download(ref.downloadPath, temp, what), retry);
         if (actual === expected) {
           fs.renameSync(temp, target);
           return target;
         }
         if (++mismatches >= 3) {
-          throw new JobInputError(`Adapter artifact ${ref.id} downloaded with sha256 ${actual}, but the server recorded ${expected}.`);
+          throw new JobInputError(`${what} ${ref.id} downloaded with sha256 ${actual}, but the server recorded ${expected}.`);
         }
       } finally {
         fs.rmSync(temp, { force: true });
@@ -61,7 +62,7 @@ export class AdapterCache {
     }
   }
 
-  private async download(downloadPath: string, file: string): Promise<string> {
+  private async download(downloadPath: string, file: string, what: string): Promise<string> {
     let res: Response;
     try {
       res = await this.client.http(downloadPath);
@@ -72,7 +73,7 @@ export class AdapterCache {
       const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
       const code = body?.error?.code ?? (res.status >= 500 ? "INTERNAL_SERVER_ERROR" : "BAD_REQUEST");
       const message = body?.error?.message ?? `HTTP ${res.status}`;
-      if (res.status === 404 || res.status === 410) throw new JobInputError(`Adapter artifact at ${downloadPath} is not available: ${message}`);
+      if (res.status === 404 || res.status === 410) throw new JobInputError(`${what} at ${downloadPath} is not available: ${message}`);
       throw new IcrlApiError([{ message: `Download of ${downloadPath} failed: ${message}`, extensions: { code } }], res.status);
     }
     const hash = createHash("sha256");

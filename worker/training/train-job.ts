@@ -28,6 +28,7 @@ import type { RolloutRecord } from "../../contracts/index.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { jobEngine } from "../runtime/job-setup.js";
 import { readCheckpointHeader } from "./checkpoint-file.js";
+import { usableCheckpoint } from "./usable-checkpoint.js";
 import { parseTrainContext } from "./train-context.js";
 import { runTraining } from "./train-loop.js";
 import { setUpTraining, type TrainingSetup } from "./train-setup.js";
@@ -102,20 +103,24 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
 
     let resumeFrom: string | undefined;
     if (context.checkpoint) {
-      const checkpointStep = context.checkpoint.step;
-      if (checkpointStep === null) throw new JobInputError(`Checkpoint artifact ${context.checkpoint.id} has no step: it cannot be resumed from.`);
-      resumeFrom = await ctx.adapters.fetch(context.checkpoint, retry);
+      const chosen = await usableCheckpoint(
+        [context.checkpoint, ...context.earlierCheckpoints],
+        (ref) => ctx.adapters.fetch(ref, retry, "Checkpoint artifact"),
+        (fields, msg) => log.warn(fields, msg),
+      );
+      const checkpointStep = chosen.ref.step;
+      resumeFrom = chosen.file;
       // Steps after the checkpoint were lost with the previous worker: drop what they reported. For a
       // fork resuming from its parent's checkpoint these are its own steps after forkStep (none yet
       // on a first start); the parent's data is never touched.
       await retryTransient(() => ctx.client.mutate(TruncateRunDocument, { jobId, afterStep: checkpointStep }), retry);
-      if (context.checkpoint.fromRunId === runId) {
+      if (chosen.ref.fromRunId === runId) {
         // The checkpointed step's own last metrics (timings) follow its upload: if the previous worker
         // died in between, log the ones the checkpoint carries (the server keeps the first per key and step).
         const { step, lateMetrics } = await readCheckpointHeader(resumeFrom);
         for (const [key, value] of Object.entries(lateMetrics ?? {})) if (Number.isFinite(value)) metrics.enqueue({ key, step, value });
       }
-      log.info({ step: context.checkpoint.step, fromRunId: context.checkpoint.fromRunId }, "resuming from checkpoint");
+      log.info({ step: checkpointStep, fromRunId: chosen.ref.fromRunId }, "resuming from checkpoint");
     } else {
       // A start without a checkpoint redoes everything: drop whatever an earlier attempt reported
       // (run.step alone cannot tell, progress reports race with rollout batches).
