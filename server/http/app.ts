@@ -167,6 +167,12 @@ export function createHttpServer(services: Services): HttpServerHandle {
     formatError: (formatted: GraphQLFormattedError, error: unknown) => {
       const code = formatted.extensions?.code as string | undefined;
       if (code && KNOWN_CODES.has(code)) return formatted;
+      // graphql-js's own request errors that Apollo reports as internal (e.g. "Too many errors processing
+      // variables", thrown after 50 bad variables): the request's fault, not the server's. By name, not
+      // instanceof: Apollo runs graphql-js's CommonJS build, this file its ES module, two GraphQLError classes.
+      const request = error as { name?: string; message?: string; path?: unknown; originalError?: unknown } | null;
+      if (!formatted.path && request?.name === "GraphQLError" && !request.originalError && !request.path && request.message)
+        return { message: request.message, extensions: { code: "BAD_USER_INPUT" } };
       // Unexpected errors: log the detail, return a generic message (never internals).
       const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
       if (isDatabaseUnavailable(original)) {
