@@ -101,16 +101,16 @@ const anyJson = fc.jsonValue({ maxDepth: 2 });
 const oversize = fc.integer({ min: 10_000, max: 200_000 }).map((n) => "x".repeat(n));
 
 /** `small`: inside an oversize list, where oversize strings would make requests of hundreds of MB. */
-function valueOf(type: GraphQLInputType, depth: number, small = false): fc.Arbitrary<unknown> {
+function argumentOf(type: GraphQLInputType, depth: number, small = false): fc.Arbitrary<unknown> {
   // Mostly well-typed (so calls reach the resolvers), now and then null where it may not be, or a value
   // of the wrong type.
   if (isNonNullType(type))
-    return fc.oneof({ weight: 30, arbitrary: valueOf(type.ofType, depth, small) }, { weight: 1, arbitrary: fc.constant(null) });
+    return fc.oneof({ weight: 30, arbitrary: argumentOf(type.ofType, depth, small) }, { weight: 1, arbitrary: fc.constant(null) });
   const nullable = (arb: fc.Arbitrary<unknown>) =>
     fc.oneof({ weight: 20, arbitrary: arb }, { weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: anyJson });
   if (isListType(type)) {
-    const item = valueOf(type.ofType, depth + 1, small);
-    const oversizeList = fc.array(valueOf(type.ofType, depth + 1, true), { minLength: 1001, maxLength: 1200 });
+    const item = argumentOf(type.ofType, depth + 1, small);
+    const oversizeList = fc.array(argumentOf(type.ofType, depth + 1, true), { minLength: 1001, maxLength: 1200 });
     return nullable(
       small
         ? fc.array(item, { maxLength: 2 })
@@ -122,7 +122,7 @@ function valueOf(type: GraphQLInputType, depth: number, small = false): fc.Arbit
     if (depth > 3) return fc.constant(null);
     const fields = Object.values(type.getFields());
     const record: Record<string, fc.Arbitrary<unknown>> = {};
-    for (const f of fields) record[f.name] = valueOf(f.type, depth + 1, small);
+    for (const f of fields) record[f.name] = argumentOf(f.type, depth + 1, small);
     return nullable(
       fc.oneof(
         { weight: 6, arbitrary: fc.record(record, { requiredKeys: fields.filter((f) => isNonNullType(f.type)).map((f) => f.name) }) },
@@ -169,7 +169,7 @@ function documentFor(field: GraphQLField<unknown, unknown>): string {
 
 const call = fc.constantFrom(...mutations).chain((field) => {
   const record: Record<string, fc.Arbitrary<unknown>> = {};
-  for (const a of field.args) record[a.name] = valueOf(a.type, 0);
+  for (const a of field.args) record[a.name] = argumentOf(a.type, 0);
   return fc.record(record).map((variables) => ({ field: field.name, query: documentFor(field), variables }));
 });
 
