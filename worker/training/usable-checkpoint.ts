@@ -2,7 +2,7 @@
 // what the server recorded) and reads as a checkpoint of the step it claims. A corrupt newest
 // checkpoint costs the steps since the one before it, instead of the whole run; an outage while
 // downloading is not corruption and is passed on, for the attempt to be retried.
-import type { ArtifactRef } from "../../contracts/claim-context.js";
+import type { ArtifactRef } from "../../contracts/index.js";
 import { JobInputError } from "../runtime/errors.js";
 import { readCheckpointHeader } from "./checkpoint-file.js";
 
