@@ -57,7 +57,8 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   };
   // One directory per claim: llama.cpp caches adapters by path, so a worker claiming the same job
   // again must never rewrite an adapter file it loaded before.
-  const workDir = path.join(ctx.dataDir, "train", `${jobId}-${randomBytes(4).toString("hex")}`);
+  const claimTag = randomBytes(4).toString("hex");
+  const workDir = path.join(ctx.dataDir, "train", `${jobId}-${claimTag}`);
   await mkdir(workDir, { recursive: true });
 
   if (!context.dataset) throw new JobInputError(`Run ${runId}: its dataset no longer exists.`);
@@ -71,12 +72,15 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   const demonstrations = context.demonstrationSet ? claimedDemonstrations(context.demonstrationSet) : null;
   const learner = LearnerDriver.start({ logger: log.child({ component: "learner" }) });
   let setup: TrainingSetup | undefined;
-  const rollouts = ctx.outbox.stream<RolloutRecord>(`rollouts:${jobId}`, {
+  // The streams belong to this attempt (the key carries the claim's tag): a stream that failed with an
+  // earlier attempt or job stays out of this one, and both are dropped when the attempt ends. What an
+  // earlier attempt delivered is on the server already; the truncate below settles what it left half done.
+  const rollouts = ctx.outbox.stream<RolloutRecord>(`rollouts:${jobId}:${claimTag}`, {
     send: (batch, signal) => ctx.client.mutate(ReportRolloutsDocument, { jobId, rollouts: batch }, { signal }),
     maxBatchItems: 64,
     onFailure: (error, kind) => kind === "lease-lost" && ctx.lease.markLost(error),
   });
-  const metrics = ctx.outbox.stream<MetricPointInput>(`metrics:${jobId}`, {
+  const metrics = ctx.outbox.stream<MetricPointInput>(`metrics:${jobId}:${claimTag}`, {
     send: (batch, signal) => ctx.client.mutate(LogMetricsDocument, { jobId, points: batch }, { signal }),
     maxBatchItems: 500,
     onFailure: (error, kind) => kind === "lease-lost" && ctx.lease.markLost(error),
@@ -86,6 +90,12 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       const failure = s.failed;
       if (failure) throw failure.kind === "lease-lost" ? new LeaseLostError(jobId, { cause: failure }) : failure;
     }
+  };
+  // Only this attempt's streams: the outbox is the worker's, shared with whatever else it runs.
+  const flushStreams = async () => {
+    const results = await Promise.allSettled([rollouts, metrics].map((s) => s.flush({ signal: ctx.signal })));
+    checkStreams();
+    for (const r of results) if (r.status === "rejected") throw r.reason;
   };
 
   try {
@@ -163,8 +173,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
         stageChange: (change) => log.info(change, "curriculum stage change"),
         checkpoint: async (step, files) => {
           // Everything up to this step is stored before the checkpoint that vouches for it.
-          await ctx.outbox.flush({ signal: ctx.signal });
-          checkStreams();
+          await flushStreams();
           await retryTransient(
             () =>
               uploadArtifact(ctx.client, {
@@ -192,18 +201,18 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
           log.info({ step }, "checkpoint stored");
         },
         flush: async () => {
-          await ctx.outbox.flush({ signal: ctx.signal });
-          checkStreams();
+          await flushStreams();
         },
       },
     });
-    await ctx.outbox.flush({ signal: ctx.signal });
-    checkStreams();
+    await flushStreams();
     if (ctx.lease.lost) throw new LeaseLostError(jobId);
     if (ctx.lease.cancelRequested) return { status: "cancelled", result: { lastStep: outcome.lastStep } };
     if (outcome.stopped) return { status: "interrupted" };
     return { status: "completed", result: { lastStep: outcome.lastStep, stageChanges: outcome.stageChanges } };
   } finally {
+    // Everything of a finished attempt is delivered by now; a failed one leaves nothing for the next.
+    await Promise.all([rollouts.discard(), metrics.discard()]);
     await learner.shutdown().catch(() => undefined);
     await setup?.close().catch(() => undefined);
     await engine.setAdapter(null).catch(() => undefined);
