@@ -174,30 +174,10 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
         checkpoint: async (step, files) => {
           // Everything up to this step is stored before the checkpoint that vouches for it.
           await flushStreams();
-          await retryTransient(
-            () =>
-              uploadArtifact(ctx.client, {
-                jobId,
-                kind: "ADAPTER",
-                name: `adapter-step-${step}.gguf`,
-                step,
-                file: files.adapter,
-                signal: ctx.signal,
-              }),
-            retry,
-          );
-          await retryTransient(
-            () =>
-              uploadArtifact(ctx.client, {
-                jobId,
-                kind: "CHECKPOINT",
-                name: `checkpoint-step-${step}.icrl`,
-                step,
-                file: files.checkpoint,
-                signal: ctx.signal,
-              }),
-            retry,
-          );
+          const upload = (kind: "ADAPTER" | "CHECKPOINT", name: string, file: string) =>
+            uploadArtifact(ctx.client, { jobId, kind, name, step, file, signal: ctx.signal, onRetry: retry.onRetry });
+          await upload("ADAPTER", `adapter-step-${step}.gguf`, files.adapter);
+          await upload("CHECKPOINT", `checkpoint-step-${step}.icrl`, files.checkpoint);
           log.info({ step }, "checkpoint stored");
         },
         flush: async () => {
