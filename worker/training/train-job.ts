@@ -23,7 +23,7 @@ import {
 import { datasetItems } from "../evaluation/dataset-items.js";
 import { LearnerDriver } from "../learner/driver.js";
 import { claimedDemonstrations } from "../runtime/claimed-demonstrations.js";
-import { JobInputError } from "../runtime/errors.js";
+import { JobInputError, NonFiniteMetricError } from "../runtime/errors.js";
 import type { RolloutRecord } from "../../contracts/index.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { jobEngine } from "../runtime/job-setup.js";
@@ -163,7 +163,12 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
         },
         metrics: (step, values) => {
           ctx.lease.assertHeld();
-          for (const [key, value] of Object.entries(values)) if (Number.isFinite(value)) metrics.enqueue({ key, step, value });
+          for (const [key, value] of Object.entries(values)) {
+            if (Number.isFinite(value)) metrics.enqueue({ key, step, value });
+            // Postgres and JSON cannot hold NaN: a learner's stops the run, any other is said, not dropped silently.
+            else if (key.startsWith("learner/")) throw new NonFiniteMetricError(key, value, step);
+            else log.warn({ key, step, value: String(value) }, "metric is not a finite number; not stored");
+          }
         },
         progress: (p) => {
           void retryTransient(() => ctx.client.mutate(ReportRunProgressDocument, { jobId, progress: p }), retry).catch((err) =>
