@@ -61,6 +61,7 @@ export function artifactRouter(services: Services): express.Router {
         .json({ id: artifact.id, kind, name, runId, step, sha256: saved.sha256, bytes: saved.bytes, downloadPath: `/artifacts/${artifact.id}` });
     } catch (err) {
       if (err instanceof ArtifactRejected) {
+        if (err.code === "STORAGE_FULL") services.logger.error({ err: err.message }, "artifact upload refused: the artifact directory is full");
         // Stop reading a body we have rejected; the client gets the answer right away.
         res.setHeader("Connection", "close");
         return fail(res, err.status, err.code, err.message);

@@ -1,11 +1,12 @@
 // Content-addressed artifact files on local disk. Uploads stream to a temporary file while being
 // hashed (never buffered in memory), are checked against the size limit and the declared sha256,
-// and only then renamed into place, so a failed upload never leaves a visible artifact.
+// and only then renamed into place, so a failed upload never leaves a visible artifact. A full disk
+// is told apart from other failures (507 STORAGE_FULL naming the directory): it is the operator's to fix.
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
-import { Transform, type Readable } from "node:stream";
+import { Transform, type Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 
 export class ArtifactRejected extends Error {
@@ -18,8 +19,31 @@ export class ArtifactRejected extends Error {
   }
 }
 
+export interface ArtifactStoreOptions {
+  /** Opens the temporary file an upload is written to (a seam for tests that need a disk to fill up). */
+  openTempFile?: (file: string) => Writable;
+}
+
+const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes((err as NodeJS.ErrnoException)?.code ?? "");
+
 export class ArtifactStore {
-  constructor(private dir: string) {}
+  private readonly openTempFile: (file: string) => Writable;
+
+  constructor(
+    private dir: string,
+    options: ArtifactStoreOptions = {},
+  ) {
+    this.openTempFile = options.openTempFile ?? ((file) => createWriteStream(file));
+  }
+
+  private storageFull(err: unknown): ArtifactRejected {
+    return new ArtifactRejected(
+      507,
+      "STORAGE_FULL",
+      `The server's artifact directory ${this.dir} is full (${(err as NodeJS.ErrnoException).code}); nothing was stored. ` +
+        "Free space there or move ICRL_ARTIFACT_DIR to a larger disk, then resume the run.",
+    );
+  }
 
   async init(): Promise<void> {
     await mkdir(path.join(this.dir, "tmp"), { recursive: true });
@@ -46,10 +70,10 @@ export class ArtifactStore {
       },
     });
     try {
-      await pipeline(body, meter, createWriteStream(tmp));
+      await pipeline(body, meter, this.openTempFile(tmp));
     } catch (err) {
       await rm(tmp, { force: true });
-      throw err;
+      throw isDiskFull(err) ? this.storageFull(err) : err;
     }
     const sha256 = hash.digest("hex");
     if (options.expectedSha256 && options.expectedSha256.toLowerCase() !== sha256) {
@@ -61,8 +85,13 @@ export class ArtifactStore {
       );
     }
     const storageKey = path.join(sha256.slice(0, 2), sha256);
-    await mkdir(path.dirname(this.pathOf(storageKey)), { recursive: true });
-    await rename(tmp, this.pathOf(storageKey));
+    try {
+      await mkdir(path.dirname(this.pathOf(storageKey)), { recursive: true });
+      await rename(tmp, this.pathOf(storageKey));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw isDiskFull(err) ? this.storageFull(err) : err;
+    }
     return { storageKey, sha256, bytes };
   }
 

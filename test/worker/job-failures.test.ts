@@ -2,6 +2,7 @@
 // server. A model the learner cannot read fails the same way on every attempt, so the run must fail at
 // once and `icrl run show` must say why; a failure the next attempt may not meet is retried, and
 // `run show` says so while the run waits.
+import { closeSync, copyFileSync, openSync, statSync, writeSync } from "node:fs";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -54,6 +55,19 @@ function modelTheLearnerRefuses(): string {
   return out;
 }
 
+/** The tiny model with one tensor's data overwritten with 0xFF bytes (NaN in F32): same size, valid header. */
+function modelWithNanWeights(): string {
+  const out = path.join(dir, "nan-weights.gguf");
+  copyFileSync(setup.model, out);
+  const file = readGguf(out);
+  const tensor = file.tensors.find((t) => t.name === "blk.0.attn_q.weight")!;
+  const fd = openSync(out, "r+");
+  writeSync(fd, Buffer.alloc(tensor.byteSize, 0xff), 0, tensor.byteSize, file.dataOffset + tensor.offset);
+  closeSync(fd);
+  expect(statSync(out).size).toBe(statSync(setup.model).size);
+  return out;
+}
+
 async function newRun(name: string, config: Record<string, unknown>): Promise<string> {
   const exp = await t.admin.mutate(CreateExperimentDocument, { name });
   return (await t.admin.mutate(CreateRunDocument, { experimentId: exp.createExperiment.id, name, config })).createRun.id;
@@ -89,6 +103,24 @@ describe("job failures", () => {
     const show = await runCli(["run", "show", runId], cliEnv(t.server.url, ADMIN_KEY));
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/failed because +.*attn_factor 0\.5 is not supported.* \(after 1 of 3 attempts\)/);
+  });
+
+  it("a model file with NaN weights fails the run at once, naming the file and the tensor", { timeout: 300_000 }, async () => {
+    const model = modelWithNanWeights();
+    // Zero-shot and short: with a sound model this run succeeds (the same config as the stream-failure test).
+    const runId = await newRun(
+      "nan-weights",
+      lookupRunConfig(setup, {
+        model: { path: model, contextSize: 1024 },
+        curriculum: { stages: [{ shots: 0, steps: 2 }] },
+        validation: { every: 2, size: 1 },
+      }),
+    );
+    await runOneJob("nan-weights");
+    const final = (await t.admin.query(RunDocument, { id: runId })).run!;
+    expect(final.status).toBe("FAILED");
+    expect(final.error).toContain(`${model}: tensor blk.0.attn_q.weight holds NaN or infinite values: the model file is corrupt`);
+    expect((await runJobs(t.admin, runId)).map((j) => [j.status, j.attempts])).toEqual([["FAILED", 1]]);
   });
 
   it("a prompt longer than model.contextSize fails the run at once, naming the setting", { timeout: 300_000 }, async () => {

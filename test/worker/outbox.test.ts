@@ -175,4 +175,20 @@ describe("outbox", () => {
     expect(server.stored).toEqual([]);
     expect(outbox.stats()).toEqual([]);
   });
+
+  it("replaces a stream that failed for good: the same key starts clean and delivers", async () => {
+    await reset();
+    server.forbid = true;
+    const outbox = new Outbox({ lingerMs: 5, retry: fastRetry });
+    const dead = outbox.stream("job-1", { send });
+    dead.enqueue(item(0));
+    await expect(dead.flush()).rejects.toBeInstanceOf(OutboxStreamFailed);
+    server.forbid = false;
+    const fresh = outbox.stream("job-1", { send });
+    expect(fresh).not.toBe(dead);
+    for (const i of range(1, 4)) fresh.enqueue(item(i));
+    await fresh.flush();
+    expect(server.stored).toEqual([1, 2, 3]);
+    await outbox.close();
+  });
 });

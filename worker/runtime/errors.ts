@@ -8,3 +8,11 @@ export class JobInputError extends Error {
     this.name = "JobInputError";
   }
 }
+
+/** A learner metric came back NaN or infinite: the model or the learning rate is broken, and so is every later step. */
+export class NonFiniteMetricError extends JobInputError {
+  constructor(key: string, value: number, step: number) {
+    super(`${key} is ${value} at step ${step}: the model's weights or the learning rate may be broken`);
+    this.name = "NonFiniteMetricError";
+  }
+}

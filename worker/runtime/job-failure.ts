@@ -7,7 +7,7 @@ import { LearnerError } from "../learner/index.js";
 import { JobInputError } from "./errors.js";
 
 /** Codes the learner answers with when the request or the model itself is at fault (see icrl_learner/errors.py). */
-const DETERMINISTIC_LEARNER_CODES = new Set(["bad_request", "unsupported_model", "state_mismatch"]);
+const DETERMINISTIC_LEARNER_CODES = new Set(["bad_request", "unsupported_model", "state_mismatch", "non_finite"]);
 
 export function isRetryableJobFailure(failure: unknown): boolean {
   if (failure instanceof JobInputError) return false;

@@ -23,7 +23,7 @@ import {
 import { datasetItems } from "../evaluation/dataset-items.js";
 import { LearnerDriver } from "../learner/driver.js";
 import { claimedDemonstrations } from "../runtime/claimed-demonstrations.js";
-import { JobInputError } from "../runtime/errors.js";
+import { JobInputError, NonFiniteMetricError } from "../runtime/errors.js";
 import type { RolloutRecord } from "../../contracts/index.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { jobEngine } from "../runtime/job-setup.js";
@@ -58,7 +58,8 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   };
   // One directory per claim: llama.cpp caches adapters by path, so a worker claiming the same job
   // again must never rewrite an adapter file it loaded before.
-  const workDir = path.join(ctx.dataDir, "train", `${jobId}-${randomBytes(4).toString("hex")}`);
+  const claimTag = randomBytes(4).toString("hex");
+  const workDir = path.join(ctx.dataDir, "train", `${jobId}-${claimTag}`);
   await mkdir(workDir, { recursive: true });
 
   if (!context.dataset) throw new JobInputError(`Run ${runId}: its dataset no longer exists.`);
@@ -72,12 +73,15 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
   const demonstrations = context.demonstrationSet ? claimedDemonstrations(context.demonstrationSet) : null;
   const learner = LearnerDriver.start({ logger: log.child({ component: "learner" }) });
   let setup: TrainingSetup | undefined;
-  const rollouts = ctx.outbox.stream<RolloutRecord>(`rollouts:${jobId}`, {
+  // The streams belong to this attempt (the key carries the claim's tag): a stream that failed with an
+  // earlier attempt or job stays out of this one, and both are dropped when the attempt ends. What an
+  // earlier attempt delivered is on the server already; the truncate below settles what it left half done.
+  const rollouts = ctx.outbox.stream<RolloutRecord>(`rollouts:${jobId}:${claimTag}`, {
     send: (batch, signal) => ctx.client.mutate(ReportRolloutsDocument, { jobId, rollouts: batch }, { signal }),
     maxBatchItems: 64,
     onFailure: (error, kind) => kind === "lease-lost" && ctx.lease.markLost(error),
   });
-  const metrics = ctx.outbox.stream<MetricPointInput>(`metrics:${jobId}`, {
+  const metrics = ctx.outbox.stream<MetricPointInput>(`metrics:${jobId}:${claimTag}`, {
     send: (batch, signal) => ctx.client.mutate(LogMetricsDocument, { jobId, points: batch }, { signal }),
     maxBatchItems: 500,
     onFailure: (error, kind) => kind === "lease-lost" && ctx.lease.markLost(error),
@@ -87,6 +91,12 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       const failure = s.failed;
       if (failure) throw failure.kind === "lease-lost" ? new LeaseLostError(jobId, { cause: failure }) : failure;
     }
+  };
+  // Only this attempt's streams: the outbox is the worker's, shared with whatever else it runs.
+  const flushStreams = async () => {
+    const results = await Promise.allSettled([rollouts, metrics].map((s) => s.flush({ signal: ctx.signal })));
+    checkStreams();
+    for (const r of results) if (r.status === "rejected") throw r.reason;
   };
 
   try {
@@ -160,7 +170,12 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
         },
         metrics: (step, values) => {
           ctx.lease.assertHeld();
-          for (const [key, value] of Object.entries(values)) if (Number.isFinite(value)) metrics.enqueue({ key, step, value });
+          for (const [key, value] of Object.entries(values)) {
+            if (Number.isFinite(value)) metrics.enqueue({ key, step, value });
+            // Postgres and JSON cannot hold NaN: a learner's stops the run, any other is said, not dropped silently.
+            else if (key.startsWith("learner/")) throw new NonFiniteMetricError(key, value, step);
+            else log.warn({ key, step, value: String(value) }, "metric is not a finite number; not stored");
+          }
         },
         progress: (p) => {
           void retryTransient(() => ctx.client.mutate(ReportRunProgressDocument, { jobId, progress: p }), retry).catch((err) =>
@@ -170,47 +185,26 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
         stageChange: (change) => log.info(change, "curriculum stage change"),
         checkpoint: async (step, files) => {
           // Everything up to this step is stored before the checkpoint that vouches for it.
-          await ctx.outbox.flush({ signal: ctx.signal });
-          checkStreams();
-          await retryTransient(
-            () =>
-              uploadArtifact(ctx.client, {
-                jobId,
-                kind: "ADAPTER",
-                name: `adapter-step-${step}.gguf`,
-                step,
-                file: files.adapter,
-                signal: ctx.signal,
-              }),
-            retry,
-          );
-          await retryTransient(
-            () =>
-              uploadArtifact(ctx.client, {
-                jobId,
-                kind: "CHECKPOINT",
-                name: `checkpoint-step-${step}.icrl`,
-                step,
-                file: files.checkpoint,
-                signal: ctx.signal,
-              }),
-            retry,
-          );
+          await flushStreams();
+          const upload = (kind: "ADAPTER" | "CHECKPOINT", name: string, file: string) =>
+            uploadArtifact(ctx.client, { jobId, kind, name, step, file, signal: ctx.signal, onRetry: retry.onRetry });
+          await upload("ADAPTER", `adapter-step-${step}.gguf`, files.adapter);
+          await upload("CHECKPOINT", `checkpoint-step-${step}.icrl`, files.checkpoint);
           log.info({ step }, "checkpoint stored");
         },
         flush: async () => {
-          await ctx.outbox.flush({ signal: ctx.signal });
-          checkStreams();
+          await flushStreams();
         },
       },
     });
-    await ctx.outbox.flush({ signal: ctx.signal });
-    checkStreams();
+    await flushStreams();
     if (ctx.lease.lost) throw new LeaseLostError(jobId);
     if (ctx.lease.cancelRequested) return { status: "cancelled", result: { lastStep: outcome.lastStep } };
     if (outcome.stopped) return { status: "interrupted" };
     return { status: "completed", result: { lastStep: outcome.lastStep, stageChanges: outcome.stageChanges } };
   } finally {
+    // Everything of a finished attempt is delivered by now; a failed one leaves nothing for the next.
+    await Promise.all([rollouts.discard(), metrics.discard()]);
     await learner.shutdown().catch(() => undefined);
     await setup?.close().catch(() => undefined);
     await engine.setAdapter(null).catch(() => undefined);

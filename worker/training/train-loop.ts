@@ -66,7 +66,7 @@ async function runStep(options: TrainingOptions, state: TrainingState, position:
   const batch = await timer.time("advantages", () => buildStepBatch(position, questions, prompts, groups, scores, config));
   // Rollouts go out before the learner step, so the outbox delivers them while the learner works.
   await timer.time("report", () => events.rollouts(step, batch.records));
-  const learned = await timer.time("learn", () => learnFrom(learner, batch.samples));
+  const learned = await timer.time("learn", () => learnFrom(learner, batch.samples, step));
   await timer.time("reload", () => (learned ? reloadAdapter(learner, engine, state.adapters, adapterFileFor(options.workDir, step)) : undefined));
 
   const values = { ...stepMetricValues(position, batch, scores), ...timer.stageMetrics(STAGES_BEFORE_REPORT), ...timer.toolMetrics() };

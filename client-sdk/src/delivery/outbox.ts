@@ -356,10 +356,13 @@ export class Outbox {
     if (options.dir) fs.mkdirSync(options.dir, { recursive: true });
   }
 
-  /** The stream with this key, created on first use (later calls return the same stream). */
+  /**
+   * The stream with this key, created on first use (later calls return the same stream). A stream that
+   * failed for good is replaced by a fresh one: its failure belongs to whoever used it, not to the key.
+   */
   stream<T>(key: string, options: StreamOptions<T>): OutboxStream<T> {
     const existing = this.streams.get(key);
-    if (existing) return existing as OutboxStream<T>;
+    if (existing && !existing.failed) return existing as OutboxStream<T>;
     const created = new OutboxStream<T>(key, this, options);
     this.streams.set(key, created as OutboxStream<unknown>);
     return created;

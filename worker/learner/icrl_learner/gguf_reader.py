@@ -176,6 +176,11 @@ class GGUFFile:
             if f.readinto(raw) != n_bytes:
                 raise LearnerError("io_error", f"{self.path}: short read for tensor {name}")
         t = _decode(raw, info)
+        # A file of the right size with garbage in a tensor loads, generates garbage and trains on NaN:
+        # refuse it here, naming the tensor, before anything runs on it.
+        if not bool(torch.isfinite(t).all()):
+            raise LearnerError("non_finite", f"{self.path}: tensor {name} holds NaN or infinite values: the model file is "
+                                             f"corrupt (download or build it again)")
         t = t.reshape(info.shape) if info.ne else t.reshape(())
         if device is not None and device.type != "cpu":
             t = t.to(device)

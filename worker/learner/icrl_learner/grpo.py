@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import torch
 
 from .batching import Sample, micro_batches
-from .errors import bad_request
+from .errors import bad_request, non_finite
 from .lora import adapter_mode, policy_equals_reference
 from .model import GGUFModel, pad_batch, token_logprobs
 
@@ -108,6 +108,16 @@ def policy_loss(logp: torch.Tensor, old_logp: torch.Tensor, adv: torch.Tensor, c
     return clipped_loss, clipped, -neg_kl
 
 
+# What a NaN or infinite value in a step most likely means; training on only spreads it into the adapter.
+BROKEN = "the model's weights or the learning rate may be broken"
+
+
+def _check_logprobs(logp: torch.Tensor) -> None:
+    if logp.numel() and not bool(torch.isfinite(logp).all()):
+        bad = logp[~torch.isfinite(logp)][0].item()
+        raise non_finite("log-prob", bad, BROKEN)
+
+
 class GRPOTrainer:
     def __init__(self, model: GGUFModel, params: List[torch.nn.Parameter], cfg: OptimConfig,
                  device: torch.device, generator: torch.Generator):
@@ -132,6 +142,7 @@ class GRPOTrainer:
         tokens, mask = pad_batch([s.tokens for s in samples], [s.mask for s in samples], self.device)
         with adapter_mode(self.model, mode), torch.set_grad_enabled(grad):
             logp, ent = token_logprobs(self.model, tokens, mask, with_entropy=entropy)
+        _check_logprobs(logp.detach())
         adv = torch.tensor([s.advantage for s in samples], dtype=torch.float32, device=self.device)
         adv_tok = adv[:, None].expand(mask.shape)[:, 1:][mask[:, 1:]]
         return logp, ent, adv_tok
@@ -200,7 +211,10 @@ class GRPOTrainer:
 
         mean = {k: v / max(counted, 1) for k, v in sums.items()}
         finite_norms = [g for g in grad_norms if math.isfinite(g)]
-        return {
+        if grad_norms and not finite_norms:
+            # Every update was skipped: nothing was learned this step and nothing will be.
+            raise non_finite("grad_norm", grad_norms[0], BROKEN)
+        metrics = {
             "loss": mean["pg_loss"] + cfg.kl_coef * mean["kl"] - cfg.entropy_coef * mean["entropy"],
             "pg_loss": mean["pg_loss"],
             "kl": mean["kl"],
@@ -214,3 +228,7 @@ class GRPOTrainer:
             "skipped_updates": skipped,
             "step_time_s": time.perf_counter() - t0,
         }
+        for key in ("loss", "pg_loss", "kl", "entropy", "clip_frac", "ppo_kl", "lr"):
+            if not math.isfinite(metrics[key]):
+                raise non_finite(key, metrics[key], BROKEN)
+        return metrics

@@ -1,4 +1,5 @@
 import math
+import os
 import unittest
 
 import torch
@@ -198,3 +199,32 @@ class VariantsTest(TempDirTest):
         metrics = learner.step({"batch": items})
         self.assertEqual(metrics["tokens"], 12)
         self.assertEqual(metrics["updates"], 1)  # the mini-batch with nothing to train is skipped
+
+
+class NonFiniteTest(TempDirTest):
+    """NaN anywhere in a step stops it with an error that says what and why, never a silent bad update."""
+
+    def test_nan_weights_make_step_report_the_log_probs(self):
+        learner = self.learner(self.model())
+        learner.model.token_embd.fill_(float("nan"))
+        with self.assertRaises(LearnerError) as caught:
+            learner.step({"batch": batch()})
+        self.assertEqual(caught.exception.code, "non_finite")
+        self.assertEqual(caught.exception.message,
+                         "learner log-prob is NaN: the model's weights or the learning rate may be broken")
+        self.assertEqual(learner.steps, 0)
+
+    def test_a_model_file_with_nan_bytes_is_refused_naming_the_tensor(self):
+        from icrl_learner.gguf_reader import GGUFFile
+
+        path = self.model()
+        info = GGUFFile(path).tensors["blk.0.attn_q.weight"]
+        size = os.path.getsize(path)
+        with open(path, "r+b") as f:  # same size, valid header: 0xFF bytes are NaN in F32
+            f.seek(info.offset)
+            f.write(b"\xff" * info.n_bytes())
+        self.assertEqual(os.path.getsize(path), size)
+        with self.assertRaises(LearnerError) as caught:
+            self.learner(path)
+        self.assertEqual(caught.exception.code, "non_finite")
+        self.assertIn("tensor blk.0.attn_q.weight holds NaN or infinite values: the model file is corrupt", caught.exception.message)

@@ -1,0 +1,93 @@
+// A small HTTP proxy in front of a test server that answers chosen requests itself, the way a server
+// whose database or disk is failing would, and passes everything else (WebSockets included) through.
+// Fault tests point a real worker at it instead of patching the worker.
+import http from "node:http";
+import net from "node:net";
+
+export interface ProxiedRequest {
+  method: string;
+  path: string;
+  /** The request body (read only for POST /graphql; empty otherwise, the body is streamed through). */
+  body: string;
+}
+
+/** What the proxy answers instead of the server, or null to pass the request on. */
+export type FaultRule = (req: ProxiedRequest) => { status: number; body: unknown } | null;
+
+export interface FaultProxy {
+  url: string;
+  /** Requests answered by a rule so far. */
+  faults: number;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(target: string, rule: FaultRule): Promise<FaultProxy> {
+  const upstream = new URL(target);
+  const state = { faults: 0 };
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | null) => {
+    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    out.on("error", () => res.destroy());
+    if (body) out.end(body);
+    else req.pipe(out);
+  };
+  const server = http.createServer((req, res) => {
+    const path = req.url ?? "/";
+    const answer = (fault: { status: number; body: unknown }) => {
+      state.faults++;
+      const reply = () => {
+        res.writeHead(fault.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(fault.body));
+      };
+      // Read a refused upload to its end first, so the client sees the answer rather than a reset.
+      if (req.complete) reply();
+      else req.on("end", reply).resume();
+    };
+    if (req.method === "POST" && path.startsWith("/graphql")) {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks);
+        const fault = rule({ method: "POST", path, body: body.toString("utf8") });
+        if (fault) answer(fault);
+        else forward(req, res, body);
+      });
+      return;
+    }
+    const fault = rule({ method: req.method ?? "GET", path, body: "" });
+    if (fault) answer(fault);
+    else forward(req, res, null);
+  });
+  // Subscriptions: splice the raw sockets once the upgrade request is replayed upstream.
+  const tunnels = new Set<net.Socket>();
+  server.on("upgrade", (req, socket: net.Socket, head: Buffer) => {
+    const up = net.connect(Number(upstream.port), upstream.hostname, () => {
+      const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`);
+      up.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n`);
+      if (head.length) up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    tunnels.add(up).add(socket);
+    up.on("close", () => socket.destroy());
+    socket.on("close", () => up.destroy());
+    up.on("error", () => socket.destroy());
+    socket.on("error", () => up.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    get faults() {
+      return state.faults;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of tunnels) s.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
