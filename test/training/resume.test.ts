@@ -413,6 +413,38 @@ describe("resumable training runs", () => {
     expect(await artifactSteps(t.admin, runId, "CHECKPOINT")).toEqual([2, 4, 6]);
   });
 
+  it("a learner SIGKILLed mid-run fails the attempt as a crash; the next attempt resumes from the last checkpoint, nothing lost or doubled", {
+    timeout: 900_000,
+  }, async () => {
+    const runId = await createRun("learner-killed", { checkpointEvery: 2 });
+    const log: LogLines = [];
+    const done = inProcessWorker("learner-kill", { maxJobs: 2, log }).run();
+    await waitFor("step 3 done", async () => stepsRun(log).length >= 3, 600_000, 10);
+    const learnerPid = (records(log).find((r) => r.msg === "learner process ready") as { pid?: number } | undefined)?.pid;
+    expect(learnerPid).toBeGreaterThan(0);
+    const doneAtKill = stepsRun(log).length;
+    process.kill(learnerPid!, "SIGKILL");
+    await done;
+
+    const final = await runOf(runId);
+    expect(final.error).toBeNull();
+    expect(final.status).toBe("SUCCEEDED");
+    expect(final.step).toBe(STEPS);
+    const jobs = await runJobs(t.admin, runId);
+    expect(jobs.map((j) => [j.status, j.attempts])).toEqual([["SUCCEEDED", 1]]); // `attempts` counts the failed ones
+    expect(records(log).filter((r) => r.msg === "job claimed")).toHaveLength(2);
+    // The newest checkpoint when the learner died: the last even step done, or the step in progress
+    // if it had just stored its checkpoint.
+    const [from] = resumedFrom(log);
+    expect(resumedFrom(log)).toHaveLength(1);
+    expect(from % 2).toBe(0);
+    expect(from).toBeGreaterThanOrEqual(doneAtKill - 1);
+    expect(from).toBeLessThanOrEqual(doneAtKill + 1);
+    const failed = records(log).find((r) => r.msg === "job failed") as { err?: string } | undefined;
+    expect(failed?.err).toMatch(/^learner process exited unexpectedly \(signal SIGKILL\)/);
+    await expectCompleteRun(runId, 1, STEPS);
+  });
+
   it("forks continue the parent's step numbering from its checkpoint, with the patched config", { timeout: 900_000 }, async () => {
     expect(killedRunId, "the SIGKILL test's run").not.toBeNull();
     const parentId = killedRunId!;
