@@ -129,6 +129,22 @@ describe("LearnerDriver", () => {
     expect(logged.some((l) => l.level === 50 && /was stopped/.test(l.msg))).toBe(true);
   });
 
+  it("an allocation the machine cannot satisfy is out_of_memory, with what to lower, and the learner keeps serving", async () => {
+    const learner = LearnerDriver.start({ debug: true });
+    try {
+      // A petabyte through torch's own allocator: a real allocation failure, on any machine.
+      const error = await rejection(learner.request("_debug", { action: "allocate", bytes: 2 ** 50 }));
+      expect(error.code).toBe("out_of_memory");
+      expect(error.details.remote).toBe(true);
+      expect(error.message).toMatch(
+        /the learner ran out of memory in _debug .*: lower grpo.groupSize, grpo.questionsPerStep or the rollout token limits/,
+      );
+      expect(await learner.request("ping", {})).toEqual({ pong: true });
+    } finally {
+      await learner.shutdown();
+    }
+  });
+
   it("treats a non-JSON stdout line as a protocol error", async () => {
     const learner = LearnerDriver.start({ debug: true });
     const error = await rejection(learner.request("_debug", { action: "garbage" }));

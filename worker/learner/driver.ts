@@ -333,6 +333,8 @@ export class LearnerDriver {
       : new LearnerError(
           "crashed",
           `learner process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` +
+            // Nobody here sent it: the usual sender is the kernel's out-of-memory killer.
+            (signal === "SIGKILL" ? " (SIGKILL is what the kernel's out-of-memory killer sends: `dmesg` or the system journal says if it did)" : "") +
             (this.stderrTail.length ? `; last stderr: ${this.stderrTail.slice(-5).join(" | ")}` : ""),
           { exitCode: code, signal, stderrTail: [...this.stderrTail] },
         );

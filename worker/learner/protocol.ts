@@ -170,7 +170,10 @@ export interface LearnerMethods {
   bench: [BenchParams, BenchResult];
   ping: [Record<string, never>, { pong: true }];
   shutdown: [Record<string, never>, { bye: true }];
-  _debug: [{ action: "exit" | "sleep" | "garbage" | "stdout_print" | "raise"; code?: number; seconds?: number }, unknown];
+  _debug: [
+    { action: "exit" | "sleep" | "garbage" | "stdout_print" | "raise" | "allocate"; code?: number; seconds?: number; bytes?: number },
+    unknown,
+  ];
 }
 
 export type LearnerMethod = keyof LearnerMethods;

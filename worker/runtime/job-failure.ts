@@ -7,7 +7,8 @@ import { LearnerError } from "../learner/index.js";
 import { JobInputError } from "./errors.js";
 
 /** Codes the learner answers with when the request or the model itself is at fault (see icrl_learner/errors.py). */
-const DETERMINISTIC_LEARNER_CODES = new Set(["bad_request", "unsupported_model", "state_mismatch", "non_finite"]);
+// out_of_memory: the same config on the same machine runs out again; the error says what to lower.
+const DETERMINISTIC_LEARNER_CODES = new Set(["bad_request", "unsupported_model", "state_mismatch", "non_finite", "out_of_memory"]);
 
 export function isRetryableJobFailure(failure: unknown): boolean {
   if (failure instanceof JobInputError) return false;

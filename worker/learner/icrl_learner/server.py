@@ -10,6 +10,7 @@ Logs are JSON lines on stderr. A failed request never ends the process; EOF on s
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
@@ -49,6 +50,20 @@ def _protocol_stream() -> TextIO:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     return os.fdopen(proto_fd, "w", encoding="utf-8", buffering=1)
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    """MemoryError, torch's CPU allocator failing, or CUDA out of memory (RuntimeError subclasses)."""
+    if isinstance(e, MemoryError):
+        return True
+    text = str(e)
+    return isinstance(e, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+def _empty_cuda_cache() -> None:
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()
 
 
 class Server:
@@ -116,6 +131,11 @@ class Server:
             return {"printed": True}
         if action == "raise":
             raise RuntimeError("injected failure")
+        if action == "allocate":  # a real allocation through torch's allocator, sized to fail
+            import torch
+
+            torch.empty(int(params.get("bytes", 1)), dtype=torch.uint8)
+            return {"allocated": True}
         raise bad_request(f"unknown debug action {action!r}")
 
     def respond(self, message: Dict[str, Any]) -> None:
@@ -150,6 +170,15 @@ class Server:
             log("warn", "request failed", method=method, code=e.code, error=e.message)
             self.respond({"id": req_id, "ok": False, "error": {"code": e.code, "message": e.message}})
         except Exception as e:  # keep serving: one bad batch must not kill a training run
+            if _out_of_memory(e):
+                gc.collect()
+                _empty_cuda_cache()
+                message = (f"the learner ran out of memory in {method} ({type(e).__name__}: {str(e)[:200]}): lower "
+                           "grpo.groupSize, grpo.questionsPerStep or the rollout token limits, use a smaller model, "
+                           "or give the learner more memory")
+                log("error", "request out of memory", method=method, error=repr(e)[:500])
+                self.respond({"id": req_id, "ok": False, "error": {"code": "out_of_memory", "message": message}})
+                return method != "shutdown"
             log("error", "request crashed", method=method, error=repr(e), trace=traceback.format_exc())
             self.respond({"id": req_id, "ok": False, "error": {"code": "internal", "message": f"{type(e).__name__}: {e}"}})
         return method != "shutdown"
