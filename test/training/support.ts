@@ -25,7 +25,7 @@ export interface LookupSetup {
 
 /** Items 0-2 are the demonstrations, 3..n-valCount train, the rest validation. */
 export async function setupLookup(
-  t: TestServer,
+  t: Pick<TestServer, "admin">,
   dir: string,
   options: { count?: number; valCount?: number; seed?: number } = {},
 ): Promise<LookupSetup> {

@@ -29,6 +29,7 @@ import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { jobEngine } from "../runtime/job-setup.js";
 import { readCheckpointHeader } from "./checkpoint-file.js";
 import { usableCheckpoint } from "./usable-checkpoint.js";
+import { ProgressReporter } from "./progress-reporter.js";
 import { parseTrainContext } from "./train-context.js";
 import { runTraining } from "./train-loop.js";
 import { setUpTraining, type TrainingSetup } from "./train-setup.js";
@@ -150,6 +151,10 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       }
     }
 
+    const progress = new ProgressReporter(
+      async (p) => void (await retryTransient(() => ctx.client.mutate(ReportRunProgressDocument, { jobId, progress: p }), retry)),
+      (err) => log.warn({ err: errorMessage(err) }, "progress report failed"),
+    );
     const outcome = await runTraining({
       ...setup,
       train,
@@ -177,11 +182,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
             else log.warn({ key, step, value: String(value) }, "metric is not a finite number; not stored");
           }
         },
-        progress: (p) => {
-          void retryTransient(() => ctx.client.mutate(ReportRunProgressDocument, { jobId, progress: p }), retry).catch((err) =>
-            log.warn({ err: errorMessage(err) }, "progress report failed"),
-          );
-        },
+        progress: (p) => progress.report(p),
         stageChange: (change) => log.info(change, "curriculum stage change"),
         checkpoint: async (step, files) => {
           // Everything up to this step is stored before the checkpoint that vouches for it.
@@ -198,6 +199,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       },
     });
     await flushStreams();
+    await progress.flush(); // the run's final step is stored before the job is finished
     if (ctx.lease.lost) throw new LeaseLostError(jobId);
     if (ctx.lease.cancelRequested) return { status: "cancelled", result: { lastStep: outcome.lastStep } };
     if (outcome.stopped) return { status: "interrupted" };
