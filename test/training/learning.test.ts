@@ -119,6 +119,7 @@ describe("ICRL learning", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "worker"),
+      allowPaths: [dir],
       pollMs: 100,
       maxJobs: 1,
       logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
