@@ -22,6 +22,7 @@ export default defineConfig({
       "test/sdk/stale-socket.test.ts",
       "test/tools/retriever-client.test.ts",
       "test/tools/search-bm25.test.ts",
+      "test/worker/allowed-paths-resolve.test.ts",
       "test/worker/eval-batch.test.ts",
       "test/worker/outbox.test.ts",
     ],

@@ -24,7 +24,8 @@ import {
 const icrl = createClient({ url: process.env.ICRL_SERVER ?? "http://localhost:4000", token: process.env.ICRL_API_KEY ?? "" });
 
 // 1. The files the worker reads: the model and the search tool's corpus are paths on the worker's
-//    machine. By default the worker runs on this machine, so they are made absolute here.
+//    machine. By default the worker runs on this machine, so they are made absolute here; a worker
+//    reads only under its allowed directories (default: its data dir, .icrl/models and .icrl/data).
 // Its byte-level tokenizer makes a 2-shot prompt ~3000 tokens, hence the context beyond the 2048 default.
 const DEFAULT_MODEL = ".icrl/models/tiny.gguf";
 const model = process.env.ICRL_MODEL ?? path.resolve(DEFAULT_MODEL);
@@ -36,7 +37,7 @@ if (!process.env.ICRL_MODEL && !(await stat(model).catch(() => null))) {
 }
 let corpus = process.env.ICRL_CORPUS;
 if (!corpus) {
-  corpus = path.resolve(".icrl/quickstart/corpus.jsonl");
+  corpus = path.resolve(".icrl/data/quickstart-corpus.jsonl");
   const passages = [
     { id: "p1", title: "Paris", text: "Paris is the capital and largest city of France." },
     { id: "p2", title: "Hamlet", text: "Hamlet is a tragedy written by William Shakespeare around 1600." },

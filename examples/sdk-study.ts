@@ -31,7 +31,7 @@ if (!process.env.ICRL_MODEL && !(await stat(model).catch(() => null))) {
   );
   process.exit(2);
 }
-const corpus = path.resolve(".icrl/sdk-study/corpus.jsonl");
+const corpus = path.resolve(".icrl/data/sdk-study-corpus.jsonl");
 await mkdir(path.dirname(corpus), { recursive: true });
 await writeFile(
   corpus,

@@ -27,6 +27,17 @@ function kindList(value: string): ("EVAL" | "TRAIN")[] {
   return kinds as ("EVAL" | "TRAIN")[];
 }
 
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** --allow-path (repeatable) > ICRL_ALLOW_PATHS (path-delimiter separated) > the worker's defaults. */
+function allowPaths(flag: string[] | undefined): string[] | undefined {
+  if (flag?.length) return flag;
+  const env = process.env.ICRL_ALLOW_PATHS?.split(path.delimiter).filter(Boolean);
+  return env?.length ? env : undefined;
+}
+
 function gpuChoice(value: string): "auto" | "cuda" | "vulkan" | "metal" | false {
   if (value === "cpu" || value === "false" || value === "none") return false;
   if (value === "auto" || value === "cuda" || value === "vulkan" || value === "metal") return value;
@@ -49,6 +60,7 @@ interface WorkerCliOptions {
   concurrency: number;
   logLevel?: string;
   python?: string;
+  allowPath?: string[];
 }
 
 /** The learner's interpreter must exist before the first TRAIN job, not fail it minutes later. */
@@ -85,6 +97,12 @@ export function register(program: Command): void {
       1,
     )
     .option("--log-level <level>", "fatal, error, warn, info, debug, trace or silent (env ICRL_LOG_LEVEL)")
+    .option(
+      "--allow-path <dir>",
+      "a directory (or file) jobs may read model, corpus and search-cache paths from; repeatable (env ICRL_ALLOW_PATHS, separated by " +
+        `"${path.delimiter}"; default: the data dir, .icrl/models and .icrl/data)`,
+      collect,
+    )
     .option("--python <path>", "Python with torch 2.x for the learner, e.g. a CUDA venv's bin/python (env ICRL_PYTHON; default /usr/bin/python3)")
     .addHelpText(
       "after",
@@ -130,6 +148,7 @@ export function register(program: Command): void {
             pollMs: opts.pollMs,
             maxPollMs: opts.maxPollMs,
             dataDir: opts.dataDir,
+            allowPaths: allowPaths(opts.allowPath),
             gpu: opts.gpu,
             heartbeatMs: opts.heartbeatMs,
             shutdownTimeoutMs: opts.shutdownTimeoutMs,

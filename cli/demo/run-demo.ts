@@ -254,6 +254,8 @@ export async function runDemo(opts: DemoOptions): Promise<void> {
       threads: opts.threads,
       gpu: opts.gpu,
       dataDir: path.join(dataDir, "worker"),
+      // The demo's run names these two files; the rest of the demo directory (its database, the admin key) stays unreadable to jobs.
+      allowPaths: [path.join(dataDir, "worker"), files.model, files.corpus],
       pollMs: 500,
       shutdownTimeoutMs: 60_000,
       logger: logger.child({ component: "worker" }),

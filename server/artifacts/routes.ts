@@ -1,18 +1,20 @@
 // HTTP endpoints beside /graphql for artifact bytes:
 //   POST /artifacts?kind=ADAPTER&name=...&step=...&sha256=...&jobId=...   (body: the file, streamed)
 //   GET  /artifacts/:id
-// Same bearer keys as GraphQL. Workers upload only for jobs they hold (the run comes from the job).
+// Same bearer keys as GraphQL. Workers upload only for jobs they hold (the run comes from the job) and
+// download only what those jobs need (worker-read-scope.ts).
 import express, { type Request, type Response } from "express";
 import { bearerToken, type Principal } from "../auth/authenticate.js";
 import { assertHoldsJob } from "../jobs/queue.js";
 import type { Services } from "../graphql/context.js";
 import { ArtifactRejected } from "./store.js";
+import { WORKER_READ_RULE, workerMayRead } from "./worker-read-scope.js";
 
 const KINDS = ["ADAPTER", "CHECKPOINT", "REPORT", "DATASET"];
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function fail(res: Response, status: number, code: string, message: string) {
-  res.status(status).json({ error: { code, message } });
+function fail(res: Response, status: number, code: string, message: string, extra: Record<string, string> = {}) {
+  res.status(status).json({ error: { code, message, ...extra } });
 }
 
 export function artifactRouter(services: Services): express.Router {
@@ -79,6 +81,9 @@ export function artifactRouter(services: Services): express.Router {
       if (!UUID.test(id)) return fail(res, 400, "BAD_USER_INPUT", "Artifact id is not a valid id.");
       const artifact = await services.prisma.artifact.findUnique({ where: { id } });
       if (!artifact) return fail(res, 404, "NOT_FOUND", `Artifact ${id} does not exist.`);
+      if (principal.role === "WORKER" && !(await workerMayRead(services.pool, principal.workerId, artifact))) {
+        return fail(res, 403, "FORBIDDEN", `Artifact ${id} is not readable with this key: ${WORKER_READ_RULE}.`, { rule: WORKER_READ_RULE });
+      }
       const file = await services.artifacts.open(artifact.storageKey);
       if (!file) return fail(res, 410, "NOT_FOUND", `Artifact ${id} is recorded but its file is missing from the store.`);
       res.setHeader("Content-Type", "application/octet-stream");

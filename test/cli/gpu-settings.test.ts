@@ -88,7 +88,8 @@ describe("GPU settings in a run file and on the worker", () => {
         "--log-level",
         "silent",
       ],
-      { ...env, ICRL_SERVER: t.server.url },
+      // The run file's model lies in the test's directory: allowed through the environment, as a deployment would.
+      { ...env, ICRL_SERVER: t.server.url, ICRL_ALLOW_PATHS: dir },
       { timeoutMs: 240_000 },
     );
     expect(worker.code, worker.stderr).toBe(0);

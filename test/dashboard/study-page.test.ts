@@ -162,6 +162,7 @@ describe("study page", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "worker"),
+      allowPaths: [dir],
       pollMs: 100,
       maxJobs: 4,
       logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),

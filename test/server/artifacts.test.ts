@@ -13,9 +13,11 @@ import {
   CreateApiKeyDocument,
   CreateExperimentDocument,
   CreateRunDocument,
+  FailJobDocument,
   ImportDatasetDocument,
   RegisterWorkerDocument,
   RunDocument,
+  StartBenchmarkRunDocument,
 } from "../../client-sdk/src/index.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { writeQaJsonl } from "../support/fixtures.js";
@@ -99,5 +101,55 @@ describe("artifacts", () => {
     expect(stored.artifacts.map((a) => [a.step, a.sha256])).toEqual([[5, sha(data)]]);
     const viaRun = await t.admin.query(RunDocument, { id: run.createRun.id });
     expect(viaRun.run?.id).toBe(run.createRun.id);
+  });
+  it("a worker key downloads only the artifacts of jobs it holds; admin and member keys read every artifact", async () => {
+    const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-art-read-"));
+    await writeQaJsonl(path.join(tmp, "qa.jsonl"), 3);
+    const ds = await t.admin.mutate(ImportDatasetDocument, {
+      input: { name: "qa-read", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") },
+    });
+    const exp = await t.admin.mutate(CreateExperimentDocument, { name: "art-read" });
+    const run = await t.admin.mutate(CreateRunDocument, {
+      experimentId: exp.createExperiment.id,
+      name: "read",
+      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
+    });
+    const runId = run.createRun.id;
+    const data = randomBytes(2048);
+    const up = await upload("icrl_test_admin_key_0123456789abcdef", `kind=ADAPTER&name=read.gguf&step=1&runId=${runId}&sha256=${sha(data)}`, data);
+    expect(up.status).toBe(201);
+    const artifactId = (await up.json()).id as string;
+    const download = (token: string) => t.client(token).http(`/artifacts/${artifactId}`);
+
+    const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg-read", role: "WORKER" })).createApiKey.secret;
+    const register = async (name: string) => (await t.client(reg).mutate(RegisterWorkerDocument, { name, capabilities: {} })).registerWorker.token;
+    const [holder, stranger, evaluator] = [await register("holder"), await register("stranger"), await register("evaluator")];
+    const job = (await t.client(holder).mutate(ClaimJobDocument, { kinds: ["TRAIN"] })).claimJob!.job;
+    expect(job.run?.id).toBe(runId);
+
+    const held = await download(holder);
+    expect(held.status).toBe(200);
+    expect(sha(Buffer.from(await held.arrayBuffer()))).toBe(sha(data));
+    for (const token of [stranger, reg]) {
+      const refused = await download(token);
+      expect(refused.status).toBe(403);
+      const body = await refused.json();
+      expect(body.error).toMatchObject({ code: "FORBIDDEN", rule: expect.stringMatching(/^a worker key reads only the artifacts of jobs it holds/) });
+    }
+    const member = (await t.admin.mutate(CreateApiKeyDocument, { name: "member-read", role: "MEMBER" })).createApiKey.secret;
+    expect((await download(member)).status).toBe(200);
+    expect((await t.admin.http(`/artifacts/${artifactId}`)).status).toBe(200);
+
+    // An EVAL job's declared input: the adapter its benchmark run evaluates, from any run.
+    await t.admin.mutate(StartBenchmarkRunDocument, {
+      input: { name: "read-adapter", datasetId: ds.importDataset.id, model: "m.gguf", adapterArtifactId: artifactId },
+    });
+    expect((await download(evaluator)).status).toBe(403);
+    expect((await t.client(evaluator).mutate(ClaimJobDocument, { kinds: ["EVAL"] })).claimJob).not.toBeNull();
+    expect((await download(evaluator)).status).toBe(200);
+
+    // Holding is now: once the job is over, its run's artifacts are out of reach again.
+    await t.client(holder).mutate(FailJobDocument, { jobId: job.id, error: "done here", retry: false });
+    expect((await download(holder)).status).toBe(403);
   });
 });

@@ -143,6 +143,7 @@ describe("a 2 x 2 study on a real worker", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "worker"),
+      allowPaths: [dir],
       pollMs: 100,
       maxJobs: 4,
       logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),

@@ -135,6 +135,8 @@ describe("a study through the CLI", () => {
         "100",
         "--data-dir",
         path.join(dir, "worker"),
+        "--allow-path",
+        dir,
         "--gpu",
         "cpu",
         "--log-level",

@@ -55,6 +55,7 @@ it("creates a 2 x 2 study, follows it to the end and prints the server's summary
     threads: 1,
     gpu: false,
     dataDir: path.join(dir, "worker"),
+    allowPaths: [dir],
     pollMs: 100,
     maxJobs: 4,
     logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),

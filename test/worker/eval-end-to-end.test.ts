@@ -76,6 +76,7 @@ describe("EVAL jobs through a real server and worker", () => {
       threads: 1,
       gpu: false,
       dataDir,
+      allowPaths: [dir, path.dirname(WIKI_CORPUS)],
       pollMs: 60_000,
       maxJobs: 1,
       logger: log.logger,
@@ -175,6 +176,7 @@ describe("EVAL jobs through a real server and worker", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "worker-b"),
+      allowPaths: [dir],
       pollMs: 100,
       maxJobs: 1,
     });
@@ -199,6 +201,7 @@ describe("EVAL jobs through a real server and worker", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "worker-c"),
+      allowPaths: [dir],
       pollMs: 100,
       heartbeatMs: 150,
       maxJobs: 1,

@@ -83,6 +83,7 @@ async function runOneJob(name: string): Promise<void> {
     threads: 1,
     gpu: false,
     dataDir: path.join(dir, `worker-${name}`),
+    allowPaths: [dir],
     pollMs: 100,
     maxJobs: 1,
     logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),

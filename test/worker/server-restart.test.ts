@@ -40,6 +40,7 @@ describe("server restart during a benchmark", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "worker"),
+      allowPaths: [dir],
       pollMs: 100,
       maxJobs: 1,
       logger: log.logger,

@@ -52,6 +52,8 @@ describe("worker process shutdown", () => {
         "cpu",
         "--data-dir",
         path.join(dir, "child"),
+        "--allow-path",
+        dir,
         "--poll-ms",
         "200",
         "--log-level",
@@ -98,6 +100,7 @@ describe("worker process shutdown", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "resumer"),
+      allowPaths: [dir],
       pollMs: 100,
       maxJobs: 1,
     });

@@ -22,7 +22,17 @@ import type { EvalItem } from "./score-item.js";
 const REPORT_BATCH_ITEMS = 50;
 
 export async function runEvalJob(ctx: JobRunContext): Promise<JobOutcome> {
-  const context = parseEvalContext(ctx.context);
+  const parsed = parseEvalContext(ctx.context);
+  // The benchmark's local paths, checked and resolved before the worker adds its own cache dir.
+  const bench = parsed.benchmarkRun;
+  const context = {
+    ...parsed,
+    benchmarkRun: {
+      ...bench,
+      model: ctx.allowedPaths.check(bench.model, "benchmarkRun.model"),
+      config: { ...bench.config, tools: ctx.allowedPaths.checkTools(bench.config.tools, "config.tools") },
+    },
+  };
   const plan = planEvaluation(context, { searchCacheDir: path.join(ctx.dataDir, "search-cache") });
   const run = context.benchmarkRun;
   const log = ctx.logger.child({ jobId: ctx.job.id, benchmarkRunId: run.id });

@@ -10,6 +10,7 @@
 // any other error fails the attempt (the server requeues it until its attempts run out).
 import type { IcrlClient, JobKind } from "../../client-sdk/src/index.js";
 import type { AdapterCache } from "./adapter-cache.js";
+import type { AllowedPaths } from "./allowed-paths.js";
 import type { EngineCache } from "./engine-cache.js";
 import type { JobLease, Outbox } from "../../client-sdk/src/index.js";
 import type { Logger } from "./logger.js";
@@ -26,6 +27,8 @@ export interface JobRunContext {
   adapters: AdapterCache;
   /** This worker's private directory (caches, scratch files). */
   dataDir: string;
+  /** Where a job may read the local files its config names: check every such path here before opening it. */
+  allowedPaths: AllowedPaths;
   /** True once the worker is shutting down: stop at the next boundary and return "interrupted". */
   stopRequested(): boolean;
   /** Aborts when the lease is lost or a shutdown ran out of time: give up waiting on the server. */

@@ -3,6 +3,7 @@
 // as over any N workers, and the CPU threads are shared out so N jobs do not oversubscribe the cores.
 import os from "node:os";
 import path from "node:path";
+import { defaultAllowedRoots } from "./allowed-paths.js";
 import { defaultWorkerName } from "./registration.js";
 import { Worker, type WorkerOptions, type WorkerSummary } from "./worker.js";
 
@@ -23,6 +24,8 @@ export function slotOptions(options: WorkerOptions, concurrency: number, cores =
     name: `${name}-${i + 1}`,
     threads,
     dataDir: options.dataDir ? path.join(options.dataDir, `slot-${i + 1}`) : undefined,
+    // The slots read what one worker on the whole data dir would, not only their own slot dir.
+    allowPaths: options.allowPaths ?? (options.dataDir ? defaultAllowedRoots(options.dataDir) : undefined),
     logger: options.logger?.child({ slot: i + 1 }),
   }));
 }

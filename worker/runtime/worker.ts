@@ -28,6 +28,7 @@ import {
 } from "../../client-sdk/src/index.js";
 import { addLlamaLogListener, type GpuChoice } from "../engine/llama-loader.js";
 import { AdapterCache } from "./adapter-cache.js";
+import { AllowedPaths, defaultAllowedRoots } from "./allowed-paths.js";
 import {
   Backoff,
   sleep,
@@ -63,6 +64,11 @@ export interface WorkerOptions {
   maxPollMs?: number;
   /** This worker's private directory (default .icrl/worker/<name>). */
   dataDir?: string;
+  /**
+   * The only directories a job may read files from that its config names (model, corpus, search cache);
+   * symlinks and `..` are resolved before the check. Default: dataDir, ./.icrl/models and ./.icrl/data.
+   */
+  allowPaths?: string[];
   gpu?: GpuChoice;
   /** Heartbeat interval (default: a third of the lease). */
   heartbeatMs?: number;
@@ -105,6 +111,7 @@ function removeStaleOutboxes(root: string): void {
 export class Worker {
   readonly name: string;
   readonly dataDir: string;
+  readonly allowedPaths: AllowedPaths;
   private readonly logger: Logger;
   private readonly runners: JobRunners;
   private readonly kinds: JobKind[];
@@ -124,6 +131,7 @@ export class Worker {
   constructor(private readonly options: WorkerOptions) {
     this.name = options.name ?? defaultWorkerName();
     this.dataDir = path.resolve(options.dataDir ?? path.join(".icrl", "worker", this.name.replace(/[^A-Za-z0-9_.-]/g, "_")));
+    this.allowedPaths = new AllowedPaths(options.allowPaths ?? defaultAllowedRoots(this.dataDir));
     this.logger = options.logger ?? silentLogger;
     this.runners = options.runners ?? defaultJobRunners;
     const available = runnableKinds(this.runners);
@@ -186,7 +194,14 @@ export class Worker {
     }
     this.workerId = identity.workerId;
     this.logger.info(
-      { workerId: identity.workerId, name: this.name, kinds: this.kinds, dataDir: this.dataDir, newRegistration: identity.registered },
+      {
+        workerId: identity.workerId,
+        name: this.name,
+        kinds: this.kinds,
+        dataDir: this.dataDir,
+        allowPaths: this.allowedPaths.roots,
+        newRegistration: identity.registered,
+      },
       "worker registered",
     );
     this.readyResolve(identity.workerId);
@@ -297,6 +312,7 @@ export class Worker {
         engines,
         adapters,
         dataDir: this.dataDir,
+        allowedPaths: this.allowedPaths,
         stopRequested: () => this.stopping,
         signal,
       });

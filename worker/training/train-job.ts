@@ -48,8 +48,14 @@ async function loadItems(ctx: JobRunContext, datasetId: string, split: string | 
 }
 
 export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
-  const context = parseTrainContext(ctx.context);
-  const { config } = context;
+  const parsed = parseTrainContext(ctx.context);
+  // The run's local paths, checked and resolved: the engine, the learner and the tools open these.
+  const config = {
+    ...parsed.config,
+    model: { ...parsed.config.model, path: ctx.allowedPaths.check(parsed.config.model.path, "model.path") },
+    tools: ctx.allowedPaths.checkTools(parsed.config.tools, "tools"),
+  };
+  const context = { ...parsed, config };
   const runId = context.run.id;
   const jobId = ctx.job.id;
   const log = ctx.logger.child({ jobId, runId });
