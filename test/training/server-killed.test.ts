@@ -113,6 +113,7 @@ describe("server SIGKILLed while a worker trains", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "worker"),
+      allowPaths: [dir],
       pollMs: 100,
       maxJobs: 1,
       logger: pino({ level: "info" }, { write: (line: string) => void lines.push(line) }),

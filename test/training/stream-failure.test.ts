@@ -74,6 +74,7 @@ describe("a failed report stream", () => {
       threads: 1,
       gpu: false,
       dataDir: path.join(dir, "worker"),
+      allowPaths: [dir],
       pollMs: 100,
       maxJobs: 3,
       outbox: { retry: { initialMs: 5, maxMs: 20 } },
