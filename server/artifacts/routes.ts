@@ -17,6 +17,21 @@ function fail(res: Response, status: number, code: string, message: string, extr
   res.status(status).json({ error: { code, message, ...extra } });
 }
 
+/** What the uploader says about the file (a checkpoint's model and LoRA shape); small, an object. */
+const MAX_METADATA_CHARS = 4096;
+const INVALID = Symbol("invalid metadata");
+
+function parseMetadata(raw: string | undefined): Record<string, unknown> | null | typeof INVALID {
+  if (raw === undefined || raw === "") return null;
+  if (raw.length > MAX_METADATA_CHARS) return INVALID;
+  try {
+    const value: unknown = JSON.parse(raw);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : INVALID;
+  } catch {
+    return INVALID;
+  }
+}
+
 export function artifactRouter(services: Services): express.Router {
   const router = express.Router();
 
@@ -38,6 +53,14 @@ export function artifactRouter(services: Services): express.Router {
       const step = q.step != null ? Number(q.step) : null;
       if (step != null && !Number.isInteger(step)) return fail(res, 400, "BAD_USER_INPUT", "step must be an integer.");
       if (q.sha256 && !/^[0-9a-f]{64}$/i.test(q.sha256)) return fail(res, 400, "BAD_USER_INPUT", "sha256 must be 64 hex characters.");
+      const metadata = parseMetadata(q.metadata);
+      if (metadata === INVALID)
+        return fail(
+          res,
+          400,
+          "BAD_USER_INPUT",
+          `metadata must be a JSON object of at most ${MAX_METADATA_CHARS} characters (URL-encoded in the query).`,
+        );
       let runId: string | null = null;
       if (principal.role === "WORKER") {
         if (!principal.workerId || !q.jobId || !UUID.test(q.jobId))
@@ -56,7 +79,16 @@ export function artifactRouter(services: Services): express.Router {
       }
       const saved = await services.artifacts.save(req, { expectedSha256: q.sha256, maxBytes: services.config.maxArtifactBytes });
       const artifact = await services.prisma.artifact.create({
-        data: { kind: kind as never, name, runId, step, sha256: saved.sha256, bytes: BigInt(saved.bytes), storageKey: saved.storageKey },
+        data: {
+          kind: kind as never,
+          name,
+          runId,
+          step,
+          sha256: saved.sha256,
+          bytes: BigInt(saved.bytes),
+          storageKey: saved.storageKey,
+          ...(metadata ? { metadata: metadata as never } : {}),
+        },
       });
       res
         .status(201)

@@ -19,7 +19,7 @@ import {
   RunDocument,
   StartBenchmarkRunDocument,
 } from "../../client-sdk/src/index.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { writeQaJsonl } from "../support/fixtures.js";
 
 let t: TestServer;
@@ -57,6 +57,22 @@ describe("artifacts", () => {
     expect(sha(Buffer.from(await dl.arrayBuffer()))).toBe(sha(data));
     const q = await t.admin.query(ArtifactDocument, { id: meta.id });
     expect(q.artifact).toMatchObject({ kind: "REPORT", name: "report.bin", bytes: String(data.length), downloadPath: `/artifacts/${meta.id}` });
+    expect(q.artifact?.metadata).toBeNull(); // none given
+  });
+
+  it("keeps the uploader's metadata (a small JSON object) and refuses anything else", async () => {
+    const data = randomBytes(100);
+    const given = { model: "qwen2.5-0.5b.gguf", lora: { rank: 8 } };
+    const ok = await upload(ADMIN_KEY, `kind=REPORT&name=m.bin&metadata=${encodeURIComponent(JSON.stringify(given))}`, data);
+    expect(ok.status).toBe(201);
+    expect((await t.admin.query(ArtifactDocument, { id: (await ok.json()).id })).artifact?.metadata).toEqual(given);
+    const before = (await t.admin.query(ArtifactsDocument, {})).artifacts.length;
+    for (const bad of ["[1,2]", "not json", "7", JSON.stringify({ x: "y".repeat(5000) })]) {
+      const res = await upload(ADMIN_KEY, `kind=REPORT&name=bad.bin&metadata=${encodeURIComponent(bad)}`, data);
+      expect(res.status, bad.slice(0, 20)).toBe(400);
+      expect((await res.json()).error.message).toMatch(/^metadata must be a JSON object of at most 4096 characters/);
+    }
+    expect((await t.admin.query(ArtifactsDocument, {})).artifacts.length).toBe(before);
   });
 
   it("rejects a sha256 mismatch and an oversize body, leaving nothing behind", async () => {

@@ -1,64 +1,22 @@
 // A server process killed with SIGKILL (its embedded Postgres left orphaned) and restarted on the
 // same data dir comes back with all committed data; SIGTERM shuts down cleanly.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtemp, rm, chmod } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createClient, CreateExperimentDocument, ExperimentsDocument } from "../../client-sdk/src/index.js";
-import { PROJECT_ROOT } from "../../server/main.js";
+import { freePort, startServerProcess as startServer, waitReady } from "../support/server-process.js";
 
 const KEY = "icrl_restart_admin_key_0123456789";
 const children: ChildProcess[] = [];
 let dir: string;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startServerProcess(port: number): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(PROJECT_ROOT, "bin/icrl.js"),
-      "server",
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      path.join(dir, "pg"),
-      "--artifact-dir",
-      path.join(dir, "artifacts"),
-    ],
-    {
-      env: { ...process.env, ICRL_ADMIN_KEY: KEY, DATABASE_URL: "", ICRL_LOG_LEVEL: "warn" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
+const startServerProcess = (port: number) => {
+  const child = startServer({ port, dir, adminKey: KEY });
   children.push(child);
   return child;
-}
-
-async function waitReady(port: number, child: ChildProcess): Promise<void> {
-  let stderr = "";
-  child.stderr?.on("data", (d) => (stderr += d));
-  for (let i = 0; i < 300; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}): ${stderr}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`)
-      .then((r) => r.ok)
-      .catch(() => false);
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server not ready: ${stderr}`);
-}
+};
 
 const exited = (c: ChildProcess) =>
   new Promise<number | null>((resolve) => (c.exitCode !== null ? resolve(c.exitCode) : c.once("exit", (code) => resolve(code))));

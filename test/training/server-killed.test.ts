@@ -2,9 +2,8 @@
 // rollouts and metrics to it, then started again on the same port and data directory. The worker's
 // outbox holds what was not acknowledged and delivers it when the server is back; nothing committed
 // before the kill is lost, nothing is stored twice, and the run finishes.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { pino } from "pino";
@@ -18,8 +17,8 @@ import {
   RunDocument,
   type IcrlClient,
 } from "../../client-sdk/src/index.js";
-import { PROJECT_ROOT } from "../../server/main.js";
 import { Worker } from "../../worker/runtime/worker.js";
+import { freePort, startServerProcess as startServer, waitReady } from "../support/server-process.js";
 import { allMetricPoints, allRollouts, lookupDemoSet, lookupRunConfig, runJobs, setupLookup, waitFor } from "./support.js";
 
 const KEY = "icrl_server_killed_admin_key_0123";
@@ -27,50 +26,10 @@ const children: ChildProcess[] = [];
 let dir: string;
 
 function startServerProcess(port: number): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(PROJECT_ROOT, "bin/icrl.js"),
-      "server",
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--data-dir",
-      path.join(dir, "pg"),
-      "--artifact-dir",
-      path.join(dir, "artifacts"),
-    ],
-    { env: { ...process.env, ICRL_ADMIN_KEY: KEY, DATABASE_URL: "", ICRL_LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const child = startServer({ port, dir, adminKey: KEY });
   children.push(child);
   return child;
 }
-
-async function waitReady(port: number, child: ChildProcess): Promise<void> {
-  let stderr = "";
-  child.stderr?.on("data", (d) => (stderr += d));
-  await waitFor(
-    "the server to be ready",
-    async () => {
-      if (child.exitCode !== null) throw new Error(`server exited early (${child.exitCode}): ${stderr}`);
-      return fetch(`http://127.0.0.1:${port}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-    },
-    120_000,
-    200,
-  );
-}
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");

@@ -107,6 +107,8 @@ describe("TRAIN job", () => {
     const artifacts = await t.admin.query(ArtifactsDocument, { runId });
     const kinds = artifacts.artifacts.map((a) => `${a.kind}@${a.step}`).sort();
     expect(kinds).toEqual(["ADAPTER@2", "ADAPTER@4", "CHECKPOINT@2", "CHECKPOINT@4"]);
+    // Each says which base model and LoRA shape it belongs to (a GGUF adapter alone does not).
+    for (const a of artifacts.artifacts) expect(a.metadata).toMatchObject({ model: "tiny.gguf", lora: { rank: 8, alpha: 16 } });
   });
 
   it("a model file that does not exist fails the run once, naming model.path", { timeout: 300_000 }, async () => {

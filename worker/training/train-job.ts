@@ -157,6 +157,8 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       }
     }
 
+    // What an adapter or checkpoint file cannot say about itself: the base model it belongs to and its LoRA shape.
+    const artifactMetadata = { model: path.basename(config.model.path), lora: { ...config.lora } };
     const progress = new ProgressReporter(
       async (p) => void (await retryTransient(() => ctx.client.mutate(ReportRunProgressDocument, { jobId, progress: p }), retry)),
       (err) => log.warn({ err: errorMessage(err) }, "progress report failed"),
@@ -194,7 +196,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
           // Everything up to this step is stored before the checkpoint that vouches for it.
           await flushStreams();
           const upload = (kind: "ADAPTER" | "CHECKPOINT", name: string, file: string) =>
-            uploadArtifact(ctx.client, { jobId, kind, name, step, file, signal: ctx.signal, onRetry: retry.onRetry });
+            uploadArtifact(ctx.client, { jobId, kind, name, step, file, metadata: artifactMetadata, signal: ctx.signal, onRetry: retry.onRetry });
           await upload("ADAPTER", `adapter-step-${step}.gguf`, files.adapter);
           await upload("CHECKPOINT", `checkpoint-step-${step}.icrl`, files.checkpoint);
           log.info({ step }, "checkpoint stored");

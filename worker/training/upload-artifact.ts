@@ -32,6 +32,8 @@ export interface UploadArtifactOptions {
   name: string;
   step?: number;
   file: string;
+  /** Stored as the artifact's `metadata` (a small JSON object). */
+  metadata?: Record<string, unknown>;
   signal?: AbortSignal;
   /** Delays between tries (default 500 ms doubling to 10 s). */
   retry?: BackoffOptions;
@@ -79,6 +81,7 @@ export async function uploadArtifact(client: IcrlClient, options: UploadArtifact
   const { size } = await stat(options.file);
   const query = new URLSearchParams({ kind: options.kind, name: options.name, jobId: options.jobId, sha256 });
   if (options.step != null) query.set("step", String(options.step));
+  if (options.metadata) query.set("metadata", JSON.stringify(options.metadata));
   const backoff = new Backoff({ initialMs: 500, maxMs: 10_000, ...options.retry });
   let serverErrors = 0;
   for (;;) {
