@@ -6,6 +6,7 @@ import { print, type DocumentNode } from "graphql";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { IcrlApiError, IcrlNetworkError } from "./errors.js";
+import { sleep } from "./delivery/backoff.js";
 import { LiveCursorDocument } from "./generated/graphql.js";
 import { liveStartOf } from "./live-start.js";
 
@@ -172,10 +173,7 @@ export function createClient(options: ClientOptions): IcrlClient {
                 `Could not reach ${urls.http} within ${reconnectTimeoutMs / 1000} s to start the subscription: ${(err as Error).message}. Is the server running? (reconnectTimeoutMs sets how long to try.)`,
                 { cause: err },
               );
-            await new Promise<void>((r) => {
-              const timer = setTimeout(r, delay);
-              opts.signal?.addEventListener("abort", () => (clearTimeout(timer), r()), { once: true });
-            });
+            await sleep(delay, opts.signal);
             delay = Math.min(maxDelay, delay * 2);
             continue;
           }

@@ -27,7 +27,6 @@ import { JobInputError, NonFiniteMetricError } from "../runtime/errors.js";
 import type { RolloutRecord } from "../../contracts/index.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { jobEngine } from "../runtime/job-setup.js";
-import { readCheckpointHeader } from "./checkpoint-file.js";
 import { usableCheckpoint } from "./usable-checkpoint.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { parseTrainContext } from "./train-context.js";
@@ -134,7 +133,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       if (chosen.ref.fromRunId === runId) {
         // The checkpointed step's own last metrics (timings) follow its upload: if the previous worker
         // died in between, log the ones the checkpoint carries (the server keeps the first per key and step).
-        const { step, lateMetrics } = await readCheckpointHeader(resumeFrom);
+        const { step, lateMetrics } = chosen.header; // read once, when the checkpoint was checked
         for (const [key, value] of Object.entries(lateMetrics ?? {})) if (Number.isFinite(value)) metrics.enqueue({ key, step, value });
       }
       log.info({ step: checkpointStep, fromRunId: chosen.ref.fromRunId }, "resuming from checkpoint");

@@ -4,7 +4,7 @@
 // downloading is not corruption and is passed on, for the attempt to be retried.
 import type { ArtifactRef } from "../../contracts/index.js";
 import { JobInputError } from "../runtime/errors.js";
-import { readCheckpointHeader } from "./checkpoint-file.js";
+import { readCheckpointHeader, type TrainerCheckpoint } from "./checkpoint-file.js";
 
 export interface CheckpointCandidate extends ArtifactRef {
   fromRunId: string;
@@ -14,7 +14,7 @@ export async function usableCheckpoint(
   candidates: readonly CheckpointCandidate[],
   fetch: (ref: CheckpointCandidate) => Promise<string>,
   warn: (fields: Record<string, unknown>, msg: string) => void,
-): Promise<{ ref: CheckpointCandidate & { step: number }; file: string }> {
+): Promise<{ ref: CheckpointCandidate & { step: number }; file: string; header: TrainerCheckpoint }> {
   const problems: string[] = [];
   for (const ref of candidates) {
     let problem: string;
@@ -25,7 +25,7 @@ export async function usableCheckpoint(
         throw new JobInputError(`it is not a readable checkpoint (${error.message})`);
       });
       if (header.step !== ref.step) throw new JobInputError(`its header says step ${header.step}, the server says ${ref.step}`);
-      return { ref: { ...ref, step: ref.step }, file };
+      return { ref: { ...ref, step: ref.step }, file, header };
     } catch (error) {
       if (!(error instanceof JobInputError)) throw error;
       problem = error.message;
