@@ -15,6 +15,7 @@ import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
 import { pino, type Logger } from "pino";
+import { OomKillWatch } from "./oom-kill-watch.js";
 import { DEFAULT_STALL_MS, watchForStall } from "./stall-watch.js";
 import type {
   BenchParams,
@@ -107,6 +108,7 @@ export class LearnerDriver {
   private nextId = 1;
   private failure: LearnerError | null = null;
   private shuttingDown = false;
+  private readonly oomKills: OomKillWatch | null;
 
   private constructor(private readonly options: LearnerDriverOptions) {
     this.python = options.python ?? process.env.ICRL_PYTHON ?? "/usr/bin/python3";
@@ -130,6 +132,7 @@ export class LearnerDriver {
     }
     const stallMs = options.stallMs ?? DEFAULT_STALL_MS;
     const pid = this.child.pid;
+    this.oomKills = pid === undefined ? null : new OomKillWatch(pid);
     const stallWatch =
       pid === undefined
         ? null
@@ -195,6 +198,7 @@ export class LearnerDriver {
         this.fail(new LearnerError("timeout", `learner did not answer ${method} within ${limit} ms; the process was killed`, { method }));
       }, limit);
       this.pending.set(id, { method, resolve: resolve as (value: unknown) => void, reject, timer });
+      this.oomKills?.note();
       this.child.stdin.write(JSON.stringify({ id, method, params }) + "\n");
     });
   }
@@ -328,16 +332,28 @@ export class LearnerDriver {
       this.rejectAll(this.failure);
       return;
     }
+    const oomKill = signal === "SIGKILL" ? this.oomKills?.killSinceNote() : null;
+    const waiting = [...this.pending.values()].map((p) => p.method).join(", ") || "no request";
     const error = this.shuttingDown
       ? new LearnerError("closed", "learner process has shut down", { exitCode: code, signal })
-      : new LearnerError(
-          "crashed",
-          `learner process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` +
-            // Nobody here sent it: the usual sender is the kernel's out-of-memory killer.
-            (signal === "SIGKILL" ? " (SIGKILL is what the kernel's out-of-memory killer sends: `dmesg` or the system journal says if it did)" : "") +
-            (this.stderrTail.length ? `; last stderr: ${this.stderrTail.slice(-5).join(" | ")}` : ""),
-          { exitCode: code, signal, stderrTail: [...this.stderrTail] },
-        );
+      : oomKill
+        ? new LearnerError(
+            "out_of_memory",
+            `the learner was killed by the kernel's out-of-memory killer during ${waiting}: its memory cgroup (${oomKill.cgroup}) ` +
+              `reached ${oomKill.limitBytes === null ? "the memory available to it" : `its limit of ${Math.round(oomKill.limitBytes / 2 ** 20)} MiB`}; ` +
+              "lower grpo.groupSize, grpo.questionsPerStep or the rollout token limits, use a smaller model, or give the learner more memory",
+            { exitCode: code, signal },
+          )
+        : new LearnerError(
+            "crashed",
+            `learner process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})` +
+              // Nobody here sent it: the usual sender is the kernel's out-of-memory killer.
+              (signal === "SIGKILL"
+                ? " (SIGKILL is what the kernel's out-of-memory killer sends: `dmesg` or the system journal says if it did)"
+                : "") +
+              (this.stderrTail.length ? `; last stderr: ${this.stderrTail.slice(-5).join(" | ")}` : ""),
+            { exitCode: code, signal, stderrTail: [...this.stderrTail] },
+          );
     this.failure = error;
     this.rejectAll(error);
   }

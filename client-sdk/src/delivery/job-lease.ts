@@ -31,6 +31,9 @@ export class JobLease {
   private loop: Promise<void> | null = null;
   private nextIntervalMs: number;
   private cancelListeners: (() => void)[] = [];
+  /** Set while the server is unreachable (the last heartbeat failed for an outage). */
+  private unreachable = false;
+  private probe: Promise<boolean> | null = null;
 
   constructor(
     private readonly client: IcrlClient,
@@ -85,9 +88,14 @@ export class JobLease {
    * Ask the server now, at a boundary, whether the job was cancelled: the background heartbeat alone
    * hears of a cancel up to one interval (as much as 20 s) late, so a run would go on for steps after
    * the user cancelled it. Bounded by `timeoutMs` so that an outage delays a boundary, never stalls it.
+   * While the server is known to be unreachable a boundary does not wait at all: a cancel cannot be
+   * heard from it anyway, and waiting `timeoutMs` at every step would slow training through a whole
+   * outage. One heartbeat goes out in the background instead, to notice when the server is back.
    */
   async checkNow(timeoutMs = 5000): Promise<boolean> {
-    if (!this.cancelled && !this.lostError && !this.stopper.signal.aborted) await this.beat(timeoutMs);
+    if (this.cancelled || this.lostError || this.stopper.signal.aborted) return this.cancelled;
+    if (!this.unreachable) await this.beat(timeoutMs);
+    else this.probe ??= this.beat(timeoutMs).finally(() => (this.probe = null));
     return this.cancelled;
   }
 
@@ -97,6 +105,7 @@ export class JobLease {
       const signal = timeoutMs === undefined ? this.stopper.signal : AbortSignal.any([this.stopper.signal, AbortSignal.timeout(timeoutMs)]);
       const res = await this.client.mutate(HeartbeatDocument, { jobId: this.jobId }, { signal });
       this.nextIntervalMs = this.intervalFor(res.heartbeat.leaseExpiresAt);
+      this.unreachable = false;
       if (res.heartbeat.cancelled && !this.cancelled) {
         this.cancelled = true;
         this.options.logger?.info?.({ jobId: this.jobId }, "job cancellation requested; stopping at the next boundary");
@@ -111,6 +120,7 @@ export class JobLease {
         return false;
       }
       // An outage: try again soon, well before the lease can run out.
+      this.unreachable = true;
       this.nextIntervalMs = MIN_INTERVAL_MS;
       this.options.logger?.warn({ jobId: this.jobId, err: errorMessage(error) }, "heartbeat failed; retrying");
       return true;

@@ -1,0 +1,155 @@
+// Fault matrix: the artifact directory on a real, small, full filesystem. A server process runs in its
+// own user and mount namespace (unshare(1): no root needed where unprivileged user namespaces work,
+// as the tool sandbox already requires) with a 2 MiB tmpfs mounted on its artifact directory, and the
+// test database behind it. An upload that does not fit meets the kernel's own ENOSPC: it is a coded
+// 507, leaves no temp file and no row, the artifact stored before it still downloads intact, and the
+// store takes the next upload that fits.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ArtifactsDocument,
+  ClaimJobDocument,
+  CreateApiKeyDocument,
+  CreateExperimentDocument,
+  CreateRunDocument,
+  createClient,
+  ImportDatasetDocument,
+  RegisterWorkerDocument,
+} from "../../client-sdk/src/index.js";
+import { PROJECT_ROOT } from "../../server/main.js";
+import { uploadArtifact } from "../../worker/training/upload-artifact.js";
+import { writeQaJsonl } from "../support/fixtures.js";
+import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
+import { freePort, waitReady } from "../support/server-process.js";
+
+const TMPFS_BYTES = 2 * 2 ** 20;
+let t: TestServer;
+let dir: string;
+let artifactDir: string;
+let server: ChildProcess;
+let url: string;
+let jobId: string;
+let runId: string;
+let workerToken: string;
+
+/** `icrl server` with a tmpfs of `bytes` on its artifact directory, in namespaces of its own. */
+function serverOnSmallDisk(port: number): ChildProcess {
+  const mountThenExec = 'mount -t tmpfs -o size="$1" icrl-small-disk "$2" && shift 2 && exec "$@"';
+  return spawn(
+    "unshare",
+    [
+      "--user",
+      "--map-root-user",
+      "--mount",
+      "sh",
+      "-c",
+      mountThenExec,
+      "sh",
+      String(TMPFS_BYTES),
+      artifactDir,
+      process.execPath,
+      path.join(PROJECT_ROOT, "bin/icrl.js"),
+      "server",
+      "--port",
+      String(port),
+      "--host",
+      "127.0.0.1",
+      "--artifact-dir",
+      artifactDir,
+    ],
+    {
+      env: { ...process.env, DATABASE_URL: t.databaseUrl, ICRL_ADMIN_KEY: ADMIN_KEY, ICRL_LOG_LEVEL: "warn" },
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
+}
+
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+beforeAll(async () => {
+  t = await startTestServer();
+  dir = await mkdtemp(path.join(os.tmpdir(), "icrl-disk-full-"));
+  artifactDir = path.join(dir, "artifacts");
+  await mkdir(artifactDir);
+  await writeQaJsonl(path.join(dir, "qa.jsonl"), 3);
+  const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } });
+  const exp = await t.admin.mutate(CreateExperimentDocument, { name: "disk-full" });
+  runId = (
+    await t.admin.mutate(CreateRunDocument, {
+      experimentId: exp.createExperiment.id,
+      name: "r",
+      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
+    })
+  ).createRun.id;
+  const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
+  workerToken = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "uploader", capabilities: {} })).registerWorker.token;
+  jobId = (await t.client(workerToken).mutate(ClaimJobDocument, {})).claimJob!.job.id;
+  const port = await freePort();
+  url = `http://127.0.0.1:${port}`;
+  server = serverOnSmallDisk(port);
+  await waitReady(port, server);
+}, 120_000);
+
+afterAll(async () => {
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }
+  await t?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("artifact directory on a full filesystem", () => {
+  it("refuses what does not fit with 507 STORAGE_FULL, keeps what was stored, and takes the next upload that fits", async () => {
+    const client = createClient({ url, token: workerToken });
+    const upload = async (name: string, step: number, data: Buffer) => {
+      const file = path.join(dir, name);
+      await writeFile(file, data);
+      return uploadArtifact(client, { jobId, kind: "CHECKPOINT", name, step, file, retry: { initialMs: 5, maxMs: 20 } });
+    };
+    const stored = async () =>
+      (await t.admin.query(ArtifactsDocument, { runId, kind: "CHECKPOINT" })).artifacts
+        .map((a) => ({ step: a.step, sha256: a.sha256 }))
+        .sort((a, b) => a.step! - b.step!);
+    try {
+      const good = randomBytes(700_000);
+      const first = await upload("ckpt-1.pt", 1, good);
+      expect(first.sha256).toBe(sha256(good));
+
+      // Larger than what is left: the kernel refuses the temp file's writes part-way.
+      const tooBig = randomBytes(TMPFS_BYTES);
+      const res = await fetch(`${url}/artifacts?kind=CHECKPOINT&name=ckpt-2.pt&step=2&jobId=${jobId}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${workerToken}`, "content-type": "application/octet-stream" },
+        body: tooBig,
+      });
+      expect(res.status).toBe(507);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("STORAGE_FULL");
+      expect(body.error.message).toContain(artifactDir);
+      expect(body.error.message).toMatch(/is full \(ENOSPC\)/);
+      await expect(upload("ckpt-2.pt", 2, tooBig)).rejects.toThrow(/^artifact storage is full on the server: ckpt-2\.pt was not stored/);
+
+      // No partial file in the server's view of its directory (its mount namespace, through /proc).
+      expect(await readdir(path.join(`/proc/${server.pid}/root`, artifactDir, "tmp"))).toEqual([]);
+      expect(await stored()).toEqual([{ step: 1, sha256: sha256(good) }]);
+
+      // The last good checkpoint is intact, and the space the refused upload took was given back.
+      const download = await client.http(`/artifacts/${first.id}`);
+      expect(download.status).toBe(200);
+      expect(sha256(Buffer.from(await download.arrayBuffer()))).toBe(sha256(good));
+      const next = randomBytes(700_000);
+      await upload("ckpt-3.pt", 3, next);
+      expect(await stored()).toEqual([
+        { step: 1, sha256: sha256(good) },
+        { step: 3, sha256: sha256(next) },
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+});

@@ -1,0 +1,84 @@
+// The job lease's step-boundary check (JobLease.checkNow) while the server is unreachable: the first
+// boundary waits at most its timeout, later ones do not wait at all (a step must not pay the timeout
+// at every boundary of an outage), and once the link heals the check hears of a cancel again.
+// The server sits behind a TCP proxy that stops all traffic the way a network partition does.
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  CancelRunDocument,
+  ClaimJobDocument,
+  CreateApiKeyDocument,
+  CreateExperimentDocument,
+  CreateRunDocument,
+  createClient,
+  ImportDatasetDocument,
+  JobLease,
+  RegisterWorkerDocument,
+} from "../../client-sdk/src/index.js";
+import { writeQaJsonl } from "../support/fixtures.js";
+import { type PartitionProxy, startPartitionProxy } from "../support/partition-proxy.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+let t: TestServer;
+let proxy: PartitionProxy;
+let dir: string;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  proxy = await startPartitionProxy(t.server.url);
+  dir = await mkdtemp(path.join(os.tmpdir(), "icrl-lease-outage-"));
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await t?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Settles with the promise's value, or "still waiting" if it has not settled within `ms`. */
+const within = <T>(p: Promise<T>, ms: number) =>
+  Promise.race([p, new Promise<"still waiting">((r) => setTimeout(() => r("still waiting"), ms).unref())]);
+
+describe("JobLease.checkNow through an outage", () => {
+  it("waits once, then not at all while cut off, and hears a cancel after the link heals", async () => {
+    await writeQaJsonl(path.join(dir, "qa.jsonl"), 3);
+    const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } });
+    const exp = await t.admin.mutate(CreateExperimentDocument, { name: "lease-outage" });
+    const runId = (
+      await t.admin.mutate(CreateRunDocument, {
+        experimentId: exp.createExperiment.id,
+        name: "r",
+        config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
+      })
+    ).createRun.id;
+    const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
+    const token = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: {} })).registerWorker.token;
+    const client = createClient({ url: proxy.url, token });
+    const claim = (await client.mutate(ClaimJobDocument, {})).claimJob!;
+    // No background heartbeat (start() is not called): only checkNow talks to the server here.
+    const lease = new JobLease(client, claim.job.id, { leaseExpiresAt: claim.job.leaseExpiresAt });
+    try {
+      expect(await lease.checkNow(5_000)).toBe(false);
+
+      proxy.cut("blackhole");
+      // The first boundary of the outage cannot know yet: it waits for its timeout, then goes on.
+      expect(await within(lease.checkNow(300), 60_000)).toBe(false);
+      // Later boundaries do not wait, even with a timeout far longer than the test.
+      for (let i = 0; i < 3; i++) expect(await within(lease.checkNow(600_000), 10_000)).toBe(false);
+      expect(lease.lost).toBe(false);
+
+      await t.admin.mutate(CancelRunDocument, { id: runId });
+      proxy.heal();
+      // The heartbeat sent in the background during the outage goes through now and hears the cancel.
+      const deadline = Date.now() + 60_000;
+      while (!lease.cancelRequested && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(lease.cancelRequested).toBe(true);
+      expect(await lease.checkNow()).toBe(true);
+    } finally {
+      await lease.stop();
+      await client.close();
+    }
+  });
+});
