@@ -1,8 +1,12 @@
-// Subscription fan-out: 100 rolloutAdded subscriptions on one run (20 WebSocket connections x 5)
-// while a worker reports ~1,000 rollouts/s in batches of 10 on a fixed schedule (open loop: a batch
-// goes out on time even while earlier ones are being answered, up to 8 in flight). Measures the
-// latency from commit to arrival at each subscriber and checks that every subscriber received every
-// rollout exactly once, in cursor order.
+// Subscription fan-out: 100 subscriptions on one run (20 WebSocket connections x 5) while a worker
+// reports ~1,000 rollouts/s in batches of 10 on a fixed schedule (open loop: a batch goes out on time
+// even while earlier ones are being answered, up to 8 in flight). Measures the latency from commit to
+// arrival at each subscriber and checks that every subscriber received every rollout exactly once, in
+// cursor order. Four configurations, each on a fresh server and database:
+// - the single-event form (rolloutAdded: one WebSocket message per rollout per subscriber) and the
+//   batched form (rolloutsAdded: one message per batch, maxBatch 256, maxDelayMs 0 by default, as the server's);
+// - one server, or two: a second `icrl server` process on the same Postgres, with the subscribers'
+//   connections split between the two and the reporter on the first.
 //
 // Latency: arrival wall time minus the rollout's createdAt, which Postgres sets to the start of the
 // inserting transaction (millisecond precision). That is an upper bound on commit-to-arrival, since
@@ -10,11 +14,21 @@
 // had its answer (after the commit) is reported too (ack_*). Server, worker and subscribers are
 // separate processes on one machine, so they share one clock.
 //
-// Knobs: ICRL_BENCH_FANOUT_SELECTION=full subscribes with the SDK's RolloutAddedDocument (whole
-// rollouts, ~5.7 KB per event; the default is a live-table row, ~190 B); ICRL_BENCH_FANOUT_RATE
-// changes the rollouts/s.
+// The last line's p50_ms, p99_ms and achieved_per_s are the batched form on one server; every
+// configuration's figures follow with a prefix (single_1, batched_1, single_2, batched_2).
+//
+// Knobs: ICRL_BENCH_FANOUT_SELECTION=full subscribes the single form with the SDK's
+// RolloutAddedDocument (whole rollouts, ~5.7 KB per event; the default is a live-table row, ~190 B);
+// ICRL_BENCH_FANOUT_RATE changes the rollouts/s; ICRL_BENCH_FANOUT_CONFIGS picks configurations
+// (e.g. "batched_1"); ICRL_BENCH_FANOUT_MAX_BATCH and ICRL_BENCH_FANOUT_MAX_DELAY_MS the batch bounds.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { PROJECT_ROOT } from "../server/main.js";
+import { freePort, waitReady } from "../test/support/server-process.js";
 import { ADMIN_KEY } from "../test/support/server.js";
 import { startControlPlane } from "./support/control-plane.js";
 import { forkBenchChild } from "./support/child.js";
@@ -29,19 +43,54 @@ const ROLLOUTS_PER_S = Number(process.env.ICRL_BENCH_FANOUT_RATE ?? 1000);
 const BATCH = 10;
 const SECONDS = 15;
 const SELECTION: SubscribeInit["selection"] = process.env.ICRL_BENCH_FANOUT_SELECTION === "full" ? "full" : "live";
+const MAX_BATCH = Number(process.env.ICRL_BENCH_FANOUT_MAX_BATCH ?? 256);
+const MAX_DELAY_MS = Number(process.env.ICRL_BENCH_FANOUT_MAX_DELAY_MS ?? 0);
+const CONFIGS = (process.env.ICRL_BENCH_FANOUT_CONFIGS ?? "single_1,batched_1,single_2,batched_2").split(",");
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-export default async function fanout(): Promise<Record<string, number | string>> {
+/** CPU seconds (user + system) another process has used so far, from /proc. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** A second `icrl server` process on the control plane's database. */
+async function startReplica(databaseUrl: string, dir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [path.join(PROJECT_ROOT, "bin/icrl.js"), "server", "--port", String(port), "--host", "127.0.0.1", "--artifact-dir", dir],
+    { env: { ...process.env, DATABASE_URL: databaseUrl, ICRL_ADMIN_KEY: ADMIN_KEY, ICRL_LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  await waitReady(port, child);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
+async function measure(form: SubscribeInit["form"], replicas: number): Promise<Record<string, number | string>> {
   const cp = await startControlPlane();
+  const replicaDir = await mkdtemp(path.join(os.tmpdir(), "icrl-bench-replica-"));
+  const replica = replicas > 1 ? await startReplica(cp.t.databaseUrl, replicaDir) : null;
   const job = await cp.trainJob("fanout");
   const subscribers = forkBenchChild(path.join(here, "support", "subscribe-child.ts"), {
-    url: cp.t.server.url,
+    urls: replica ? [cp.t.server.url, replica.url] : [cp.t.server.url],
     token: ADMIN_KEY,
     runId: job.runId,
     connections: CONNECTIONS,
     perConnection: PER_CONNECTION,
     selection: SELECTION,
+    form,
+    maxBatch: MAX_BATCH,
+    maxDelayMs: MAX_DELAY_MS,
   } satisfies SubscribeInit);
   const reporter = forkBenchChild(path.join(here, "support", "paced-reporter-child.ts"), {
     url: cp.t.server.url,
@@ -62,43 +111,46 @@ export default async function fanout(): Promise<Record<string, number | string>>
       from = await reporter.next<number>("synced");
       await Promise.race([liveSignal, sleep(200)]);
     }
-    progress(`${CONNECTIONS * PER_CONNECTION} subscriptions live; reporting ${ROLLOUTS_PER_S} rollouts/s for ${SECONDS} s`);
+    progress(
+      `${form}, ${replicas} server(s): ${CONNECTIONS * PER_CONNECTION} subscriptions live; reporting ${ROLLOUTS_PER_S} rollouts/s for ${SECONDS} s`,
+    );
     subscribers.send("open", { from, size: ROLLOUTS_PER_S * SECONDS + 10 * BATCH });
     const meter = await cpuMeter(cp.t.server.services.pool);
     const m = meter?.();
+    const replicaCpu0 = replica ? processCpuSeconds(replica.pid) : 0;
     reporter.send("command", "run");
     const ran = await reporter.next<PacedResult>("ran");
     if (ran.from !== from) throw new Error(`the measured window starts at cursor ${ran.from}, expected ${from}`);
     subscribers.send("end", { from, to: ran.to, acks: ran.acks, timeoutMs: 60_000 } satisfies SubscribeEnd);
     const got = await subscribers.next<SubscribeResult>("result");
     const cpu = m?.read();
+    const replicaCpu = replica ? processCpuSeconds(replica.pid) - replicaCpu0 : 0;
     reporter.send("command", "quit");
 
     const expected = got.subscribers * got.expected_per_subscriber;
     const exactlyOnce = got.delivered === expected && got.complete_subscribers === got.subscribers && got.out_of_order_or_repeated === 0;
     const figures = {
       subscribers: got.subscribers,
-      connections: CONNECTIONS,
-      selection: SELECTION,
-      payload_bytes: got.payload_bytes,
-      target_rollouts_per_s: ROLLOUTS_PER_S,
-      rollouts_per_s: round(ran.rollouts_per_s, 0),
-      batch: BATCH,
+      servers: replicas,
+      form,
+      bytes_per_rollout: round(got.payload_bytes_per_rollout, 0),
+      rollouts_per_message: round(got.rollouts_per_message, 1),
+      target_per_s: ROLLOUTS_PER_S,
+      achieved_per_s: round(ran.rollouts_per_s, 0),
       rollouts: ran.reported,
       delivered: got.delivered,
-      expected_deliveries: expected,
       exactly_once: exactlyOnce ? "yes" : "no",
       p50_ms: round(got.p50_ms, 1),
       p99_ms: round(got.p99_ms, 1),
       max_ms: round(got.max_ms, 1),
-      target_p99_ms: 50,
       ack_p50_ms: round(got.ack_p50_ms, 1),
       ack_p99_ms: round(got.ack_p99_ms, 1),
       report_p99_ms: round(ran.report_p99_ms, 1),
-      // Cost, which other load on the machine barely changes: server (Node) CPU per delivered event,
-      // and the time the server's main thread spent ready but waiting for a CPU.
-      server_cpu_us_per_delivery: cpu ? round((cpu.node_s * 1e6) / got.delivered, 1) : "n/a",
-      subscriber_cpu_us_per_delivery: round((got.client_cpu_s * 1e6) / got.delivered, 1),
+      // Cost, which other load on the machine barely changes: server (Node) CPU per delivered
+      // rollout, over both processes with a replica, and the time the first server's main thread
+      // spent ready but waiting for a CPU.
+      server_cpu_us_per_delivery: cpu ? round(((cpu.node_s + replicaCpu) * 1e6) / got.delivered, 2) : "n/a",
+      subscriber_cpu_us_per_delivery: round((got.client_cpu_s * 1e6) / got.delivered, 2),
       postgres_cpu_s: cpu ? round(cpu.postgres_s, 2) : "n/a",
       server_waited_for_cpu_s: cpu ? round(cpu.node_waited_s, 2) : "n/a",
     };
@@ -107,6 +159,33 @@ export default async function fanout(): Promise<Record<string, number | string>>
   } finally {
     await reporter.stop();
     await subscribers.stop();
+    await replica?.stop();
     await cp.close();
+    await rm(replicaDir, { recursive: true, force: true });
   }
+}
+
+export default async function fanout(): Promise<Record<string, number | string>> {
+  const out: Record<string, number | string> = {
+    subscribers: CONNECTIONS * PER_CONNECTION,
+    connections: CONNECTIONS,
+    selection: SELECTION,
+    target_per_s: ROLLOUTS_PER_S,
+    target_p99_ms: 50,
+    max_batch: MAX_BATCH,
+    max_delay_ms: MAX_DELAY_MS,
+  };
+  const results: Record<string, Record<string, number | string>> = {};
+  for (const config of CONFIGS) {
+    const [form, servers] = config.split("_");
+    if ((form !== "single" && form !== "batched") || (servers !== "1" && servers !== "2")) throw new Error(`unknown configuration ${config}`);
+    results[config] = await measure(form, Number(servers));
+    progress(`${config}: ${JSON.stringify(results[config])}`);
+  }
+  const headline = results.batched_1;
+  if (headline) Object.assign(out, { p50_ms: headline.p50_ms, p99_ms: headline.p99_ms, achieved_per_s: headline.achieved_per_s });
+  for (const [config, figures] of Object.entries(results))
+    for (const [key, value] of Object.entries(figures))
+      if (key !== "subscribers" && key !== "servers" && key !== "form") out[`${config}_${key}`] = value;
+  return out;
 }

@@ -1,7 +1,8 @@
 // Subscribers for bench/fanout.ts: `connections` SDK clients (one WebSocket each) with
-// `perConnection` rolloutAdded subscriptions each, all on one run. Every event is checked (cursor
-// strictly increasing, so none is seen twice) and timed on arrival against the wall clock, which
-// all processes on this machine share.
+// `perConnection` subscriptions each (rolloutAdded, or the batched rolloutsAdded), all on one run,
+// spread over one server or several replicas. Every rollout is checked (cursor strictly increasing,
+// so none is seen twice) and timed on arrival against the wall clock, which all processes on this
+// machine share.
 import { setMaxListeners } from "node:events";
 import { parse } from "graphql";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
@@ -10,7 +11,8 @@ import { runBenchChild } from "./child.js";
 import { percentile, wallMs } from "./stats.js";
 
 export interface SubscribeInit {
-  url: string;
+  /** Server URLs; connection i goes to urls[i % urls.length] (replicas share the subscribers). */
+  urls: string[];
   token: string;
   runId: string;
   connections: number;
@@ -18,6 +20,10 @@ export interface SubscribeInit {
   /** "full": the SDK's RolloutAddedDocument (what the dashboard's rollout viewer uses); "live":
    * only the fields of a live table row. */
   selection: "full" | "live";
+  /** "single": rolloutAdded, one message per rollout; "batched": rolloutsAdded, one per batch. */
+  form: "single" | "batched";
+  maxBatch?: number;
+  maxDelayMs?: number;
 }
 
 /** Sent by the parent once reporting has stopped; `acks` are [firstCursor, lastCursor, ackWallMs]. */
@@ -39,11 +45,15 @@ export interface SubscribeResult {
   max_ms: number;
   ack_p50_ms: number;
   ack_p99_ms: number;
-  payload_bytes: number;
+  /** JSON bytes of the messages, per rollout they carried. */
+  payload_bytes_per_rollout: number;
+  rollouts_per_message: number;
   client_cpu_s: number;
 }
 
+type Item = { cursor: string | number; createdAt: string | Date };
 type Event = { rolloutAdded: { cursor: string | number; rollout: { createdAt: string | Date } } };
+type Batch = { rolloutsAdded: { cursor: string | number; rollouts: Item[] } };
 
 const LIVE = parse(`
   subscription RolloutAddedLive($runId: ID!, $after: BigInt) {
@@ -52,6 +62,20 @@ const LIVE = parse(`
       rollout { id step groupIndex sampleIndex reward finishReason toolCallsValid createdAt }
     }
   }`) as TypedDocumentNode<Event, { runId: string; after?: string }>;
+
+const LIVE_BATCH = parse(`
+  subscription RolloutsAddedLive($runId: ID!, $after: BigInt, $maxBatch: Int, $maxDelayMs: Int) {
+    rolloutsAdded(runId: $runId, after: $after, maxBatch: $maxBatch, maxDelayMs: $maxDelayMs) {
+      cursor
+      rollouts { cursor id step groupIndex sampleIndex reward finishReason toolCallsValid createdAt }
+    }
+  }`) as TypedDocumentNode<Batch, { runId: string; after?: string; maxBatch?: number; maxDelayMs?: number }>;
+
+/** The rollouts a message carries, each with its own cursor, and the message's size. */
+function itemsOf(message: Event | Batch): Item[] {
+  if ("rolloutsAdded" in message) return message.rolloutsAdded.rollouts;
+  return [{ cursor: message.rolloutAdded.cursor, createdAt: message.rolloutAdded.rollout.createdAt }];
+}
 
 interface Sub {
   last: number;
@@ -62,28 +86,47 @@ interface Sub {
 }
 
 runBenchChild<SubscribeInit>(async (init, io) => {
-  const doc = (init.selection === "full" ? RolloutAddedDocument : LIVE) as unknown as TypedDocumentNode<Event, { runId: string }>;
-  const clients: IcrlClient[] = Array.from({ length: init.connections }, () => createClient({ url: init.url, token: init.token }));
+  if (init.form === "batched" && init.selection === "full") throw new Error("the batched form is measured with the live selection only");
+  const doc = (init.form === "batched" ? LIVE_BATCH : init.selection === "full" ? RolloutAddedDocument : LIVE) as unknown as TypedDocumentNode<
+    Event | Batch,
+    Record<string, unknown>
+  >;
+  const variables = init.form === "batched" ? { runId: init.runId, maxBatch: init.maxBatch, maxDelayMs: init.maxDelayMs } : { runId: init.runId };
+  const clients: IcrlClient[] = Array.from({ length: init.connections }, (_, i) =>
+    createClient({ url: init.urls[i % init.urls.length], token: init.token }),
+  );
   const subs: Sub[] = [];
   const latencies: number[] = [];
   const abort = new AbortController();
   setMaxListeners(init.connections * init.perConnection + 10, abort.signal); // one listener per subscription
   let window: { from: number; size: number } | null = null;
-  let payloadBytes = 0;
+  // Messages wholly inside the measured window: their count and bytes per rollout.
+  let messages = 0;
+  let messageBytes = 0;
+  let messageItems = 0;
   let onProgress: (() => void) | null = null;
 
   const consume = async (client: IcrlClient, sub: Sub) => {
-    for await (const e of client.subscribe(doc, { runId: init.runId }, { signal: abort.signal })) {
+    for await (const e of client.subscribe(doc, variables, { signal: abort.signal })) {
       const now = wallMs();
-      const cursor = Number(e.rolloutAdded.cursor);
-      if (cursor <= sub.last) sub.bad++;
-      sub.last = cursor;
-      if (window && cursor > window.from) {
-        sub.received++;
-        latencies.push(now - new Date(e.rolloutAdded.rollout.createdAt).getTime());
-        const i = cursor - window.from - 1;
-        if (i < window.size) sub.arrivals![i] = now;
-        if (!payloadBytes) payloadBytes = Buffer.byteLength(JSON.stringify(e));
+      const items = itemsOf(e);
+      let inWindow = 0;
+      for (const item of items) {
+        const cursor = Number(item.cursor);
+        if (cursor <= sub.last) sub.bad++;
+        sub.last = cursor;
+        if (window && cursor > window.from) {
+          inWindow++;
+          sub.received++;
+          latencies.push(now - new Date(item.createdAt).getTime());
+          const i = cursor - window.from - 1;
+          if (i < window.size) sub.arrivals![i] = now;
+        }
+      }
+      if (inWindow > 0 && inWindow === items.length) {
+        messages++;
+        messageBytes += Buffer.byteLength(JSON.stringify(e));
+        messageItems += items.length;
       }
       onProgress?.();
     }
@@ -149,7 +192,8 @@ runBenchChild<SubscribeInit>(async (init, io) => {
     max_ms: percentile(latencies, 100),
     ack_p50_ms: percentile(ackLatencies, 50),
     ack_p99_ms: percentile(ackLatencies, 99),
-    payload_bytes: payloadBytes,
+    payload_bytes_per_rollout: messageItems ? messageBytes / messageItems : 0,
+    rollouts_per_message: messages ? messageItems / messages : 0,
     client_cpu_s: (cpu.user + cpu.system) / 1e6,
   } satisfies SubscribeResult);
   await Promise.allSettled(running);

@@ -27,6 +27,7 @@ import { JobInputError, NonFiniteMetricError } from "../runtime/errors.js";
 import type { RolloutRecord } from "../../contracts/index.js";
 import type { JobOutcome, JobRunContext } from "../runtime/job-runner.js";
 import { jobEngine } from "../runtime/job-setup.js";
+import { CheckpointUploads } from "./checkpoint-uploads.js";
 import { usableCheckpoint } from "./usable-checkpoint.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { parseTrainContext } from "./train-context.js";
@@ -104,6 +105,21 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
     checkStreams();
     for (const r of results) if (r.status === "rejected") throw r.reason;
   };
+  // What an adapter or checkpoint file cannot say about itself: the base model it belongs to and its LoRA shape.
+  const artifactMetadata = { model: path.basename(config.model.path), lora: { ...config.lora } };
+  const checkpoints = new CheckpointUploads(
+    path.join(workDir, "checkpoint-uploads"),
+    async (step, files) => {
+      // Everything up to this step is stored before the checkpoint that vouches for it.
+      await flushStreams();
+      const upload = (kind: "ADAPTER" | "CHECKPOINT", name: string, file: string) =>
+        uploadArtifact(ctx.client, { jobId, kind, name, step, file, metadata: artifactMetadata, signal: ctx.signal, onRetry: retry.onRetry });
+      await upload("ADAPTER", `adapter-step-${step}.gguf`, files.adapter);
+      await upload("CHECKPOINT", `checkpoint-step-${step}.icrl`, files.checkpoint);
+      log.info({ step }, "checkpoint stored");
+    },
+    (dropped, by) => log.warn({ dropped, by }, "checkpoint not stored yet (server unreachable?): replaced by a newer one"),
+  );
 
   try {
     setup = await setUpTraining({
@@ -156,8 +172,6 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
       }
     }
 
-    // What an adapter or checkpoint file cannot say about itself: the base model it belongs to and its LoRA shape.
-    const artifactMetadata = { model: path.basename(config.model.path), lora: { ...config.lora } };
     const progress = new ProgressReporter(
       async (p) => void (await retryTransient(() => ctx.client.mutate(ReportRunProgressDocument, { jobId, progress: p }), retry)),
       (err) => log.warn({ err: errorMessage(err) }, "progress report failed"),
@@ -191,20 +205,13 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
         },
         progress: (p) => progress.report(p),
         stageChange: (change) => log.info(change, "curriculum stage change"),
-        checkpoint: async (step, files) => {
-          // Everything up to this step is stored before the checkpoint that vouches for it.
-          await flushStreams();
-          const upload = (kind: "ADAPTER" | "CHECKPOINT", name: string, file: string) =>
-            uploadArtifact(ctx.client, { jobId, kind, name, step, file, metadata: artifactMetadata, signal: ctx.signal, onRetry: retry.onRetry });
-          await upload("ADAPTER", `adapter-step-${step}.gguf`, files.adapter);
-          await upload("CHECKPOINT", `checkpoint-step-${step}.icrl`, files.checkpoint);
-          log.info({ step }, "checkpoint stored");
-        },
-        flush: async () => {
-          await flushStreams();
-        },
+        // Stored in the background (checkpoint-uploads.ts): an unreachable server never holds a step up.
+        // Without a `flush` here the loop does not wait after a checkpointed step either: a checkpoint
+        // carries its step's late metrics, which a resumed run logs if they never arrived.
+        checkpoint: (step, files) => checkpoints.handOver(step, files),
       },
     });
+    await checkpoints.settle();
     await flushStreams();
     await progress.flush(); // the run's final step is stored before the job is finished
     if (ctx.lease.lost) throw new LeaseLostError(jobId);
@@ -213,6 +220,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
     return { status: "completed", result: { lastStep: outcome.lastStep, stageChanges: outcome.stageChanges } };
   } finally {
     // Everything of a finished attempt is delivered by now; a failed one leaves nothing for the next.
+    await checkpoints.abandon();
     await Promise.all([rollouts.discard(), metrics.discard()]);
     await learner.shutdown().catch(() => undefined);
     await setup?.close().catch(() => undefined);

@@ -18,7 +18,10 @@ export interface TrainingEvents {
   metrics(step: number, values: Record<string, number>): void;
   progress(position: { step: number; stage: number; shots: number }): void;
   stageChange?(change: StageChange): void;
-  /** Persist a checkpoint (upload). Awaited: the step is not done until it is stored. */
+  /**
+   * Persist a checkpoint. Awaited, but may return before it is stored (the TRAIN job stores it in the
+   * background); the files are the loop's again once it returns.
+   */
   checkpoint(step: number, files: { adapter: string; checkpoint: string }): Promise<void>;
   /**
    * Deliver everything reported so far. Called after the last metrics of a checkpointed step (its
