@@ -2,7 +2,13 @@
 // finishes. On a terminal the view is redrawn in place; piped, it prints one line per change;
 // with --json every event is one JSON line. The SDK resumes each subscription from its last cursor
 // after a disconnect, so a server restart costs neither gaps nor repeats.
-import { type IcrlClient, MetricSeriesDocument, MetricsBatchDocument, RolloutsAddedDocument, RunUpdatedDocument } from "../../client-sdk/src/index.js";
+import {
+  type IcrlClient,
+  MetricSeriesDocument,
+  MetricsBatchDocument,
+  RolloutsAddedDocument,
+  RunUpdatedDocument,
+} from "../../client-sdk/src/index.js";
 import { EXIT } from "./exit-codes.js";
 import { formatNumber } from "./output.js";
 import { requireRun } from "./resolve.js";

@@ -113,7 +113,11 @@ describe("rolloutsAdded", () => {
     const topic = `rollouts:${runId}` as const;
     const before = t.server.services.feeds.subscribers(topic);
     // No `after`: the SDK starts at liveCursor, so the drop below cannot open a gap even before the first batch.
-    const run = collect(client.subscribe(RolloutsAddedDocument, { runId, maxBatch: 7, maxDelayMs: 20 }, { signal: controller.signal }), 100, controller);
+    const run = collect(
+      client.subscribe(RolloutsAddedDocument, { runId, maxBatch: 7, maxDelayMs: 20 }, { signal: controller.signal }),
+      100,
+      controller,
+    );
     await until(() => t.server.services.feeds.subscribers(topic) > before, "the subscription to open");
     const expected = await writeRollouts(40);
     await until(() => run.count() >= 20, "the first rollouts");
@@ -190,14 +194,23 @@ describe("metricsBatch", () => {
           ],
         });
     })();
-    for await (const b of t.admin.subscribe(MetricsBatchDocument, { runId, keys: ["reward/mean", "kl"], after: "0", maxBatch: 4 }, { signal: controller.signal })) {
+    for await (const b of t.admin.subscribe(
+      MetricsBatchDocument,
+      { runId, keys: ["reward/mean", "kl"], after: "0", maxBatch: 4 },
+      { signal: controller.signal },
+    )) {
       sizes.push(b.metricsBatch.points.length);
       got.push(...b.metricsBatch.points.map((p) => ({ key: p.key, step: p.step })));
       if (got.length >= 20) break;
     }
     clearTimeout(timer);
     await wrote;
-    expect(got).toEqual(Array.from({ length: 10 }, (_, s) => [{ key: "reward/mean", step: s }, { key: "kl", step: s }]).flat());
+    expect(got).toEqual(
+      Array.from({ length: 10 }, (_, s) => [
+        { key: "reward/mean", step: s },
+        { key: "kl", step: s },
+      ]).flat(),
+    );
     expect(sizes.every((n) => n >= 1 && n <= 4)).toBe(true);
   });
 });
@@ -222,7 +235,12 @@ describe("a subscriber that stops reading", () => {
         sockets.push(this);
       }
     }
-    const raw = createWsClient({ url: t.server.wsUrl, webSocketImpl: Tracked, connectionParams: { authorization: `Bearer ${ADMIN_KEY}` }, retryAttempts: 0 });
+    const raw = createWsClient({
+      url: t.server.wsUrl,
+      webSocketImpl: Tracked,
+      connectionParams: { authorization: `Bearer ${ADMIN_KEY}` },
+      retryAttempts: 0,
+    });
     const stalled: Batch[] = [];
     let failure: unknown = null;
     const unsubscribe = raw.subscribe<RolloutsAddedSubscription>(
@@ -239,7 +257,12 @@ describe("a subscriber that stops reading", () => {
     );
     // The keeper reads everything as it comes.
     const controller = new AbortController();
-    const keeper = collect(t.admin.subscribe(RolloutsAddedDocument, { runId, after: from, maxBatch: 100 }, { signal: controller.signal }), n, controller, 120_000);
+    const keeper = collect(
+      t.admin.subscribe(RolloutsAddedDocument, { runId, after: from, maxBatch: 100 }, { signal: controller.signal }),
+      n,
+      controller,
+      120_000,
+    );
     await until(() => feeds.subscribers(topic) >= 2 && sockets.length === 1, "both subscriptions to open");
     const tcp = (sockets[0] as unknown as { _socket: { pause(): void; resume(): void } })._socket;
     tcp.pause();

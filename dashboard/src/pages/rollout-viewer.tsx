@@ -6,7 +6,13 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { errorMessage, useQuery, useSession, useSubscription } from "../lib/api.js";
 import { answerScore, finalAnswer } from "../lib/answer.js";
 import { fmtNum, fmtSigned, shotsLabel } from "../lib/format.js";
-import { DashboardRolloutStepsDocument, RolloutsAddedDocument, RolloutsDocument, type RolloutFieldsFragment, type RolloutFilter } from "../lib/sdk.js";
+import {
+  DashboardRolloutStepsDocument,
+  RolloutsAddedDocument,
+  RolloutsDocument,
+  type RolloutFieldsFragment,
+  type RolloutFilter,
+} from "../lib/sdk.js";
 import { Segments } from "../components/segments.js";
 import { ErrorLine, Loading } from "../components/status.js";
 
