@@ -80,6 +80,11 @@ class Feed<T extends Cursored> {
     return this.inflight;
   }
 
+  /** The fetch now running or queued, if any: it may bring rows announced before a subscriber listened. */
+  pending(): Promise<void> | null {
+    return this.queued ?? this.inflight;
+  }
+
   /** The first subscriber that has caught up with Postgres seeds the feed's position. */
   seed(at: bigint): void {
     if (this.fetchedTo === null || at > this.fetchedTo) {
@@ -163,6 +168,9 @@ export class FeedRegistry {
     const unlisten = this.hub.on(topic, () => {
       void feed!.refresh().then(poke, poke);
     });
+    // Rows announced before we listened may still be on their way into the feed: the fetch that
+    // brings them pokes only the subscribers that were listening. Look again once it is done.
+    void feed.pending()?.then(poke, poke);
     const onAbort = () => poke();
     signal?.addEventListener("abort", onAbort);
     /** Wait for a notification (or abort), or until `until` (ms since epoch) when given. */

@@ -68,9 +68,16 @@ export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterabl
   const map = async (step: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> =>
     step.done ? { done: true, value: undefined } : { done: false, value: await run(step.value) };
   // Like graphql's mapAsyncIterator: return() goes straight to the source, even while a next() waits.
+  // An async generator waiting for its next row takes return() only once it yields, and graphql-ws
+  // awaits return() before it reports a closed connection (onClose, which aborts the streams): so
+  // abort them here first, or an idle subscription on a closed socket lives until its next row.
+  const cancel = (args.contextValue as GraphQLContext | undefined)?.cancel;
   const mapped: AsyncIterableIterator<ExecutionResult> = {
     next: () => iterator.next().then(map),
-    return: async () => (iterator.return ? map(await iterator.return()) : { done: true, value: undefined }),
+    return: async () => {
+      cancel?.();
+      return iterator.return ? map(await iterator.return()) : { done: true, value: undefined };
+    },
     throw: async (error?: unknown) => {
       if (iterator.throw) return map(await iterator.throw(error));
       throw error;

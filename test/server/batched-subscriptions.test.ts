@@ -7,7 +7,7 @@ import path from "node:path";
 import { print } from "graphql";
 import { createClient as createWsClient } from "graphql-ws";
 import WebSocket from "ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   ClaimJobDocument,
   CreateApiKeyDocument,
@@ -26,6 +26,7 @@ import {
   itemsOf,
   type IcrlClient,
 } from "../../client-sdk/src/index.js";
+import { liveStartOf } from "../../client-sdk/src/live-start.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
@@ -101,6 +102,12 @@ beforeAll(async () => {
   jobId = (await worker.mutate(ClaimJobDocument, {})).claimJob!.job.id;
 });
 
+// Each test starts with no stream open on the run, so it can tell when its own opens and closes.
+afterEach(async () => {
+  const feeds = t.server.services.feeds;
+  await until(() => feeds.subscribers(`rollouts:${runId}`) === 0 && feeds.subscribers(`metrics:${runId}`) === 0, "the test's streams to close");
+});
+
 afterAll(async () => {
   await t?.close();
 });
@@ -111,14 +118,13 @@ describe("rolloutsAdded", () => {
     const client = createClient({ url: proxy.url, token: ADMIN_KEY, retryDelayMs: 50 });
     const controller = new AbortController();
     const topic = `rollouts:${runId}` as const;
-    const before = t.server.services.feeds.subscribers(topic);
     // No `after`: the SDK starts at liveCursor, so the drop below cannot open a gap even before the first batch.
     const run = collect(
       client.subscribe(RolloutsAddedDocument, { runId, maxBatch: 7, maxDelayMs: 20 }, { signal: controller.signal }),
       100,
       controller,
     );
-    await until(() => t.server.services.feeds.subscribers(topic) > before, "the subscription to open");
+    await until(() => t.server.services.feeds.subscribers(topic) === 1, "the subscription to open");
     const expected = await writeRollouts(40);
     await until(() => run.count() >= 20, "the first rollouts");
     proxy.dropSockets();
@@ -135,6 +141,27 @@ describe("rolloutsAdded", () => {
     expect(batches.every((b) => b.cursor === b.rollouts.at(-1)!.cursor)).toBe(true);
     const cursors = rollouts.map((r) => BigInt(r.cursor));
     expect(cursors.every((c, i) => i === 0 || c > cursors[i - 1])).toBe(true);
+    expect(proxy.upgrades).toBeGreaterThanOrEqual(2);
+  });
+
+  it("opened without `after` and cut before its first batch, misses nothing written meanwhile (liveCursor)", async () => {
+    const proxy = await startFaultProxy(t.server.url, () => null);
+    const client = createClient({ url: proxy.url, token: ADMIN_KEY, retryDelayMs: 50 });
+    const controller = new AbortController();
+    const topic = `rollouts:${runId}` as const;
+    const run = collect(client.subscribe(RolloutsAddedDocument, { runId, maxBatch: 5 }, { signal: controller.signal }), 12, controller);
+    await until(() => t.server.services.feeds.subscribers(topic) === 1, "the subscription to open");
+    proxy.holdSockets(true);
+    proxy.dropSockets();
+    await until(() => t.server.services.feeds.subscribers(topic) === 0, "the server to see the drop");
+    // Written while the client cannot reconnect: only a resume from the opening cursor finds them.
+    const expected = await writeRollouts(12, 4);
+    proxy.holdSockets(false);
+    const batches = await run.done;
+    await client.close();
+    await proxy.close();
+    expect(batches.flatMap((b) => b.rollouts.map(keyOf))).toEqual(expected);
+    expect(batches.every((b) => b.rollouts.length <= 5)).toBe(true);
     expect(proxy.upgrades).toBeGreaterThanOrEqual(2);
   });
 
@@ -178,6 +205,11 @@ describe("rolloutsAdded", () => {
 });
 
 describe("metricsBatch", () => {
+  it("resumes like metricsAdded: the SDK starts it at liveCursor(METRICS)", () => {
+    expect(liveStartOf(MetricsBatchDocument, { runId: "r1" })).toEqual({ stream: "METRICS", id: "r1", intCursor: false });
+    expect(liveStartOf(RolloutsAddedDocument, { runId: "r1" })).toEqual({ stream: "ROLLOUTS", id: "r1", intCursor: false });
+  });
+
   it("streams the wanted keys in batches within maxBatch, exactly once", async () => {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), 20_000);

@@ -22,6 +22,8 @@ export interface FaultProxy {
   upgrades: number;
   /** Cut every open WebSocket connection (a network drop); the proxy keeps accepting new ones. */
   dropSockets(): void;
+  /** While on, new WebSocket connections wait (the network is still down); off lets them through. */
+  holdSockets(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -66,8 +68,9 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
   });
   // Subscriptions: splice the raw sockets once the upgrade request is replayed upstream.
   const tunnels = new Set<net.Socket>();
-  server.on("upgrade", (req, socket: net.Socket, head: Buffer) => {
-    state.upgrades++;
+  let held: (() => void)[] | null = null;
+  const tunnel = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    if (socket.destroyed) return;
     const up = net.connect(Number(upstream.port), upstream.hostname, () => {
       const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`);
       up.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n`);
@@ -86,6 +89,13 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
     });
     up.on("error", () => socket.destroy());
     socket.on("error", () => up.destroy());
+  };
+  server.on("upgrade", (req, socket: net.Socket, head: Buffer) => {
+    state.upgrades++;
+    if (held) {
+      tunnels.add(socket);
+      held.push(() => tunnel(req, socket, head));
+    } else tunnel(req, socket, head);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address() as net.AddressInfo;
@@ -100,6 +110,11 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
     dropSockets: () => {
       for (const s of tunnels) s.destroy();
       tunnels.clear();
+    },
+    holdSockets: (on) => {
+      const waiting = held;
+      held = on ? (held ?? []) : null;
+      if (!on) for (const go of waiting ?? []) go();
     },
     close: () =>
       new Promise<void>((resolve) => {
