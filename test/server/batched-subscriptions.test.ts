@@ -21,6 +21,7 @@ import {
   RegisterWorkerDocument,
   ReportRolloutsDocument,
   RolloutsAddedDocument,
+  RolloutsDocument,
   type RolloutsAddedSubscription,
   createClient,
   itemsOf,
@@ -187,6 +188,32 @@ describe("rolloutsAdded", () => {
     expect(items).toEqual(expected);
     // All 45 were in Postgres before subscribing: replayed as full batches, then the remainder.
     expect(batches).toEqual([20, 20, 5]);
+  });
+
+  it("subscribers that differ only in their arguments (filter, after, maxBatch) each get their own stream", async () => {
+    const from = await tail();
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), 20_000);
+    const take = async (variables: Record<string, unknown>, n: number) => {
+      const got: { key: string; tool: boolean }[] = [];
+      for await (const b of t.admin.subscribe(RolloutsAddedDocument, { runId, ...variables } as never, { signal: controller.signal })) {
+        got.push(...b.rolloutsAdded.rollouts.map((r) => ({ key: keyOf(r), tool: r.toolCallsValid > 0 })));
+        if (got.length >= n) break;
+      }
+      return got;
+    };
+    // makeRollout: sample indexes 1, 2, 4, 5, ... call a tool; 0, 3, 6, 9 do not.
+    const all = take({ after: from }, 30);
+    const withTools = take({ after: from, filter: { hasToolCall: true }, maxBatch: 3 }, 18);
+    const withoutTools = take({ after: from, filter: { hasToolCall: false } }, 12);
+    const expected = await writeRollouts(30, 10);
+    const laterHalf = take({ after: (await t.admin.query(RolloutsDocument, { runId, first: 1000 })).rollouts.nodes.at(-16)!.cursor }, 15);
+    const [a, w, wo, l] = await Promise.all([all, withTools, withoutTools, laterHalf]);
+    clearTimeout(timer);
+    expect(a.map((r) => r.key)).toEqual(expected);
+    expect(w.map((r) => r.key)).toEqual(expected.filter((_, i) => i % 10 !== 0 && i % 10 !== 3 && i % 10 !== 6 && i % 10 !== 9));
+    expect(wo.map((r) => r.key)).toEqual(expected.filter((_, i) => i % 10 === 0 || i % 10 === 3 || i % 10 === 6 || i % 10 === 9));
+    expect(l.map((r) => r.key)).toEqual(expected.slice(15));
   });
 
   it("refuses out-of-range maxBatch and maxDelayMs with BAD_USER_INPUT", async () => {
