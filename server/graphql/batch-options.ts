@@ -5,7 +5,10 @@ import { badInput } from "../errors.js";
 import type { BatchOptions } from "../events/feed.js";
 
 export const MAX_BATCH = { default: 256, min: 1, max: 1000 };
-export const MAX_DELAY_MS = { default: 50, min: 0, max: 5000 };
+// Default 0: send what has arrived at once. Batches still form by themselves under load (rows that
+// arrive while the previous message is being written go in the next), at no added latency; measured
+// with the fanout benchmark's load, waiting 20-50 ms saved no server CPU and added its wait to p50.
+export const MAX_DELAY_MS = { default: 0, min: 0, max: 5000 };
 
 export function batchOptions(maxBatch: number | null | undefined, maxDelayMs: number | null | undefined): BatchOptions {
   const problems: { path: string; message: string }[] = [];

@@ -3,7 +3,7 @@
 // rollout with the answer it gave and its score. A slider picks the step; filters map onto
 // RolloutFilter; rollouts reported while the page is open arrive in batches through rolloutsAdded.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { errorMessage, useQuery, useSession, useSubscription } from "../lib/api.js";
+import { errorMessage, LIVE_DELAY_MS, useQuery, useSession, useSubscription } from "../lib/api.js";
 import { answerScore, finalAnswer } from "../lib/answer.js";
 import { fmtNum, fmtSigned, shotsLabel } from "../lib/format.js";
 import {
@@ -108,8 +108,8 @@ export function RolloutViewer({ runId, runStep }: { runId: string; runStep: numb
 
   // The live filter is the step-less part of the query filter (RolloutEventFilter).
   const eventFilter = { stage: filter.stage, minReward: filter.minReward, maxReward: filter.maxReward, hasToolCall: filter.hasToolCall };
-  // Batched: a busy run sends a few messages a second, not one per rollout.
-  const liveError = useSubscription(RolloutsAddedDocument, { runId, filter: eventFilter }, [runId, filterId], (e) => {
+  // Batched: a busy run sends about ten messages a second, not one per rollout.
+  const liveError = useSubscription(RolloutsAddedDocument, { runId, filter: eventFilter, maxDelayMs: LIVE_DELAY_MS }, [runId, filterId], (e) => {
     const batch = e.rolloutsAdded.rollouts;
     setLiveMax((m) => batch.reduce((top, r) => Math.max(top, r.step), m));
     const shown = batch.filter((r) => r.step === step);

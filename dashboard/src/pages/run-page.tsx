@@ -1,7 +1,7 @@
 // One run: header (status, step, stage, shots, config) kept live by runUpdated, latest metric
 // values and charts kept live by metricsBatch, and the rollout viewer as a second tab.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { useQuery, useSubscription } from "../lib/api.js";
+import { LIVE_DELAY_MS, useQuery, useSubscription } from "../lib/api.js";
 import { createBus } from "../lib/bus.js";
 import { fmtNum, fmtTime, shotsLabel } from "../lib/format.js";
 import { HEADLINE_KEYS, orderKeys } from "../lib/metrics.js";
@@ -41,7 +41,7 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
   useSubscription(RunUpdatedDocument, loaded ? { runId, after: loaded.version } : null, [runId, loaded?.version], (e) => setRun(e.runUpdated.run));
   const liveError = useSubscription(
     MetricsBatchDocument,
-    metricsAfter !== null ? { runId, after: metricsAfter } : null,
+    metricsAfter !== null ? { runId, after: metricsAfter, maxDelayMs: LIVE_DELAY_MS } : null,
     [runId, metricsAfter],
     (e) => {
       const points = e.metricsBatch.points;
