@@ -7,10 +7,10 @@
 // Cost: with many subscribers on one topic, a shared Feed per topic fetches each new range once and
 // keeps the recent rows in memory; subscribers that are caught up read from there.
 //
-// Memory: no subscriber has a queue. A stream reads its next rows (a page for `stream`, handed over
-// one by one; a batch for `batches`) only when its consumer asks, and graphql-ws asks once the previous message is
-// written; a subscriber that stops reading therefore holds one batch, falls behind the shared window
-// (`window` rows per topic) and later catches up from Postgres by cursor.
+// Memory: no subscriber has a queue. A stream reads its next rows (a page for `stream`, handed
+// over one by one; a batch for `batches`) only when its consumer asks, and graphql-ws asks once the
+// previous message is written; so a subscriber that stops reading holds one batch, falls behind the
+// shared window (`window` rows per topic) and later catches up from Postgres by cursor.
 import type { EventHub, Topic } from "./hub.js";
 
 export interface Cursored {
