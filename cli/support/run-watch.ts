@@ -2,7 +2,13 @@
 // finishes. On a terminal the view is redrawn in place; piped, it prints one line per change;
 // with --json every event is one JSON line. The SDK resumes each subscription from its last cursor
 // after a disconnect, so a server restart costs neither gaps nor repeats.
-import { type IcrlClient, MetricSeriesDocument, MetricsAddedDocument, RolloutAddedDocument, RunUpdatedDocument } from "../../client-sdk/src/index.js";
+import {
+  type IcrlClient,
+  MetricSeriesDocument,
+  MetricsBatchDocument,
+  RolloutsAddedDocument,
+  RunUpdatedDocument,
+} from "../../client-sdk/src/index.js";
 import { EXIT } from "./exit-codes.js";
 import { formatNumber } from "./output.js";
 import { requireRun } from "./resolve.js";
@@ -105,13 +111,16 @@ export async function watchRun(client: IcrlClient, runId: string, opts: WatchOpt
       if (opts.json) jsonLine({ type: "run", cursor: runUpdated.cursor, run: runUpdated.run });
       if (TERMINAL_STATUSES.includes(runUpdated.run.status)) finished?.();
     }),
-    follow(client.subscribe(MetricsAddedDocument, { runId, after: metricsAfter }, { signal: stop.signal }), ({ metricsAdded }) => {
-      state.onMetrics(metricsAdded.points);
-      if (opts.json) jsonLine({ type: "metrics", cursor: metricsAdded.cursor, points: metricsAdded.points });
+    // Batched forms: a busy run is a few messages a second; the JSON lines stay one per rollout.
+    follow(client.subscribe(MetricsBatchDocument, { runId, after: metricsAfter }, { signal: stop.signal }), ({ metricsBatch }) => {
+      state.onMetrics(metricsBatch.points);
+      if (opts.json) jsonLine({ type: "metrics", cursor: metricsBatch.cursor, points: metricsBatch.points });
     }),
-    follow(client.subscribe(RolloutAddedDocument, { runId, after: rolloutsAfter }, { signal: stop.signal }), ({ rolloutAdded }) => {
-      state.onRollout(rolloutAdded.rollout);
-      if (opts.json) jsonLine({ type: "rollout", cursor: rolloutAdded.cursor, rollout: rolloutAdded.rollout });
+    follow(client.subscribe(RolloutsAddedDocument, { runId, after: rolloutsAfter }, { signal: stop.signal }), ({ rolloutsAdded }) => {
+      for (const rollout of rolloutsAdded.rollouts) {
+        state.onRollout(rollout);
+        if (opts.json) jsonLine({ type: "rollout", cursor: rollout.cursor, rollout });
+      }
     }),
   ];
   // A stream that fails (server refused the subscription) ends the watch with its error.

@@ -2,6 +2,7 @@
 // errors, the generated operations and the config contracts. Nothing here touches the file system,
 // so the dashboard bundle can take it whole.
 export { createClient, type ClientOptions, type IcrlClient } from "./client.js";
+export { itemsOf } from "./batch-items.js";
 export { IcrlApiError, IcrlNetworkError, type IcrlErrorCode, type IcrlFieldError } from "./errors.js";
 export {
   runConfigSchema,

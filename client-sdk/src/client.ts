@@ -35,7 +35,8 @@ export interface IcrlClient {
    * Live events as an async iterator. The subscription's `after` variable is managed for you: without
    * one, the client first asks the server where the stream is now (Query.liveCursor) and starts there,
    * so even a connection lost before the first event resumes with no gap. Pass `after` yourself to
-   * start from a known cursor.
+   * start from a known cursor. Batched subscriptions (rolloutsAdded, metricsBatch) yield batches and
+   * resume from the last batch's cursor; itemsOf unwraps them into single items.
    */
   subscribe<R, V>(document: TypedDocumentNode<R, V>, variables?: Vars<V>, options?: { signal?: AbortSignal }): AsyncGenerator<R>;
   /** Raw HTTP helper for the artifact endpoints (same bearer token). */

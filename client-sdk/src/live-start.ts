@@ -15,7 +15,9 @@ export interface LiveStart {
 
 const STREAMS: Record<string, { stream: LiveStream; idArg: string | null; intCursor?: boolean }> = {
   rolloutAdded: { stream: "ROLLOUTS", idArg: "runId" },
+  rolloutsAdded: { stream: "ROLLOUTS", idArg: "runId" },
   metricsAdded: { stream: "METRICS", idArg: "runId" },
+  metricsBatch: { stream: "METRICS", idArg: "runId" },
   runUpdated: { stream: "RUN", idArg: "runId", intCursor: true },
   benchmarkProgress: { stream: "BENCHMARK_PROGRESS", idArg: "benchmarkRunId" },
   jobAvailable: { stream: "JOBS", idArg: null },

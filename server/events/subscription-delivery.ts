@@ -12,14 +12,14 @@
 // bench/fanout.ts measures the effect (server CPU per delivered event about 4x lower).
 import { createRequire } from "node:module";
 import type net from "node:net";
-import type { ExecutionArgs, ExecutionResult } from "graphql";
+import type { ASTNode, DocumentNode, ExecutionArgs, ExecutionResult } from "graphql";
 import type { WebSocket } from "ws";
 import type { GraphQLContext } from "../graphql/context.js";
 
 // graphql ships a CommonJS and an ES module build, and graphql-js refuses a schema made by the other
 // copy. graphql-ws and @graphql-tools (which builds our schema) load the CommonJS one through
 // `require`; so do we, even where a bundler-based runner (vitest) would pick the ES build.
-const { createSourceEventStream, execute, print } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
+const { createSourceEventStream, execute, print, visit, Kind } = createRequire(import.meta.url)("graphql") as typeof import("graphql");
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -28,6 +28,8 @@ const eventsByRow = new WeakMap<object, Map<string, object>>();
 /**
  * The event object for `row` under subscription field `field`, the same object for every
  * subscriber that sees this row, so their results can be shared. Lives as long as the row does.
+ * `field` must name everything the event depends on besides the row (a batch's first row, a
+ * filter): subscribers whose subscription arguments differ share the results of one event object.
  */
 export function sharedEvent<E extends object>(row: object, field: string, make: () => E): E {
   let byField = eventsByRow.get(row);
@@ -39,14 +41,51 @@ export function sharedEvent<E extends object>(row: object, field: string, make: 
 
 const resultsByEvent = new WeakMap<object, Map<string, Result>>();
 
+const shapingVariables = new WeakMap<DocumentNode, string[]>();
+
+/**
+ * The variables that can change a result given the event: those used anywhere but in the arguments
+ * of the subscription field itself. Those (runId, after, maxBatch, ...) choose the event stream, and
+ * the field's value is read off the event, so subscribers that differ only there (each resumes from
+ * its own `after`) can share results.
+ */
+function variablesShapingResult(document: DocumentNode): string[] {
+  let names = shapingVariables.get(document);
+  if (names) return names;
+  const used = new Set<string>();
+  const collect = (node: ASTNode) =>
+    visit(node, {
+      Variable(v) {
+        used.add(v.name.value);
+      },
+    });
+  for (const def of document.definitions) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) collect(def.selectionSet);
+    if (def.kind !== Kind.OPERATION_DEFINITION) continue;
+    for (const d of def.directives ?? []) collect(d);
+    for (const sel of def.selectionSet.selections) {
+      if (sel.kind !== Kind.FIELD) {
+        collect(sel);
+        continue;
+      }
+      for (const d of sel.directives ?? []) collect(d);
+      if (sel.selectionSet) collect(sel.selectionSet);
+    }
+  }
+  names = [...used].sort();
+  shapingVariables.set(document, names);
+  return names;
+}
+
 /** What a result may depend on besides the event: permissions are by role (and worker, for workers). */
 function operationKey(args: ExecutionArgs): string {
   const principal = (args.contextValue as GraphQLContext | undefined)?.principal;
+  const values = args.variableValues ?? {};
   return [
     principal?.role ?? "anonymous",
     principal?.workerId ?? "",
     args.operationName ?? "",
-    JSON.stringify(args.variableValues ?? {}),
+    JSON.stringify(variablesShapingResult(args.document).map((name) => values[name])),
     print(args.document),
   ].join("\n");
 }
@@ -68,9 +107,16 @@ export async function subscribeShared(args: ExecutionArgs): Promise<AsyncIterabl
   const map = async (step: IteratorResult<unknown>): Promise<IteratorResult<ExecutionResult>> =>
     step.done ? { done: true, value: undefined } : { done: false, value: await run(step.value) };
   // Like graphql's mapAsyncIterator: return() goes straight to the source, even while a next() waits.
+  // An async generator waiting for its next row takes return() only once it yields, and graphql-ws
+  // awaits return() before it reports a closed connection (onClose, which aborts the streams): so
+  // abort them here first, or an idle subscription on a closed socket lives until its next row.
+  const cancel = (args.contextValue as GraphQLContext | undefined)?.cancel;
   const mapped: AsyncIterableIterator<ExecutionResult> = {
     next: () => iterator.next().then(map),
-    return: async () => (iterator.return ? map(await iterator.return()) : { done: true, value: undefined }),
+    return: async () => {
+      cancel?.();
+      return iterator.return ? map(await iterator.return()) : { done: true, value: undefined };
+    },
     throw: async (error?: unknown) => {
       if (iterator.throw) return map(await iterator.throw(error));
       throw error;

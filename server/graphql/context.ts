@@ -25,4 +25,6 @@ export interface GraphQLContext extends Services {
   principal: Principal | null;
   /** Aborted when the client goes away (subscriptions) or the server shuts down. */
   signal?: AbortSignal;
+  /** Aborts `signal` (subscriptions): called when graphql-ws ends the subscription. */
+  cancel?: () => void;
 }

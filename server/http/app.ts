@@ -123,7 +123,7 @@ export function createHttpServer(services: Services): HttpServerHandle {
             return raw ? (bearerToken(raw) ?? raw) : null;
           })(),
         );
-        return { ...services, principal, signal: controller.signal } satisfies GraphQLContext;
+        return { ...services, principal, signal: controller.signal, cancel: () => controller.abort() } satisfies GraphQLContext;
       },
       onComplete: (ctx, id) => {
         ctx.extra.aborts?.get(id)?.abort();

@@ -14,10 +14,11 @@ import {
   ImportDatasetDocument,
   IcrlNetworkError,
   MetricPointsDocument,
-  MetricsAddedDocument,
+  MetricsBatchDocument,
   RegisterWorkerDocument,
   ReportRolloutsDocument,
   RolloutAddedDocument,
+  RolloutsAddedDocument,
   RolloutsDocument,
   RunDocument,
   RunUpdatedDocument,
@@ -242,7 +243,8 @@ describe("several subscriptions on one client", () => {
     });
     const runId = run.runId;
     const start = (await member.query(RunDocument, { id: runId })).run!;
-    // One client, three live streams, as `icrl run watch` and the dashboard use them.
+    // One client, three live streams, as `icrl run watch` and the dashboard use them (the batched
+    // forms for rollouts and metrics).
     const watcher = t.client((await t.admin.mutate(CreateApiKeyDocument, { name: "watcher", role: "MEMBER" })).createApiKey.secret);
     const stop = new AbortController();
     const rollouts: { cursor: string; key: string }[] = [];
@@ -252,11 +254,11 @@ describe("several subscriptions on one client", () => {
       for await (const e of events) on(e);
     };
     const streams = [
-      follow(watcher.subscribe(RolloutAddedDocument, { runId, after: "0" }, { signal: stop.signal }), (e) =>
-        rollouts.push({ cursor: e.rolloutAdded.cursor, key: `${e.rolloutAdded.rollout.step}/${e.rolloutAdded.rollout.sampleIndex}` }),
-      ),
-      follow(watcher.subscribe(MetricsAddedDocument, { runId, after: "0" }, { signal: stop.signal }), (e) => {
-        for (const p of e.metricsAdded.points) points.push({ cursor: p.cursor, key: `${p.key}@${p.step}` });
+      follow(watcher.subscribe(RolloutsAddedDocument, { runId, after: "0", maxBatch: 7 }, { signal: stop.signal }), (e) => {
+        for (const r of e.rolloutsAdded.rollouts) rollouts.push({ cursor: r.cursor, key: `${r.step}/${r.sampleIndex}` });
+      }),
+      follow(watcher.subscribe(MetricsBatchDocument, { runId, after: "0", maxBatch: 7 }, { signal: stop.signal }), (e) => {
+        for (const p of e.metricsBatch.points) points.push({ cursor: p.cursor, key: `${p.key}@${p.step}` });
       }),
       follow(watcher.subscribe(RunUpdatedDocument, { runId, after: start.version }, { signal: stop.signal }), (e) =>
         versions.push({ cursor: e.runUpdated.cursor, status: e.runUpdated.run.status, step: e.runUpdated.run.step }),

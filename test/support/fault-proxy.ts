@@ -18,12 +18,18 @@ export interface FaultProxy {
   url: string;
   /** Requests answered by a rule so far. */
   faults: number;
+  /** WebSocket connections opened through the proxy so far. */
+  upgrades: number;
+  /** Cut every open WebSocket connection (a network drop); the proxy keeps accepting new ones. */
+  dropSockets(): void;
+  /** While on, new WebSocket connections wait (the network is still down); off lets them through. */
+  holdSockets(on: boolean): void;
   close(): Promise<void>;
 }
 
 export async function startFaultProxy(target: string, rule: FaultRule): Promise<FaultProxy> {
   const upstream = new URL(target);
-  const state = { faults: 0 };
+  const state = { faults: 0, upgrades: 0 };
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | null) => {
     const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -62,7 +68,9 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
   });
   // Subscriptions: splice the raw sockets once the upgrade request is replayed upstream.
   const tunnels = new Set<net.Socket>();
-  server.on("upgrade", (req, socket: net.Socket, head: Buffer) => {
+  let held: (() => void)[] | null = null;
+  const tunnel = (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
+    if (socket.destroyed) return;
     const up = net.connect(Number(upstream.port), upstream.hostname, () => {
       const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(", ") : v}`);
       up.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n`);
@@ -71,10 +79,23 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
       socket.pipe(up);
     });
     tunnels.add(up).add(socket);
-    up.on("close", () => socket.destroy());
-    socket.on("close", () => up.destroy());
+    up.on("close", () => {
+      tunnels.delete(up);
+      socket.destroy();
+    });
+    socket.on("close", () => {
+      tunnels.delete(socket);
+      up.destroy();
+    });
     up.on("error", () => socket.destroy());
     socket.on("error", () => up.destroy());
+  };
+  server.on("upgrade", (req, socket: net.Socket, head: Buffer) => {
+    state.upgrades++;
+    if (held) {
+      tunnels.add(socket);
+      held.push(() => tunnel(req, socket, head));
+    } else tunnel(req, socket, head);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.address() as net.AddressInfo;
@@ -82,6 +103,18 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
     url: `http://127.0.0.1:${address.port}`,
     get faults() {
       return state.faults;
+    },
+    get upgrades() {
+      return state.upgrades;
+    },
+    dropSockets: () => {
+      for (const s of tunnels) s.destroy();
+      tunnels.clear();
+    },
+    holdSockets: (on) => {
+      const waiting = held;
+      held = on ? (held ?? []) : null;
+      if (!on) for (const go of waiting ?? []) go();
     },
     close: () =>
       new Promise<void>((resolve) => {

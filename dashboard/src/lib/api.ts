@@ -67,6 +67,12 @@ export function useQuery<R, V>(document: TypedDocumentNode<R, V>, variables: V |
 }
 
 /**
+ * maxDelayMs for the batched streams (rolloutsAdded, metricsBatch): nobody sees 100 ms, and a busy
+ * run then re-renders a page about ten times a second rather than once per write.
+ */
+export const LIVE_DELAY_MS = 100;
+
+/**
  * Feeds every event of a typed subscription to `onEvent` while the component is mounted and
  * `variables` is not null. The SDK resumes after disconnects from the last cursor by itself.
  */

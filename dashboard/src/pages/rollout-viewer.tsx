@@ -1,12 +1,18 @@
 // Rollouts of one training step, GRPO group by group (a group's samples side by side, since
 // advantages are relative within a group), each group under its question and gold answers and each
 // rollout with the answer it gave and its score. A slider picks the step; filters map onto
-// RolloutFilter; rollouts reported while the page is open appear through rolloutAdded.
+// RolloutFilter; rollouts reported while the page is open arrive in batches through rolloutsAdded.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { errorMessage, useQuery, useSession, useSubscription } from "../lib/api.js";
+import { errorMessage, LIVE_DELAY_MS, useQuery, useSession, useSubscription } from "../lib/api.js";
 import { answerScore, finalAnswer } from "../lib/answer.js";
 import { fmtNum, fmtSigned, shotsLabel } from "../lib/format.js";
-import { DashboardRolloutStepsDocument, RolloutAddedDocument, RolloutsDocument, type RolloutFieldsFragment, type RolloutFilter } from "../lib/sdk.js";
+import {
+  DashboardRolloutStepsDocument,
+  RolloutsAddedDocument,
+  RolloutsDocument,
+  type RolloutFieldsFragment,
+  type RolloutFilter,
+} from "../lib/sdk.js";
 import { Segments } from "../components/segments.js";
 import { ErrorLine, Loading } from "../components/status.js";
 
@@ -102,10 +108,12 @@ export function RolloutViewer({ runId, runStep }: { runId: string; runStep: numb
 
   // The live filter is the step-less part of the query filter (RolloutEventFilter).
   const eventFilter = { stage: filter.stage, minReward: filter.minReward, maxReward: filter.maxReward, hasToolCall: filter.hasToolCall };
-  const liveError = useSubscription(RolloutAddedDocument, { runId, filter: eventFilter }, [runId, filterId], (e) => {
-    const r = e.rolloutAdded.rollout;
-    setLiveMax((m) => Math.max(m, r.step));
-    if (r.step === step) setRollouts((list) => mergeById(list, [r]));
+  // Batched: a busy run sends about ten messages a second, not one per rollout.
+  const liveError = useSubscription(RolloutsAddedDocument, { runId, filter: eventFilter, maxDelayMs: LIVE_DELAY_MS }, [runId, filterId], (e) => {
+    const batch = e.rolloutsAdded.rollouts;
+    setLiveMax((m) => batch.reduce((top, r) => Math.max(top, r.step), m));
+    const shown = batch.filter((r) => r.step === step);
+    if (shown.length) setRollouts((list) => mergeById(list, shown));
   });
 
   const groups = useMemo(() => {

@@ -8,14 +8,14 @@ import { errorMessage, useSession } from "../lib/api.js";
 import type { Bus } from "../lib/bus.js";
 import { fetchSeries } from "../lib/fetch-series.js";
 import { chartedByDefault, CURRICULUM_KEYS } from "../lib/metrics.js";
-import type { MetricsAddedSubscription } from "../lib/sdk.js";
+import type { MetricsBatchSubscription } from "../lib/sdk.js";
 import { mergePoints, stageBoundaries, type Point } from "../lib/series.js";
 import { Chart, type ChartLine } from "../components/chart.js";
 import { MetricPicker } from "../components/metric-picker.js";
 import { ErrorLine, Loading } from "../components/status.js";
 import { fmtNum } from "../lib/format.js";
 
-export type LivePoint = Pick<MetricsAddedSubscription["metricsAdded"]["points"][number], "key" | "step" | "value">;
+export type LivePoint = Pick<MetricsBatchSubscription["metricsBatch"]["points"][number], "key" | "step" | "value">;
 
 type SeriesMap = Record<string, Point[]>;
 

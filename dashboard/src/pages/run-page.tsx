@@ -1,12 +1,12 @@
 // One run: header (status, step, stage, shots, config) kept live by runUpdated, latest metric
-// values and charts kept live by metricsAdded, and the rollout viewer as a second tab.
+// values and charts kept live by metricsBatch, and the rollout viewer as a second tab.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { useQuery, useSubscription } from "../lib/api.js";
+import { LIVE_DELAY_MS, useQuery, useSubscription } from "../lib/api.js";
 import { createBus } from "../lib/bus.js";
 import { fmtNum, fmtTime, shotsLabel } from "../lib/format.js";
 import { HEADLINE_KEYS, orderKeys } from "../lib/metrics.js";
 import { href } from "../lib/router.js";
-import { MetricsAddedDocument, RunDocument, RunUpdatedDocument, type RunFieldsFragment } from "../lib/sdk.js";
+import { MetricsBatchDocument, RunDocument, RunUpdatedDocument, type RunFieldsFragment } from "../lib/sdk.js";
 import { ErrorLine, Loading, StatusBadge } from "../components/status.js";
 import { ConfigSummary } from "./run-config-summary.js";
 import { RunCharts, type LivePoint } from "./run-charts.js";
@@ -40,11 +40,11 @@ export function RunPage({ runId, tab }: { runId: string; tab: "charts" | "rollou
   const metricsAfter = loaded ? maxCursor(loaded.latestMetrics.map((m) => m.cursor)) : null;
   useSubscription(RunUpdatedDocument, loaded ? { runId, after: loaded.version } : null, [runId, loaded?.version], (e) => setRun(e.runUpdated.run));
   const liveError = useSubscription(
-    MetricsAddedDocument,
-    metricsAfter !== null ? { runId, after: metricsAfter } : null,
+    MetricsBatchDocument,
+    metricsAfter !== null ? { runId, after: metricsAfter, maxDelayMs: LIVE_DELAY_MS } : null,
     [runId, metricsAfter],
     (e) => {
-      const points = e.metricsAdded.points;
+      const points = e.metricsBatch.points;
       setLatest((prev) => {
         const next = new Map(prev);
         for (const p of points) if ((next.get(p.key)?.step ?? -Infinity) <= p.step) next.set(p.key, { step: p.step, value: p.value });

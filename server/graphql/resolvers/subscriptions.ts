@@ -11,6 +11,7 @@ import { fetchBenchmarkItemsAfter } from "../../store/benchmark-items.js";
 import { fetchQueuedJobsAfter } from "../../store/jobs.js";
 import { benchmarkItemSeq, jobsTail, metricsTail, rolloutsTail, runExists, runVersion } from "../../store/feed-tails.js";
 import { sharedEvent } from "../../events/subscription-delivery.js";
+import { batchOptions } from "../batch-options.js";
 
 async function* mapStream<T, U>(source: AsyncGenerator<T>, fn: (t: T) => U | Promise<U>): AsyncGenerator<U> {
   try {
@@ -83,6 +84,58 @@ export const subscriptionResolvers: Resolvers = {
           // One event object per row for all subscribers: they then share its execution.
           for await (const r of rows)
             if (matches(filter, r)) yield sharedEvent(r, "rolloutAdded", () => ({ rolloutAdded: { cursor: r.cursor, rollout: r } }));
+        })() as never;
+      },
+    },
+    rolloutsAdded: {
+      subscribe: async (_, { runId, filter, after, maxBatch, maxDelayMs }, ctx) => {
+        const bounds = batchOptions(maxBatch, maxDelayMs);
+        await requireRun(ctx, runId);
+        const batches = ctx.feeds.batches({
+          topic: `rollouts:${runId}`,
+          after: after as bigint | null | undefined,
+          tail: () => rolloutsTail(ctx.pool, runId),
+          fetch: (a, limit) => fetchRolloutsAfter(ctx.pool, runId, a, limit),
+          signal: ctx.signal,
+          ...bounds,
+        });
+        // The batch cursor is the last row read, filtered out or not, so a resume never re-reads them.
+        return (async function* () {
+          // Subscribers woken by the same commits usually read the same rows from the shared feed:
+          // they then get one event object, and share its execution (sharedEvent).
+          const filterKey = JSON.stringify(filter ?? null);
+          for await (const batch of batches) {
+            const last = batch[batch.length - 1];
+            const event = sharedEvent(last, `rolloutsAdded:${batch[0].cursor}:${filterKey}`, () => ({
+              rolloutsAdded: { cursor: last.cursor, rollouts: batch.filter((r) => matches(filter, r)) },
+            }));
+            if (event.rolloutsAdded.rollouts.length) yield event;
+          }
+        })() as never;
+      },
+    },
+    metricsBatch: {
+      subscribe: async (_, { runId, keys, after, maxBatch, maxDelayMs }, ctx) => {
+        const bounds = batchOptions(maxBatch, maxDelayMs);
+        await requireRun(ctx, runId);
+        const batches = ctx.feeds.batches({
+          topic: `metrics:${runId}`,
+          after: after as bigint | null | undefined,
+          tail: () => metricsTail(ctx.pool, runId),
+          fetch: (a, limit) => fetchMetricPointsAfter(ctx.pool, runId, a, limit),
+          signal: ctx.signal,
+          ...bounds,
+        });
+        const wanted = keys?.length ? new Set(keys) : null;
+        return (async function* () {
+          const keysKey = JSON.stringify(keys ?? null);
+          for await (const batch of batches) {
+            const last = batch[batch.length - 1];
+            const event = sharedEvent(last, `metricsBatch:${batch[0].cursor}:${keysKey}`, () => ({
+              metricsBatch: { cursor: last.cursor, points: wanted ? batch.filter((p) => wanted.has(p.key)) : batch },
+            }));
+            if (event.metricsBatch.points.length) yield event;
+          }
         })() as never;
       },
     },
