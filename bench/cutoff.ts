@@ -1,20 +1,24 @@
-// Fault matrix: a worker cut off from the server for two minutes while it trains. A real Worker in its
-// own process (bench/support/worker-child.ts) reaches a real server only through a TCP proxy that cuts
-// the link (test/support/partition-proxy.ts): "blackhole" (packets stop, nothing is refused) and
-// "refuse" (connections reset and refused). The server's lease is longer than the cut, so the attempt
-// goes on; the outbox's memory budget is small (ICRL_BENCH_CUT_OUTBOX_KIB, default 64 KiB) so that
-// two minutes of reports spill to disk. Afterwards every rollout and metric point is stored exactly
-// once and the run finishes. Figures: steps trained while cut off, the worker's resident memory and
-// spilled bytes during the cut, and how long after healing the backlog took to arrive.
+// Fault matrix: a worker cut off from the server for two minutes while it trains; and what an
+// unreachable or slow server costs a training step. A real Worker in its own process
+// (bench/support/worker-child.ts) runs the TRAIN job (the job's own wiring: outbox streams,
+// checkpoints stored in the background) and reaches a real server only through a TCP proxy
+// (test/support/partition-proxy.ts) that, for CUT_S seconds after step 5:
+// - none: does nothing (the baseline);
+// - slow: passes every chunk on 500 ms late, both ways (ICRL_BENCH_CUT_DELAY_MS);
+// - blackhole: stops all packets, refuses nothing; refuse: resets and refuses connections.
+// The server's lease is longer than the cut, so the attempt goes on; the outbox's memory budget is
+// small (ICRL_BENCH_CUT_OUTBOX_KIB, default 64 KiB) so that two minutes of reports spill to disk.
+// Afterwards every rollout and metric point must be stored exactly once and the run must finish.
+// Figures per mode: step time during the window (p50, mean, max, from the worker's "step done"
+// log lines), steps done, the worker's resident memory and spilled bytes, and how long after the
+// link came back the backlog took to arrive.
 //
-// A checkpoint waits for the server (its rollouts must be delivered and its files uploaded before
-// the run can resume from it), so training pauses at the first checkpoint boundary of an outage. The
-// run here checkpoints every ICRL_BENCH_CUT_CHECKPOINT_EVERY steps (default: only at its end) so that
-// the whole cut is spent training and reporting into the outbox.
+// The model is the lookup task's small untrained one (test/training/support.ts), so steps are short
+// and many happen in the window; a checkpoint every 25 steps (ICRL_BENCH_CUT_CHECKPOINT_EVERY) falls
+// inside it several times.
 //
-// ICRL_BENCH_CUT_S (default 120), ICRL_BENCH_CUT_MODES (default "none,blackhole,refuse";
-// "none" is the baseline: the same run with the link up for the same time),
-// ICRL_BENCH_CUT_STEPS (run length, default 450: longer than the cut at the baseline rate).
+// ICRL_BENCH_CUT_S (default 120), ICRL_BENCH_CUT_MODES (default "none,slow,blackhole,refuse"),
+// ICRL_BENCH_CUT_STEPS (run length, default 450: longer than the window at the baseline rate).
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -27,12 +31,13 @@ import { progress, round } from "./support/stats.js";
 import type { WorkerSample } from "./support/worker-child.js";
 
 const CUT_S = Number(process.env.ICRL_BENCH_CUT_S ?? 120);
-/** "none" is the baseline: the same run and the same wait with the link up. */
-type Mode = PartitionMode | "none";
-const MODES = (process.env.ICRL_BENCH_CUT_MODES ?? "none,blackhole,refuse").split(",") as Mode[];
+/** "none" is the baseline: the same run and the same wait with the link up; "slow" delays the link. */
+type Mode = PartitionMode | "none" | "slow";
+const MODES = (process.env.ICRL_BENCH_CUT_MODES ?? "none,slow,blackhole,refuse").split(",") as Mode[];
+const DELAY_MS = Number(process.env.ICRL_BENCH_CUT_DELAY_MS ?? 500);
 const STEPS = Number(process.env.ICRL_BENCH_CUT_STEPS ?? 450);
 const OUTBOX_BYTES = Number(process.env.ICRL_BENCH_CUT_OUTBOX_KIB ?? 64) * 1024;
-const CHECKPOINT_EVERY = Number(process.env.ICRL_BENCH_CUT_CHECKPOINT_EVERY ?? STEPS);
+const CHECKPOINT_EVERY = Number(process.env.ICRL_BENCH_CUT_CHECKPOINT_EVERY ?? 25);
 const STEPS_BEFORE_CUT = 5;
 
 async function cutOnce(t: TestServer, mode: Mode): Promise<Record<string, number | string>> {
@@ -54,7 +59,9 @@ async function cutOnce(t: TestServer, mode: Mode): Promise<Record<string, number
     });
     const samples: WorkerSample[] = [];
     let finished = false;
-    const done = child.next<{ summary: { jobs: number; clean: boolean }; warnings: string[] }>("done").finally(() => (finished = true));
+    const done = child
+      .next<{ summary: { jobs: number; clean: boolean }; warnings: string[]; stepDoneAt: number[] }>("done")
+      .finally(() => (finished = true));
     void (async () => {
       while (!finished) {
         const sample = await child.next<WorkerSample>("sample").catch(() => null);
@@ -65,7 +72,8 @@ async function cutOnce(t: TestServer, mode: Mode): Promise<Record<string, number
     const latest = () => samples[samples.length - 1];
     await waitFor(`${STEPS_BEFORE_CUT} steps`, async () => (latest()?.steps ?? 0) >= STEPS_BEFORE_CUT, 600_000, 100);
     const before = latest();
-    if (mode !== "none") proxy.cut(mode);
+    if (mode === "slow") proxy.delay(DELAY_MS);
+    else if (mode !== "none") proxy.cut(mode);
     const cutAt = Date.now();
     progress(`cutoff ${mode}: cut after step ${before.steps} for ${CUT_S} s`);
     // The baseline may finish its run sooner than the cut lasts: its window ends there.
@@ -76,6 +84,8 @@ async function cutOnce(t: TestServer, mode: Mode): Promise<Record<string, number
     const atHeal = latest();
     const reachedLast = during.find((s) => s.steps === atHeal.steps) ?? atHeal;
     const trainedS = Math.max(0.001, Math.min(windowS, (reachedLast.at - cutAt) / 1000));
+    const windowEnd = Date.now();
+    proxy.delay(0);
     proxy.heal();
     const healedAt = Date.now();
     progress(`cutoff ${mode}: healed at step ${atHeal.steps}; spilled ${atHeal.spillBytes} bytes`);
@@ -106,9 +116,18 @@ async function cutOnce(t: TestServer, mode: Mode): Promise<Record<string, number
         `${mode}: rollouts ${keys.length} (${duplicates} repeated, ${missing} missing), metric points ${pointKeys.length} (${pointDuplicates} repeated), reward/mean at ${stepsWithReward} of ${STEPS} steps`,
       );
     const max = (f: (s: WorkerSample) => number) => Math.max(...during.map(f));
+    // Step times: between consecutive "step done" lines, for the steps that ended in the window.
+    const stepS: number[] = [];
+    for (let i = 1; i < result.stepDoneAt.length; i++)
+      if (result.stepDoneAt[i - 1] >= cutAt && result.stepDoneAt[i] <= windowEnd)
+        stepS.push((result.stepDoneAt[i] - result.stepDoneAt[i - 1]) / 1000);
+    stepS.sort((a, b) => a - b);
     return {
       [`${mode}_cut_s`]: CUT_S,
       [`${mode}_steps_before_cut`]: before.steps,
+      [`${mode}_step_s_p50`]: stepS.length ? round(stepS[Math.floor(stepS.length / 2)], 3) : -1,
+      [`${mode}_step_s_mean`]: stepS.length ? round(stepS.reduce((a, b) => a + b, 0) / stepS.length, 3) : -1,
+      [`${mode}_step_s_max`]: stepS.length ? round(stepS[stepS.length - 1], 3) : -1,
       [`${mode}_steps_during_cut`]: atHeal.steps - before.steps,
       // Up to the last step reached in the window (the run's final step waits for its checkpoint).
       [`${mode}_steps_per_s_during_cut`]: round((atHeal.steps - before.steps) / trainedS, 3),
@@ -134,7 +153,12 @@ async function cutOnce(t: TestServer, mode: Mode): Promise<Record<string, number
 export default async function cutoff(): Promise<Record<string, number | string>> {
   const t = await startTestServer({ leaseSeconds: Math.max(600, CUT_S * 3) });
   try {
-    const figures: Record<string, number | string> = { steps: STEPS, checkpoint_every: CHECKPOINT_EVERY, outbox_memory_budget_bytes: OUTBOX_BYTES };
+    const figures: Record<string, number | string> = {
+      steps: STEPS,
+      checkpoint_every: CHECKPOINT_EVERY,
+      outbox_memory_budget_bytes: OUTBOX_BYTES,
+      slow_delay_ms: DELAY_MS,
+    };
     for (const mode of MODES) Object.assign(figures, await cutOnce(t, mode));
     return figures;
   } finally {

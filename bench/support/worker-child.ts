@@ -1,6 +1,7 @@
 // A real Worker in its own process for bench/cutoff.ts, so its memory is measured apart from the
 // server's. Every `sampleMs` it sends its resident set, heap, the bytes its outbox has spilled to disk
-// and the training steps done so far; "stop" asks for a graceful stop.
+// and the training steps done so far; at the end, when each step was done. "stop" asks for a graceful
+// stop.
 import fs from "node:fs";
 import path from "node:path";
 import { pino } from "pino";
@@ -39,13 +40,16 @@ function bytesUnder(dir: string): number {
 
 runBenchChild<WorkerChildInit>(async (init, io) => {
   let steps = 0;
+  const stepDoneAt: number[] = [];
   const warnings: string[] = [];
   const logger = pino(
     { level: "info" },
     {
       write: (line: string) => {
-        if (line.includes('"msg":"step done"')) steps++;
-        else if (line.includes('"level":40') || line.includes('"level":50')) warnings.push(line);
+        if (line.includes('"msg":"step done"')) {
+          steps++;
+          stepDoneAt.push(Date.now());
+        } else if (line.includes('"level":40') || line.includes('"level":50')) warnings.push(line);
       },
     },
   );
@@ -78,5 +82,5 @@ runBenchChild<WorkerChildInit>(async (init, io) => {
   void io.next("stop").then(() => worker.stop("bench asked"));
   const summary = await worker.run();
   clearInterval(timer);
-  io.send("done", { summary, warnings: warnings.slice(-20) });
+  io.send("done", { summary, warnings: warnings.slice(-20), stepDoneAt });
 });

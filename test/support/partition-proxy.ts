@@ -2,7 +2,9 @@
 // "blackhole": packets stop flowing both ways, nothing is refused; connections opened meanwhile hang;
 // what was sent waits and flows again when the link heals (TCP retransmits across a partition of a
 // few minutes). "refuse": every connection is reset and new ones are refused at once (the server's
-// host unreachable or restarting). Works below HTTP, so WebSockets and uploads are cut alike.
+// host unreachable or restarting). `delay(ms)` instead slows the link: every chunk is passed on `ms`
+// later, in order, both ways (a server answering slowly). Works below HTTP, so WebSockets and uploads
+// are cut alike.
 import net from "node:net";
 
 export type PartitionMode = "blackhole" | "refuse";
@@ -11,6 +13,8 @@ export interface PartitionProxy {
   url: string;
   cut(mode: PartitionMode): void;
   heal(): void;
+  /** Pass every chunk on `ms` later (0: at once). */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -25,11 +29,13 @@ export async function startPartitionProxy(target: string): Promise<PartitionProx
   const upstreamUrl = new URL(target);
   const links = new Set<Link>();
   let cutMode: PartitionMode | null = null;
+  let delayMs = 0;
+  const pass = (to: net.Socket, data: Buffer) => (delayMs > 0 ? setTimeout(() => to.write(data), delayMs) : to.write(data));
 
   const connectUpstream = (link: Link) => {
     const up = net.connect(Number(upstreamUrl.port), upstreamUrl.hostname);
     link.upstream = up;
-    up.on("data", (d: Buffer) => (cutMode ? link.held.toClient.push(d) : link.client.write(d)));
+    up.on("data", (d: Buffer) => (cutMode ? link.held.toClient.push(d) : pass(link.client, d)));
     up.on("close", () => link.client.destroy());
     up.on("error", () => link.client.destroy());
     for (const d of link.held.toUpstream.splice(0)) up.write(d);
@@ -42,7 +48,7 @@ export async function startPartitionProxy(target: string): Promise<PartitionProx
     }
     const link: Link = { client, upstream: null, held: { toUpstream: [], toClient: [] } };
     links.add(link);
-    client.on("data", (d: Buffer) => (cutMode || !link.upstream ? link.held.toUpstream.push(d) : link.upstream.write(d)));
+    client.on("data", (d: Buffer) => (cutMode || !link.upstream ? link.held.toUpstream.push(d) : pass(link.upstream, d)));
     client.on("close", () => {
       links.delete(link);
       link.upstream?.destroy();
@@ -58,6 +64,9 @@ export async function startPartitionProxy(target: string): Promise<PartitionProx
     cut(mode) {
       cutMode = mode;
       if (mode === "refuse") for (const link of links) link.client.resetAndDestroy();
+    },
+    delay(ms) {
+      delayMs = ms;
     },
     heal() {
       cutMode = null;
