@@ -18,7 +18,7 @@
 // inside it several times.
 //
 // ICRL_BENCH_CUT_S (default 120), ICRL_BENCH_CUT_MODES (default "none,slow,blackhole,refuse"),
-// ICRL_BENCH_CUT_STEPS (run length, default 450: longer than the window at the baseline rate).
+// ICRL_BENCH_CUT_STEPS (run length, default 900: longer than the window at the baseline rate).
 import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -35,10 +35,12 @@ const CUT_S = Number(process.env.ICRL_BENCH_CUT_S ?? 120);
 type Mode = PartitionMode | "none" | "slow";
 const MODES = (process.env.ICRL_BENCH_CUT_MODES ?? "none,slow,blackhole,refuse").split(",") as Mode[];
 const DELAY_MS = Number(process.env.ICRL_BENCH_CUT_DELAY_MS ?? 500);
-const STEPS = Number(process.env.ICRL_BENCH_CUT_STEPS ?? 450);
+const STEPS = Number(process.env.ICRL_BENCH_CUT_STEPS ?? 900);
 const OUTBOX_BYTES = Number(process.env.ICRL_BENCH_CUT_OUTBOX_KIB ?? 64) * 1024;
 const CHECKPOINT_EVERY = Number(process.env.ICRL_BENCH_CUT_CHECKPOINT_EVERY ?? 25);
 const STEPS_BEFORE_CUT = 5;
+
+const lastLive = (list: WorkerSample[]) => list.filter((s) => s.liveHeapMiB !== null).at(-1)?.liveHeapMiB;
 
 async function cutOnce(t: TestServer, mode: Mode): Promise<Record<string, number | string>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), `icrl-bench-cutoff-${mode}-`));
@@ -135,6 +137,10 @@ async function cutOnce(t: TestServer, mode: Mode): Promise<Record<string, number
       [`${mode}_rss_max_during_mib`]: round(max((s) => s.rssMiB)),
       [`${mode}_heap_before_mib`]: round(before.heapMiB),
       [`${mode}_heap_max_during_mib`]: round(max((s) => s.heapMiB)),
+      // After a full collection: what the worker really holds (garbage not yet collected excluded).
+      [`${mode}_live_heap_before_mib`]: round(lastLive(samples.filter((s) => s.at < cutAt)) ?? -1),
+      [`${mode}_live_heap_max_during_mib`]: round(Math.max(...during.map((s) => s.liveHeapMiB ?? 0))),
+      [`${mode}_live_heap_at_heal_mib`]: round(lastLive(during) ?? -1),
       // Bounded memory: what the last three quarters of the cut added (an unbounded buffer grows here).
       [`${mode}_rss_quarter_to_heal_mib`]: round(atHeal.rssMiB - atQuarter.rssMiB),
       [`${mode}_spill_max_bytes`]: max((s) => s.spillBytes),

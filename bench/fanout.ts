@@ -6,7 +6,10 @@
 // - the single-event form (rolloutAdded: one WebSocket message per rollout per subscriber) and the
 //   batched form (rolloutsAdded: one message per batch, maxBatch 256, maxDelayMs 0 by default, as the server's);
 // - one server, or two: a second `icrl server` process on the same Postgres, with the subscribers'
-//   connections split between the two and the reporter on the first.
+//   connections split between the two and the reporter on the first;
+// - stalled_1: the batched form for 60 s (ICRL_BENCH_FANOUT_STALL_S) with a 101st subscriber whose TCP
+//   socket is paused the whole time: the server's memory stays bounded, the others' latency is
+//   compared with batched_1, and the stalled one, resumed, must get every rollout exactly once.
 //
 // Latency: arrival wall time minus the rollout's createdAt, which Postgres sets to the start of the
 // inserting transaction (millisecond precision). That is an upper bound on commit-to-arrival, since
@@ -15,7 +18,7 @@
 // separate processes on one machine, so they share one clock.
 //
 // The last line's p50_ms, p99_ms and achieved_per_s are the batched form on one server; every
-// configuration's figures follow with a prefix (single_1, batched_1, single_2, batched_2).
+// configuration's figures follow with a prefix (single_1, batched_1, single_2, batched_2, stalled_1).
 //
 // Knobs: ICRL_BENCH_FANOUT_SELECTION=full subscribes the single form with the SDK's
 // RolloutAddedDocument (whole rollouts, ~5.7 KB per event; the default is a live-table row, ~190 B);
@@ -45,7 +48,9 @@ const SECONDS = 15;
 const SELECTION: SubscribeInit["selection"] = process.env.ICRL_BENCH_FANOUT_SELECTION === "full" ? "full" : "live";
 const MAX_BATCH = Number(process.env.ICRL_BENCH_FANOUT_MAX_BATCH ?? 256);
 const MAX_DELAY_MS = Number(process.env.ICRL_BENCH_FANOUT_MAX_DELAY_MS ?? 0);
-const CONFIGS = (process.env.ICRL_BENCH_FANOUT_CONFIGS ?? "single_1,batched_1,single_2,batched_2").split(",");
+const CONFIGS = (process.env.ICRL_BENCH_FANOUT_CONFIGS ?? "single_1,batched_1,single_2,batched_2,stalled_1").split(",");
+/** How long the stalled configuration reports (and its one subscriber does not read). */
+const STALL_SECONDS = Number(process.env.ICRL_BENCH_FANOUT_STALL_S ?? 60);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -76,7 +81,8 @@ async function startReplica(databaseUrl: string, dir: string): Promise<{ url: st
   };
 }
 
-async function measure(form: SubscribeInit["form"], replicas: number): Promise<Record<string, number | string>> {
+async function measure(form: SubscribeInit["form"], replicas: number, stalled = false): Promise<Record<string, number | string>> {
+  const seconds = stalled ? STALL_SECONDS : SECONDS;
   const cp = await startControlPlane();
   const replicaDir = await mkdtemp(path.join(os.tmpdir(), "icrl-bench-replica-"));
   const replica = replicas > 1 ? await startReplica(cp.t.databaseUrl, replicaDir) : null;
@@ -91,6 +97,7 @@ async function measure(form: SubscribeInit["form"], replicas: number): Promise<R
     form,
     maxBatch: MAX_BATCH,
     maxDelayMs: MAX_DELAY_MS,
+    stalled,
   } satisfies SubscribeInit);
   const reporter = forkBenchChild(path.join(here, "support", "paced-reporter-child.ts"), {
     url: cp.t.server.url,
@@ -98,7 +105,7 @@ async function measure(form: SubscribeInit["form"], replicas: number): Promise<R
     jobId: job.jobId,
     rolloutsPerS: ROLLOUTS_PER_S,
     batch: BATCH,
-    seconds: SECONDS,
+    seconds,
   } satisfies PacedInit);
   try {
     await subscribers.next("subscribed");
@@ -118,17 +125,30 @@ async function measure(form: SubscribeInit["form"], replicas: number): Promise<R
     const meter = await cpuMeter(cp.t.server.services.pool);
     const m = meter?.();
     const replicaCpu0 = replica ? processCpuSeconds(replica.pid) : 0;
+    // The first server's memory (it runs in this process) while the window lasts.
+    const memory0 = process.memoryUsage();
+    const memory = { rss: memory0.rss, heap: memory0.heapUsed };
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      memory.rss = Math.max(memory.rss, m.rss);
+      memory.heap = Math.max(memory.heap, m.heapUsed);
+    }, 250);
     reporter.send("command", "run");
     const ran = await reporter.next<PacedResult>("ran");
+    clearInterval(sampler);
     if (ran.from !== from) throw new Error(`the measured window starts at cursor ${ran.from}, expected ${from}`);
-    subscribers.send("end", { from, to: ran.to, acks: ran.acks, timeoutMs: 60_000 } satisfies SubscribeEnd);
+    subscribers.send("end", { from, to: ran.to, acks: ran.acks, timeoutMs: 120_000 } satisfies SubscribeEnd);
     const got = await subscribers.next<SubscribeResult>("result");
     const cpu = m?.read();
     const replicaCpu = replica ? processCpuSeconds(replica.pid) - replicaCpu0 : 0;
     reporter.send("command", "quit");
 
     const expected = got.subscribers * got.expected_per_subscriber;
-    const exactlyOnce = got.delivered === expected && got.complete_subscribers === got.subscribers && got.out_of_order_or_repeated === 0;
+    const exactlyOnce =
+      got.delivered === expected &&
+      got.complete_subscribers === got.subscribers &&
+      got.out_of_order_or_repeated === 0 &&
+      (!stalled || got.stalled?.complete === true);
     const figures = {
       subscribers: got.subscribers,
       servers: replicas,
@@ -153,6 +173,17 @@ async function measure(form: SubscribeInit["form"], replicas: number): Promise<R
       subscriber_cpu_us_per_delivery: round((got.client_cpu_s * 1e6) / got.delivered, 2),
       postgres_cpu_s: cpu ? round(cpu.postgres_s, 2) : "n/a",
       server_waited_for_cpu_s: cpu ? round(cpu.node_waited_s, 2) : "n/a",
+      server_rss_start_mib: round(memory0.rss / 2 ** 20, 1),
+      server_rss_max_mib: round(memory.rss / 2 ** 20, 1),
+      server_heap_start_mib: round(memory0.heapUsed / 2 ** 20, 1),
+      server_heap_max_mib: round(memory.heap / 2 ** 20, 1),
+      ...(got.stalled
+        ? {
+            stalled_received: got.stalled.received,
+            stalled_out_of_order_or_repeated: got.stalled.out_of_order_or_repeated,
+            stalled_catch_up_s: round(got.stalled.catch_up_s, 2),
+          }
+        : {}),
     };
     if (!exactlyOnce) throw new Error(`delivery was not exactly once: ${JSON.stringify(figures)}`);
     return figures;
@@ -178,8 +209,9 @@ export default async function fanout(): Promise<Record<string, number | string>>
   const results: Record<string, Record<string, number | string>> = {};
   for (const config of CONFIGS) {
     const [form, servers] = config.split("_");
-    if ((form !== "single" && form !== "batched") || (servers !== "1" && servers !== "2")) throw new Error(`unknown configuration ${config}`);
-    results[config] = await measure(form, Number(servers));
+    if ((form !== "single" && form !== "batched" && form !== "stalled") || (servers !== "1" && servers !== "2"))
+      throw new Error(`unknown configuration ${config}`);
+    results[config] = await measure(form === "stalled" ? "batched" : form, Number(servers), form === "stalled");
     progress(`${config}: ${JSON.stringify(results[config])}`);
   }
   const headline = results.batched_1;

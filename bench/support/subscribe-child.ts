@@ -4,7 +4,9 @@
 // so none is seen twice) and timed on arrival against the wall clock, which all processes on this
 // machine share.
 import { setMaxListeners } from "node:events";
-import { parse } from "graphql";
+import { parse, print } from "graphql";
+import { createClient as createWsClient } from "graphql-ws";
+import { WebSocket } from "ws";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { createClient, RolloutAddedDocument, type IcrlClient } from "../../client-sdk/src/index.js";
 import { runBenchChild } from "./child.js";
@@ -24,6 +26,11 @@ export interface SubscribeInit {
   form: "single" | "batched";
   maxBatch?: number;
   maxDelayMs?: number;
+  /**
+   * One more subscriber (batched form, its own connection to urls[0]) whose TCP socket is paused for
+   * the whole measured window and resumed after it: a subscriber that stops reading.
+   */
+  stalled?: boolean;
 }
 
 /** Sent by the parent once reporting has stopped; `acks` are [firstCursor, lastCursor, ackWallMs]. */
@@ -49,6 +56,8 @@ export interface SubscribeResult {
   payload_bytes_per_rollout: number;
   rollouts_per_message: number;
   client_cpu_s: number;
+  /** The stalled subscriber: rollouts of the window it got after resuming, exactly once and in order? */
+  stalled?: { received: number; out_of_order_or_repeated: number; catch_up_s: number; complete: boolean };
 }
 
 type Item = { cursor: string | number; createdAt: string | Date };
@@ -97,6 +106,7 @@ runBenchChild<SubscribeInit>(async (init, io) => {
   );
   const subs: Sub[] = [];
   const latencies: number[] = [];
+  const stalled = init.stalled ? openStalled(init) : null;
   const abort = new AbortController();
   setMaxListeners(init.connections * init.perConnection + 10, abort.signal); // one listener per subscription
   let window: { from: number; size: number } | null = null;
@@ -159,9 +169,11 @@ runBenchChild<SubscribeInit>(async (init, io) => {
   await until(() => subs.every((s) => s.last > 0), 120_000);
   io.send("live");
 
+  if (stalled) await stalled.live;
   const open = await io.next<{ from: number; size: number }>("open");
   for (const s of subs) s.arrivals = new Float64Array(open.size).fill(Number.NaN);
   window = open;
+  stalled?.pause();
   const cpu0 = process.cpuUsage();
 
   const end = await io.next<SubscribeEnd>("end");
@@ -169,6 +181,7 @@ runBenchChild<SubscribeInit>(async (init, io) => {
   const cpu = process.cpuUsage(cpu0);
   abort.abort();
   await Promise.all(clients.map((c) => c.close()));
+  const stalledResult = stalled ? await stalled.resumeUntil(open.from, end.to, end.timeoutMs) : undefined;
 
   // Arrival after the reporter had its answer: a lower bound on commit-to-receipt latency.
   const ackLatencies: number[] = [];
@@ -195,6 +208,71 @@ runBenchChild<SubscribeInit>(async (init, io) => {
     payload_bytes_per_rollout: messageItems ? messageBytes / messageItems : 0,
     rollouts_per_message: messages ? messageItems / messages : 0,
     client_cpu_s: (cpu.user + cpu.system) / 1e6,
+    stalled: stalledResult,
   } satisfies SubscribeResult);
   await Promise.allSettled(running);
 });
+
+/** A plain graphql-ws client (its WebSocket at hand, to pause its TCP socket) on the batched form. */
+function openStalled(init: SubscribeInit) {
+  const sockets: WebSocket[] = [];
+  class Tracked extends WebSocket {
+    constructor(...args: ConstructorParameters<typeof WebSocket>) {
+      super(...args);
+      sockets.push(this);
+    }
+  }
+  const client = createWsClient({
+    url: `${init.urls[0].replace(/^http/, "ws")}/graphql`,
+    webSocketImpl: Tracked,
+    connectionParams: { authorization: `Bearer ${init.token}` },
+    retryAttempts: 0,
+  });
+  const cursors: number[] = [];
+  let onItems: (() => void) | null = null;
+  let failure: unknown = null;
+  let markLive!: () => void;
+  const live = new Promise<void>((resolve) => (markLive = resolve));
+  client.subscribe<Batch>(
+    { query: print(LIVE_BATCH), variables: { runId: init.runId, maxBatch: init.maxBatch, maxDelayMs: init.maxDelayMs } },
+    {
+      next: (m) => {
+        for (const item of m.data?.rolloutsAdded.rollouts ?? []) cursors.push(Number(item.cursor));
+        markLive();
+        onItems?.();
+      },
+      error: (e) => {
+        failure = e;
+        onItems?.();
+      },
+      complete: () => undefined,
+    },
+  );
+  const tcp = () => (sockets[0] as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+  return {
+    /** Resolves once it has received a batch (it is live). */
+    live,
+    pause: () => tcp().pause(),
+    async resumeUntil(from: number, to: number, timeoutMs: number) {
+      const resumed = wallMs();
+      tcp().resume();
+      const last = () => cursors[cursors.length - 1] ?? 0;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        onItems = () => {
+          if (last() >= to || failure) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        onItems();
+      });
+      const catchUpS = (wallMs() - resumed) / 1000;
+      await client.dispose();
+      const window = cursors.filter((c) => c > from && c <= to);
+      let bad = 0;
+      for (let i = 1; i < cursors.length; i++) if (cursors[i] <= cursors[i - 1]) bad++;
+      return { received: window.length, out_of_order_or_repeated: bad, catch_up_s: catchUpS, complete: window.length === to - from && bad === 0 };
+    },
+  };
+}

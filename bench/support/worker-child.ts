@@ -3,6 +3,8 @@
 // and the training steps done so far; at the end, when each step was done. "stop" asks for a graceful
 // stop.
 import fs from "node:fs";
+import v8 from "node:v8";
+import vm from "node:vm";
 import path from "node:path";
 import { pino } from "pino";
 import { Worker } from "../../worker/runtime/worker.js";
@@ -20,6 +22,8 @@ export interface WorkerSample {
   at: number;
   rssMiB: number;
   heapMiB: number;
+  /** The heap after a full garbage collection: what is really held (taken every fifth sample). */
+  liveHeapMiB: number | null;
   spillBytes: number;
   steps: number;
 }
@@ -38,7 +42,12 @@ function bytesUnder(dir: string): number {
   return total;
 }
 
+// A full collection on demand, without starting Node with --expose-gc.
+v8.setFlagsFromString("--expose-gc");
+const collectGarbage = vm.runInNewContext("gc") as () => void;
+
 runBenchChild<WorkerChildInit>(async (init, io) => {
+  let sampleCount = 0;
   let steps = 0;
   const stepDoneAt: number[] = [];
   const warnings: string[] = [];
@@ -70,10 +79,16 @@ runBenchChild<WorkerChildInit>(async (init, io) => {
   const outboxDir = path.join(dataDir, "outbox");
   const timer = setInterval(() => {
     const mem = process.memoryUsage();
+    let liveHeapMiB: number | null = null;
+    if (sampleCount++ % 5 === 0) {
+      collectGarbage();
+      liveHeapMiB = process.memoryUsage().heapUsed / 2 ** 20;
+    }
     const sample: WorkerSample = {
       at: Date.now(),
       rssMiB: mem.rss / 2 ** 20,
       heapMiB: mem.heapUsed / 2 ** 20,
+      liveHeapMiB,
       spillBytes: fs.existsSync(outboxDir) ? bytesUnder(outboxDir) : 0,
       steps,
     };

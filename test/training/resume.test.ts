@@ -112,6 +112,9 @@ function inProcessWorker(name: string, options: { maxJobs?: number; heartbeatMs?
     pollMs: 100,
     maxJobs: options.maxJobs ?? 1,
     heartbeatMs: options.heartbeatMs,
+    // Every boundary waits for its cancel check, however loaded the machine: the cancel test's bound
+    // (the step in progress, no more) holds only for checks that are waited for.
+    slowCheckMs: 600_000,
     logger: lines
       ? pino({ level: "info" }, { write: (line: string) => void lines.push(line) })
       : createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),

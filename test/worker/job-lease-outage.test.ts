@@ -1,7 +1,8 @@
-// The job lease's step-boundary check (JobLease.checkNow) while the server is unreachable: the first
-// boundary waits at most its timeout, later ones do not wait at all (a step must not pay the timeout
-// at every boundary of an outage), and once the link heals the check hears of a cancel again.
-// The server sits behind a TCP proxy that stops all traffic the way a network partition does.
+// The job lease's step-boundary check (JobLease.checkNow) while the server is unreachable or slow: the
+// first boundary waits (at most its timeout), later ones do not wait at all (a step must not pay a
+// timeout or a slow round trip at every boundary of an outage), and the cancel is heard all the same.
+// The server sits behind a TCP proxy that stops all traffic the way a network partition does, or
+// passes it on late.
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -41,22 +42,29 @@ afterAll(async () => {
 const within = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<"still waiting">((r) => setTimeout(() => r("still waiting"), ms).unref())]);
 
+/** A claimed TRAIN job and its worker's client, reaching the server through the proxy. */
+async function claimThroughProxy(name: string) {
+  await writeQaJsonl(path.join(dir, `${name}.jsonl`), 3);
+  const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name, kind: "QA", format: "JSONL", path: path.join(dir, `${name}.jsonl`) } });
+  const exp = await t.admin.mutate(CreateExperimentDocument, { name });
+  const runId = (
+    await t.admin.mutate(CreateRunDocument, {
+      experimentId: exp.createExperiment.id,
+      name: "r",
+      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
+    })
+  ).createRun.id;
+  const reg = (await t.admin.mutate(CreateApiKeyDocument, { name, role: "WORKER" })).createApiKey.secret;
+  const token = (await t.client(reg).mutate(RegisterWorkerDocument, { name, capabilities: {} })).registerWorker.token;
+  const client = createClient({ url: proxy.url, token });
+  const claim = (await client.mutate(ClaimJobDocument, {})).claimJob!;
+  expect(claim.job.run?.id).toBe(runId);
+  return { runId, client, claim };
+}
+
 describe("JobLease.checkNow through an outage", () => {
   it("waits once, then not at all while cut off, and hears a cancel after the link heals", async () => {
-    await writeQaJsonl(path.join(dir, "qa.jsonl"), 3);
-    const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } });
-    const exp = await t.admin.mutate(CreateExperimentDocument, { name: "lease-outage" });
-    const runId = (
-      await t.admin.mutate(CreateRunDocument, {
-        experimentId: exp.createExperiment.id,
-        name: "r",
-        config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
-      })
-    ).createRun.id;
-    const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
-    const token = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: {} })).registerWorker.token;
-    const client = createClient({ url: proxy.url, token });
-    const claim = (await client.mutate(ClaimJobDocument, {})).claimJob!;
+    const { runId, client, claim } = await claimThroughProxy("outage");
     // No background heartbeat (start() is not called): only checkNow talks to the server here.
     const lease = new JobLease(client, claim.job.id, { leaseExpiresAt: claim.job.leaseExpiresAt });
     try {
@@ -77,6 +85,31 @@ describe("JobLease.checkNow through an outage", () => {
       expect(lease.cancelRequested).toBe(true);
       expect(await lease.checkNow()).toBe(true);
     } finally {
+      await lease.stop();
+      await client.close();
+    }
+  });
+
+  it("stops waiting at boundaries while the server answers slowly, and hears a cancel all the same", async () => {
+    const { runId, client, claim } = await claimThroughProxy("slow");
+    const lease = new JobLease(client, claim.job.id, { leaseExpiresAt: claim.job.leaseExpiresAt, slowCheckMs: 500 });
+    try {
+      expect(await lease.checkNow()).toBe(false);
+      // Every chunk 1 s late each way: a check cannot answer in under 2 s.
+      proxy.delay(1_000);
+      const started = Date.now();
+      expect(await lease.checkNow(60_000)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+      // That one was slower than slowCheckMs: the next boundaries do not wait (a waited one takes >= 2 s).
+      for (let i = 0; i < 3; i++) expect(await within(lease.checkNow(60_000), 1_000)).toBe(false);
+
+      // A cancel still arrives, through the check running in the background, and counts from then on.
+      await t.admin.mutate(CancelRunDocument, { id: runId });
+      const deadline = Date.now() + 60_000;
+      while (!(await lease.checkNow(60_000)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(lease.cancelRequested).toBe(true);
+    } finally {
+      proxy.delay(0);
       await lease.stop();
       await client.close();
     }

@@ -72,6 +72,8 @@ export interface WorkerOptions {
   gpu?: GpuChoice;
   /** Heartbeat interval (default: a third of the lease). */
   heartbeatMs?: number;
+  /** A step-boundary cancel check slower than this stops boundaries waiting for theirs (JobLeaseOptions.slowCheckMs; default 1000). */
+  slowCheckMs?: number;
   /** How long a graceful stop may take before the worker gives up on releasing its job (default 120 s). */
   shutdownTimeoutMs?: number;
   /** Stop after this many jobs (default: run until stopped). */
@@ -292,7 +294,12 @@ export class Worker {
     const job = claimed.job;
     const log = this.logger.child({ jobId: job.id, kind: job.kind });
     this.currentJobId = job.id;
-    const lease = new JobLease(client, job.id, { intervalMs: this.options.heartbeatMs, leaseExpiresAt: job.leaseExpiresAt, logger: log });
+    const lease = new JobLease(client, job.id, {
+      intervalMs: this.options.heartbeatMs,
+      leaseExpiresAt: job.leaseExpiresAt,
+      logger: log,
+      slowCheckMs: this.options.slowCheckMs,
+    });
     lease.start();
     const signal = AbortSignal.any([lease.signal, this.deadline.signal]);
     log.info({ attempt: job.attempts + 1, benchmarkRunId: job.benchmarkRun?.id, runId: job.run?.id }, "job claimed");

@@ -18,6 +18,12 @@ export interface JobLeaseOptions {
   /** When the server said the lease ends (from claimJob), to size the first interval. */
   leaseExpiresAt?: string | Date | null;
   logger?: OutboxLogger;
+  /**
+   * A step-boundary check (checkNow) that takes longer than this marks the server slow: later
+   * boundaries stop waiting for theirs (it goes on in the background and its answer counts from the
+   * next boundary) until one answers within it again. Default 1000 ms.
+   */
+  slowCheckMs?: number;
 }
 
 const MIN_INTERVAL_MS = 1000;
@@ -33,6 +39,8 @@ export class JobLease {
   private cancelListeners: (() => void)[] = [];
   /** Set while the server is unreachable (the last heartbeat failed for an outage). */
   private unreachable = false;
+  /** Set while the server answers boundary checks slowly (slowCheckMs). */
+  private slow = false;
   private probe: Promise<boolean> | null = null;
 
   constructor(
@@ -88,14 +96,22 @@ export class JobLease {
    * Ask the server now, at a boundary, whether the job was cancelled: the background heartbeat alone
    * hears of a cancel up to one interval (as much as 20 s) late, so a run would go on for steps after
    * the user cancelled it. Bounded by `timeoutMs` so that an outage delays a boundary, never stalls it.
-   * While the server is known to be unreachable a boundary does not wait at all: a cancel cannot be
-   * heard from it anyway, and waiting `timeoutMs` at every step would slow training through a whole
-   * outage. One heartbeat goes out in the background instead, to notice when the server is back.
+   * While the server is known to be unreachable, or answers slowly, a boundary does not wait at all:
+   * a cancel cannot be heard from an unreachable server anyway, and waiting at every step would slow
+   * training through a whole outage (a slow server would cost a round trip per step). One check goes
+   * out in the background instead; its answer counts from the next boundary, and a prompt one makes
+   * boundaries wait again.
    */
   async checkNow(timeoutMs = 5000): Promise<boolean> {
     if (this.cancelled || this.lostError || this.stopper.signal.aborted) return this.cancelled;
-    if (!this.unreachable) await this.beat(timeoutMs);
-    else this.probe ??= this.beat(timeoutMs).finally(() => (this.probe = null));
+    if (this.probe) return this.cancelled;
+    const started = Date.now();
+    const check = this.beat(timeoutMs).then((ok) => {
+      this.slow = Date.now() - started > (this.options.slowCheckMs ?? 1000);
+      return ok;
+    });
+    if (this.unreachable || this.slow) this.probe = check.finally(() => (this.probe = null));
+    else await check;
     return this.cancelled;
   }
 
