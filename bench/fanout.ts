@@ -28,6 +28,8 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
+import v8 from "node:v8";
+import vm from "node:vm";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PROJECT_ROOT } from "../server/main.js";
@@ -53,6 +55,10 @@ const CONFIGS = (process.env.ICRL_BENCH_FANOUT_CONFIGS ?? "single_1,batched_1,si
 const STALL_SECONDS = Number(process.env.ICRL_BENCH_FANOUT_STALL_S ?? 60);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+// A full collection on demand (outside the measured window), without starting Node with --expose-gc.
+v8.setFlagsFromString("--expose-gc");
+const collectGarbage = vm.runInNewContext("gc") as () => void;
 
 /** CPU seconds (user + system) another process has used so far, from /proc. */
 function processCpuSeconds(pid: number): number {
@@ -125,7 +131,9 @@ async function measure(form: SubscribeInit["form"], replicas: number, stalled = 
     const meter = await cpuMeter(cp.t.server.services.pool);
     const m = meter?.();
     const replicaCpu0 = replica ? processCpuSeconds(replica.pid) : 0;
-    // The first server's memory (it runs in this process) while the window lasts.
+    // The first server's memory (it runs in this process) while the window lasts; its live heap
+    // (after a full collection) at the window's start and end.
+    collectGarbage();
     const memory0 = process.memoryUsage();
     const memory = { rss: memory0.rss, heap: memory0.heapUsed };
     const sampler = setInterval(() => {
@@ -136,6 +144,8 @@ async function measure(form: SubscribeInit["form"], replicas: number, stalled = 
     reporter.send("command", "run");
     const ran = await reporter.next<PacedResult>("ran");
     clearInterval(sampler);
+    collectGarbage();
+    const liveHeapEnd = process.memoryUsage().heapUsed;
     if (ran.from !== from) throw new Error(`the measured window starts at cursor ${ran.from}, expected ${from}`);
     subscribers.send("end", { from, to: ran.to, acks: ran.acks, timeoutMs: 120_000 } satisfies SubscribeEnd);
     const got = await subscribers.next<SubscribeResult>("result");
@@ -175,13 +185,15 @@ async function measure(form: SubscribeInit["form"], replicas: number, stalled = 
       server_waited_for_cpu_s: cpu ? round(cpu.node_waited_s, 2) : "n/a",
       server_rss_start_mib: round(memory0.rss / 2 ** 20, 1),
       server_rss_max_mib: round(memory.rss / 2 ** 20, 1),
-      server_heap_start_mib: round(memory0.heapUsed / 2 ** 20, 1),
+      server_live_heap_start_mib: round(memory0.heapUsed / 2 ** 20, 1),
       server_heap_max_mib: round(memory.heap / 2 ** 20, 1),
+      server_live_heap_end_mib: round(liveHeapEnd / 2 ** 20, 1),
       ...(got.stalled
         ? {
             stalled_received: got.stalled.received,
             stalled_out_of_order_or_repeated: got.stalled.out_of_order_or_repeated,
             stalled_catch_up_s: round(got.stalled.catch_up_s, 2),
+            stalled_dropped_and_resumed: got.stalled.dropped ? "yes" : "no",
           }
         : {}),
     };

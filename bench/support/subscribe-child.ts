@@ -57,7 +57,7 @@ export interface SubscribeResult {
   rollouts_per_message: number;
   client_cpu_s: number;
   /** The stalled subscriber: rollouts of the window it got after resuming, exactly once and in order? */
-  stalled?: { received: number; out_of_order_or_repeated: number; catch_up_s: number; complete: boolean };
+  stalled?: { received: number; out_of_order_or_repeated: number; catch_up_s: number; complete: boolean; dropped: boolean };
 }
 
 type Item = { cursor: string | number; createdAt: string | Date };
@@ -267,12 +267,37 @@ function openStalled(init: SubscribeInit) {
         };
         onItems();
       });
-      const catchUpS = (wallMs() - resumed) / 1000;
+      // A subscriber that reads nothing answers no keep-alive ping either: the server drops its
+      // connection (graphql-ws: no pong within 12 s). It then resumes the way the SDK does, from
+      // the last cursor it got, on a new connection.
+      const dropped = failure !== null && last() < to;
       await client.dispose();
+      if (dropped) {
+        const sdk = createClient({ url: init.urls[0], token: init.token });
+        const resume = new AbortController();
+        const stopAt = setTimeout(() => resume.abort(), timeoutMs);
+        const variables = { runId: init.runId, after: String(last()), maxBatch: init.maxBatch, maxDelayMs: init.maxDelayMs };
+        try {
+          for await (const m of sdk.subscribe(LIVE_BATCH, variables, { signal: resume.signal })) {
+            for (const item of m.rolloutsAdded.rollouts) cursors.push(Number(item.cursor));
+            if (last() >= to) break;
+          }
+        } finally {
+          clearTimeout(stopAt);
+          await sdk.close();
+        }
+      }
+      const catchUpS = (wallMs() - resumed) / 1000;
       const window = cursors.filter((c) => c > from && c <= to);
       let bad = 0;
       for (let i = 1; i < cursors.length; i++) if (cursors[i] <= cursors[i - 1]) bad++;
-      return { received: window.length, out_of_order_or_repeated: bad, catch_up_s: catchUpS, complete: window.length === to - from && bad === 0 };
+      return {
+        received: window.length,
+        out_of_order_or_repeated: bad,
+        catch_up_s: catchUpS,
+        complete: window.length === to - from && bad === 0,
+        dropped,
+      };
     },
   };
 }

@@ -10,19 +10,10 @@ import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ArtifactsDocument,
-  ClaimJobDocument,
-  CreateApiKeyDocument,
-  CreateExperimentDocument,
-  CreateRunDocument,
-  createClient,
-  ImportDatasetDocument,
-  RegisterWorkerDocument,
-} from "../../client-sdk/src/index.js";
+import { ArtifactsDocument, createClient } from "../../client-sdk/src/index.js";
 import { PROJECT_ROOT } from "../../server/main.js";
 import { uploadArtifact } from "../../worker/training/upload-artifact.js";
-import { writeQaJsonl } from "../support/fixtures.js";
+import { claimedTrainJob } from "../support/claimed-job.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
 import { freePort, waitReady } from "../support/server-process.js";
 
@@ -75,19 +66,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "icrl-disk-full-"));
   artifactDir = path.join(dir, "artifacts");
   await mkdir(artifactDir);
-  await writeQaJsonl(path.join(dir, "qa.jsonl"), 3);
-  const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } });
-  const exp = await t.admin.mutate(CreateExperimentDocument, { name: "disk-full" });
-  runId = (
-    await t.admin.mutate(CreateRunDocument, {
-      experimentId: exp.createExperiment.id,
-      name: "r",
-      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
-    })
-  ).createRun.id;
-  const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
-  workerToken = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "uploader", capabilities: {} })).registerWorker.token;
-  jobId = (await t.client(workerToken).mutate(ClaimJobDocument, {})).claimJob!.job.id;
+  ({ runId, jobId, workerToken } = await claimedTrainJob(t, dir, "disk-full"));
   const port = await freePort();
   url = `http://127.0.0.1:${port}`;
   server = serverOnSmallDisk(port);

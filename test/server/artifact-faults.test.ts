@@ -9,21 +9,11 @@ import os from "node:os";
 import path from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ArtifactsDocument,
-  ClaimJobDocument,
-  createClient,
-  CreateApiKeyDocument,
-  CreateExperimentDocument,
-  CreateRunDocument,
-  ImportDatasetDocument,
-  RegisterWorkerDocument,
-  type IcrlClient,
-} from "../../client-sdk/src/index.js";
+import { ArtifactsDocument, createClient, type IcrlClient } from "../../client-sdk/src/index.js";
 import { ArtifactStore } from "../../server/artifacts/store.js";
 import { uploadArtifact } from "../../worker/training/upload-artifact.js";
 import { startFaultProxy, type FaultProxy, type FaultRule } from "../support/fault-proxy.js";
-import { writeQaJsonl } from "../support/fixtures.js";
+import { claimedTrainJob } from "../support/claimed-job.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
 let t: TestServer;
@@ -40,18 +30,7 @@ const fastRetry = { initialMs: 5, maxMs: 20 };
 beforeAll(async () => {
   t = await startTestServer();
   dir = await mkdtemp(path.join(os.tmpdir(), "icrl-artifact-faults-"));
-  await writeQaJsonl(path.join(dir, "qa.jsonl"), 3);
-  const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(dir, "qa.jsonl") } });
-  const exp = await t.admin.mutate(CreateExperimentDocument, { name: "artifact-faults" });
-  const run = await t.admin.mutate(CreateRunDocument, {
-    experimentId: exp.createExperiment.id,
-    name: "r",
-    config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
-  });
-  runId = run.createRun.id;
-  const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
-  workerToken = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "uploader", capabilities: {} })).registerWorker.token;
-  jobId = (await t.client(workerToken).mutate(ClaimJobDocument, {})).claimJob!.job.id;
+  ({ runId, jobId, workerToken } = await claimedTrainJob(t, dir, "artifact-faults"));
   file = path.join(dir, "adapter.gguf");
   await writeFile(file, data);
 });

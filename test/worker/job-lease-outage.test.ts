@@ -7,18 +7,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CancelRunDocument,
-  ClaimJobDocument,
-  CreateApiKeyDocument,
-  CreateExperimentDocument,
-  CreateRunDocument,
-  createClient,
-  ImportDatasetDocument,
-  JobLease,
-  RegisterWorkerDocument,
-} from "../../client-sdk/src/index.js";
-import { writeQaJsonl } from "../support/fixtures.js";
+import { CancelRunDocument, createClient, JobLease } from "../../client-sdk/src/index.js";
+import { claimedTrainJob } from "../support/claimed-job.js";
 import { type PartitionProxy, startPartitionProxy } from "../support/partition-proxy.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 
@@ -42,24 +32,11 @@ afterAll(async () => {
 const within = <T>(p: Promise<T>, ms: number) =>
   Promise.race([p, new Promise<"still waiting">((r) => setTimeout(() => r("still waiting"), ms).unref())]);
 
-/** A claimed TRAIN job and its worker's client, reaching the server through the proxy. */
+/** A claimed TRAIN job, and its worker's client reaching the server through the proxy. */
 async function claimThroughProxy(name: string) {
-  await writeQaJsonl(path.join(dir, `${name}.jsonl`), 3);
-  const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name, kind: "QA", format: "JSONL", path: path.join(dir, `${name}.jsonl`) } });
-  const exp = await t.admin.mutate(CreateExperimentDocument, { name });
-  const runId = (
-    await t.admin.mutate(CreateRunDocument, {
-      experimentId: exp.createExperiment.id,
-      name: "r",
-      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
-    })
-  ).createRun.id;
-  const reg = (await t.admin.mutate(CreateApiKeyDocument, { name, role: "WORKER" })).createApiKey.secret;
-  const token = (await t.client(reg).mutate(RegisterWorkerDocument, { name, capabilities: {} })).registerWorker.token;
-  const client = createClient({ url: proxy.url, token });
-  const claim = (await client.mutate(ClaimJobDocument, {})).claimJob!;
-  expect(claim.job.run?.id).toBe(runId);
-  return { runId, client, claim };
+  const job = await claimedTrainJob(t, dir, name);
+  const client = createClient({ url: proxy.url, token: job.workerToken });
+  return { runId: job.runId, client, claim: { job: { id: job.jobId, leaseExpiresAt: job.leaseExpiresAt } } };
 }
 
 describe("JobLease.checkNow through an outage", () => {
