@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { toolsConfigSchema } from "./tools-config.js";
 import { PromptTemplateSchema } from "./prompt.js";
+import { chatTemplateArgsSchema } from "./chat-template-args.js";
 
 export const benchmarkConfigSchema = z
   .object({
@@ -15,6 +16,8 @@ export const benchmarkConfigSchema = z
     tools: toolsConfigSchema.prefault({}),
     /** Prompt wording; default: the task's built-in template. A trained adapter scores only under the template it learned. */
     template: PromptTemplateSchema.optional(),
+    /** Extra chat template variables, e.g. Qwen3's { enable_thinking: false }: use the trained run's. */
+    chatTemplateArgs: chatTemplateArgsSchema.optional(),
     decoding: z
       .object({
         temperature: z.number().min(0).max(5).default(0),

@@ -5,6 +5,7 @@ export * from "./run-config.js";
 export * from "./benchmark-config.js";
 export * from "./tools-config.js";
 export * from "./prompt.js";
+export * from "./chat-template-args.js";
 export * from "./rollout.js";
 export * from "./claim-context.js";
 export * from "./metric-keys.js";

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { toolsConfigSchema } from "./tools-config.js";
 import { PromptTemplateSchema } from "./prompt.js";
+import { chatTemplateArgsSchema } from "./chat-template-args.js";
 import { unknownKeyMessage } from "./unknown-keys.js";
 
 const stage = z.strictObject({
@@ -71,6 +72,8 @@ export const runConfigSchema = z
       /** GGUF file as the worker sees it. */
       path: z.string().min(1, "model.path is required: the GGUF file the worker loads"),
       contextSize: z.number().int().min(256).default(4096),
+      /** Extra chat template variables for every prompt of the run, e.g. Qwen3's { enable_thinking: false }. */
+      chatTemplateArgs: chatTemplateArgsSchema.optional(),
     }),
     task: z.enum(["qa", "math"]).default("qa"),
     dataset: z.strictObject({

@@ -37,6 +37,7 @@ export async function benchFromRun(client: IcrlClient, runId: string, step: numb
       metric: config.reward.metric,
       tools: config.tools,
       ...(config.template ? { template: config.template } : {}),
+      ...(config.model.chatTemplateArgs ? { chatTemplateArgs: config.model.chatTemplateArgs } : {}),
       ...(config.demonstrations.setId ? { demonstrationSetId: config.demonstrations.setId } : {}),
       maxToolTurns: config.rollout.maxToolTurns,
       maxTurnTokens: config.rollout.maxTurnTokens,

@@ -71,6 +71,9 @@ const BLOCKS: Record<string, Place> = {
     notInCi: "downloads a CUDA build of torch (network, and a GPU to use it); --python itself is tested in test/cli/gpu-settings.test.ts",
   },
   "config:": { runHere: "the GPU settings merged into README's run file are accepted by `icrl run create -f`" },
+  "git clone https://github.com/ggml-org/llama.cpp && pip install -r llama.cpp/requirements.txt": {
+    notInCi: "downloads llama.cpp's converter and a Hugging Face checkpoint (network); the files it writes are the kind test/engine/model-build tests load",
+  },
 };
 
 /** Files in examples/ and who runs them. */
@@ -90,6 +93,11 @@ const EXAMPLES: Record<string, Place> = {
     coveredBy: "test/studies/study-example.test.ts",
     marker: "examples/sdk-study.ts",
     why: "run with its defaults against a real worker",
+  },
+  "qwen2.5-3b-instruct-paper.yaml": {
+    coveredBy: "test/contracts/example-run-files.test.ts",
+    marker: "examples/qwen2.5-3b-instruct-paper.yaml",
+    why: "needs a GPU and a converted 3B model to run; the test checks it is a valid run file with the paper's settings",
   },
   "corpus.jsonl": { runHere: "README's `icrl tool search` block" },
   "bench-qa.jsonl": { runHere: "README's `icrl bench` block" },

@@ -178,7 +178,7 @@ describe("icrl bench", () => {
     expect(lines.at(-1)).toMatchObject({ type: "end", status: "SUCCEEDED", completed: 3, aggregate: { em: 1, n: 3 } });
   });
 
-  it("run --run evaluates a training run's adapter with the run's model, template, tools, budgets and validation split", async () => {
+  it("run --run evaluates a training run's adapter with the run's model, template, chat template arguments, tools, budgets and validation split", async () => {
     const file = path.join(dir, "lookup.jsonl");
     const lines = ["t0", "t1", "v0", "v1", "v2"].map((id) =>
       JSON.stringify({ id, question: `Code of ${id}?`, golden_answers: ["123"], split: id.startsWith("v") ? "val" : "train" }),
@@ -193,7 +193,7 @@ describe("icrl bench", () => {
         experimentId,
         name: "lookup-3-2-0",
         config: {
-          model: { path: "/models/lookup.gguf", contextSize: 1024 },
+          model: { path: "/models/lookup.gguf", contextSize: 1024, chatTemplateArgs: { enable_thinking: false } },
           dataset: { id: datasetId, validationSplit: "val" },
           tools,
           template: LOOKUP_TEMPLATE,
@@ -225,6 +225,7 @@ describe("icrl bench", () => {
       metric: "subem",
       tools: { search: tools.search },
       template: expect.objectContaining({ name: LOOKUP_TEMPLATE.name, instructions: LOOKUP_TEMPLATE.instructions }),
+      chatTemplateArgs: { enable_thinking: false },
       maxToolTurns: 2,
       maxTurnTokens: 48,
       maxTotalTokens: 256,

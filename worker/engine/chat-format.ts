@@ -5,23 +5,38 @@
 // Models without a template fall back to node-llama-cpp's chat wrapper resolution.
 import { Template } from "@huggingface/jinja";
 import { LlamaText, resolveChatWrapper, type ChatHistoryItem, type LlamaModel } from "node-llama-cpp";
-import type { ChatMessage } from "./types.js";
+import type { ChatMessage, ChatTemplateArgs } from "./types.js";
 
-export type ChatFormatter = (messages: ChatMessage[]) => string;
+export type ChatFormatter = (messages: ChatMessage[], args?: ChatTemplateArgs) => string;
+
+/** Variables the formatter sets itself: template arguments may not replace them. */
+const RESERVED = new Set(["messages", "add_generation_prompt", "bos_token", "eos_token"]);
+
+function checkArgs(args: ChatTemplateArgs | undefined): void {
+  const taken = Object.keys(args ?? {}).filter((key) => RESERVED.has(key));
+  if (taken.length > 0) throw new Error(`chat template arguments may not set ${taken.join(", ")}: the prompt builder sets them`);
+}
 
 export function createChatFormatter(options: { chatTemplate: string | null; bosText: string; eosText: string; model: LlamaModel }): ChatFormatter {
   if (options.chatTemplate) {
     const template = new Template(options.chatTemplate);
-    return (messages) =>
-      template.render({
+    return (messages, args) => {
+      checkArgs(args);
+      return template.render({
+        ...args,
         messages: messages.map((m) => ({ role: m.role, content: m.content })),
         add_generation_prompt: true,
         bos_token: options.bosText,
         eos_token: options.eosText,
       });
+    };
   }
   const wrapper = resolveChatWrapper(options.model);
-  return (messages) => {
+  return (messages, args) => {
+    // node-llama-cpp's built-in wrappers take no template variables: refuse rather than ignore them.
+    if (args && Object.keys(args).length > 0) {
+      throw new Error("this model has no tokenizer.chat_template, so chat template arguments cannot apply");
+    }
     const chatHistory: ChatHistoryItem[] = messages.map((m) =>
       m.role === "assistant" ? { type: "model", response: [m.content] } : { type: m.role, text: m.content },
     );

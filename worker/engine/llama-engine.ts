@@ -12,7 +12,7 @@ import { validateAdapterFile, validateModelFile, type ModelSummary } from "./ggu
 import { loadLlama, recentLlamaLogs, type GpuChoice } from "./llama-loader.js";
 import { LlamaEngineSequence } from "./llama-sequence.js";
 import { logProbOf } from "./log-softmax.js";
-import type { ChatMessage, Engine, EngineGroup, ModelInfo } from "./types.js";
+import type { ChatMessage, ChatTemplateArgs, Engine, EngineGroup, ModelInfo } from "./types.js";
 
 export interface LlamaEngineOptions {
   modelPath: string;
@@ -178,9 +178,9 @@ class NodeLlamaEngine implements LlamaEngine {
     return this.model.detokenize(tokens as Token[], false);
   }
 
-  formatChat(messages: ChatMessage[]): string {
+  formatChat(messages: ChatMessage[], args?: ChatTemplateArgs): string {
     this.ensureOpen();
-    return this.formatter(messages);
+    return this.formatter(messages, args);
   }
 
   private contextOptions(sequences: number, contextSize: number, adapter: AdapterVersion | null): LlamaContextOptions {

@@ -46,6 +46,9 @@ export interface EngineGroup {
   dispose(): Promise<void>;
 }
 
+/** Extra variables for a model's Jinja chat template (JSON values). */
+export type ChatTemplateArgs = Readonly<Record<string, unknown>>;
+
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
   content: string;
@@ -65,8 +68,12 @@ export interface Engine {
   readonly info: ModelInfo;
   tokenize(text: string, options?: { specialTokens?: boolean }): number[];
   detokenize(tokens: number[]): string;
-  /** Render messages through the model's chat template, ending with the assistant turn opener. */
-  formatChat(messages: ChatMessage[]): string;
+  /**
+   * Render messages through the model's chat template, ending with the assistant turn opener. `args` are
+   * extra template variables, as Hugging Face's apply_chat_template(**kwargs) passes them (Qwen3:
+   * { enable_thinking: false }).
+   */
+  formatChat(messages: ChatMessage[], args?: ChatTemplateArgs): string;
   /** A context holding `size` parallel sequences, each with room for `tokensPerSequence` tokens. */
   openGroup(size: number, options?: { tokensPerSequence?: number }): Promise<EngineGroup>;
   /** Hot-load a LoRA adapter for groups opened from now on (null = base model). */

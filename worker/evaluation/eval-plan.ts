@@ -4,7 +4,7 @@
 import type { SamplingOptions } from "../engine/types.js";
 import { defaultDemonstrationsFor } from "../icrl/default-demonstrations.js";
 import { defaultTemplateFor } from "../icrl/default-templates.js";
-import type { DemonstrationSet, PromptTemplate, TaskKind } from "../../contracts/index.js";
+import type { ChatTemplateArgs, DemonstrationSet, PromptTemplate, TaskKind } from "../../contracts/index.js";
 import type { MetricName } from "../scoring/index.js";
 import type { ToolsConfigInput } from "../tools/registry.js";
 import { claimedDemonstrations } from "../runtime/claimed-demonstrations.js";
@@ -17,6 +17,7 @@ export interface EvalPlan {
   /** Metrics computed for every item besides the configured one (em and f1 for QA). */
   extraMetrics: MetricName[];
   template: PromptTemplate;
+  chatTemplateArgs: ChatTemplateArgs | undefined;
   shots: number;
   demonstrations: DemonstrationSet | null;
   sampling: SamplingOptions;
@@ -54,6 +55,7 @@ export function planEvaluation(context: EvalContext, options: { searchCacheDir?:
     metric,
     extraMetrics,
     template: config.template ?? defaultTemplateFor(task),
+    chatTemplateArgs: config.chatTemplateArgs,
     shots: config.shots,
     demonstrations,
     sampling,

@@ -36,6 +36,7 @@ export async function evaluateBatch(
       shots: plan.shots,
       template: plan.template,
       demonstrations: plan.demonstrations,
+      chatTemplateArgs: plan.chatTemplateArgs,
     });
     if (prompt.tokens.length + MIN_RESPONSE_TOKENS + SLACK_TOKENS > capacity) {
       results[slot] = failedItem(

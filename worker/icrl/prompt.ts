@@ -1,6 +1,6 @@
 // Builds the rollout prompt: ONE user message holding the instructions, k demonstrations and the
 // question, rendered through the model's own chat template (ARCHITECTURE.md, "The method").
-import type { ChatMessage, Engine } from "../engine/types.js";
+import type { ChatMessage, ChatTemplateArgs, Engine } from "../engine/types.js";
 import type { DemonstrationSelection, DemonstrationSet, PromptTemplate } from "../../contracts/index.js";
 import { fillPlaceholders } from "./placeholders.js";
 import { keyedRandom, sampleIndices } from "./seeded-random.js";
@@ -17,6 +17,8 @@ export interface PromptRequest {
   selection?: DemonstrationSelection;
   /** Seed for "sampled" selection (default 0). */
   seed?: number;
+  /** Extra chat template variables (run config model.chatTemplateArgs). */
+  chatTemplateArgs?: ChatTemplateArgs;
 }
 
 export interface BuiltPrompt {
@@ -101,6 +103,6 @@ export function buildPrompt(request: PromptRequest): BuiltPrompt {
 /** Build, render through the model's chat template and tokenize (special tokens of the template parsed). */
 export function renderPrompt(engine: Pick<Engine, "formatChat" | "tokenize">, request: PromptRequest): RenderedPrompt {
   const built = buildPrompt(request);
-  const text = engine.formatChat(built.messages);
+  const text = engine.formatChat(built.messages, request.chatTemplateArgs);
   return { ...built, text, tokens: engine.tokenize(text, { specialTokens: true }) };
 }

@@ -161,6 +161,7 @@ export async function runTrainJob(ctx: JobRunContext): Promise<JobOutcome> {
         const result = await warmStart(learner, engine, {
           demonstrations: setup.demonstrations,
           template: setup.template,
+          chatTemplateArgs: config.model.chatTemplateArgs,
           shots: [0, 1, 2, 3],
           steps: config.warmStart.steps,
           lr: config.warmStart.lr,

@@ -5,7 +5,7 @@
 import type { Engine } from "../engine/types.js";
 import type { LearnerDriver } from "../learner/driver.js";
 import { renderPrompt } from "../icrl/prompt.js";
-import type { DemonstrationSet, PromptTemplate } from "../../contracts/index.js";
+import type { ChatTemplateArgs, DemonstrationSet, PromptTemplate } from "../../contracts/index.js";
 
 const OBSERVATION = /\n\n<information>[\s\S]*?<\/information>\n\n/g;
 
@@ -43,12 +43,13 @@ export function warmStartSequences(
   demonstrations: DemonstrationSet,
   template: PromptTemplate,
   shotsCycle: readonly number[],
+  chatTemplateArgs?: ChatTemplateArgs,
 ): { sequences: number[][]; masks: number[][] } {
   const sequences: number[][] = [];
   const masks: number[][] = [];
   demonstrations.items.forEach((item, i) => {
     const shots = shotsCycle[i % shotsCycle.length];
-    const prompt = renderPrompt(engine, { question: item.question, questionId: `demo-${i}`, shots, template, demonstrations });
+    const prompt = renderPrompt(engine, { question: item.question, questionId: `demo-${i}`, shots, template, demonstrations, chatTemplateArgs });
     const { tokens, mask } = trajectorySequence(engine, prompt.tokens, item.trajectory);
     sequences.push(tokens);
     masks.push(mask);
@@ -59,9 +60,16 @@ export function warmStartSequences(
 export async function warmStart(
   learner: LearnerDriver,
   engine: Pick<Engine, "tokenize" | "formatChat">,
-  options: { demonstrations: DemonstrationSet; template: PromptTemplate; shots: readonly number[]; steps: number; lr: number },
+  options: {
+    demonstrations: DemonstrationSet;
+    template: PromptTemplate;
+    chatTemplateArgs?: ChatTemplateArgs;
+    shots: readonly number[];
+    steps: number;
+    lr: number;
+  },
 ) {
-  const { sequences, masks } = warmStartSequences(engine, options.demonstrations, options.template, options.shots);
+  const { sequences, masks } = warmStartSequences(engine, options.demonstrations, options.template, options.shots, options.chatTemplateArgs);
   const result = await learner.request("pretrain", { sequences, masks, steps: options.steps, lr: options.lr }, 3_600_000);
   // The warmed-up policy becomes the KL reference and the optimizer starts fresh for RL.
   await learner.reset({ reference: true, optimizer: true });

@@ -25,6 +25,7 @@ export function buildPrompts(
       demonstrations: shots > 0 ? settings.demonstrations : null,
       selection: settings.config.demonstrations.selection,
       seed: settings.config.seed,
+      chatTemplateArgs: settings.config.model.chatTemplateArgs,
     }),
   );
 }

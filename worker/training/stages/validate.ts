@@ -17,7 +17,13 @@ export async function evaluateZeroShot(
   const accuracies: number[] = [];
   const calls: number[] = [];
   for (const item of items) {
-    const prompt = renderPrompt(engine, { question: item.question, questionId: item.id, shots: 0, template: options.template });
+    const prompt = renderPrompt(engine, {
+      question: item.question,
+      questionId: item.id,
+      shots: 0,
+      template: options.template,
+      chatTemplateArgs: config.model.chatTemplateArgs,
+    });
     const [rollout] = await rolloutGroup(engine, prompt, 1, options, { temperature: 0, seed: 0 });
     const r = computeReward(rollout.modelText, item.golds, {
       metric: rewardMetricOf(config),
