@@ -38,7 +38,7 @@ if (process.env.ICRL_BENCH_FLASH_ATTENTION && FLASH_ATTENTION === undefined) thr
 const LIMITS = { maxToolTurns: 6, maxTokensPerTurn: 300, maxResponseTokens: 4096, maxObservationTokens: 500 };
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const hotpot = path.resolve(projectRoot, "..", "shared", "data", "hotpotqa");
+const hotpot = path.resolve(projectRoot, "bench", "data", "hotpotqa");
 
 const median = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);

@@ -1,5 +1,5 @@
 // Tool latency as a rollout sees it: one sandboxed Python call (spawn, namespaces, limits, capture) and
-// one BM25 search with formatting, on the HotpotQA passages and questions in ../shared/data.
+// one BM25 search with formatting, on the HotpotQA passages and questions in bench/data.
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -11,7 +11,7 @@ const SEARCH_QUERIES = 200;
 const SNIPPET = "import math\nprint(sum(math.sqrt(i) for i in range(10_000)))";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const hotpot = path.resolve(projectRoot, "..", "shared", "data", "hotpotqa");
+const hotpot = path.resolve(projectRoot, "bench", "data", "hotpotqa");
 
 /** Nearest-rank percentile. */
 function percentile(values: number[], p: number): number {

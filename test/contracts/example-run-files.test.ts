@@ -20,7 +20,15 @@ describe("examples/qwen2.5-3b-instruct-paper.yaml", () => {
       [2, 100],
       [0, 100],
     ]);
-    expect(config.grpo).toMatchObject({ groupSize: 8, questionsPerStep: 64, clipEps: 0.2, klCoef: 0.001, entropyCoef: 0.001, gradClip: 1, epochs: 1 });
+    expect(config.grpo).toMatchObject({
+      groupSize: 8,
+      questionsPerStep: 64,
+      clipEps: 0.2,
+      klCoef: 0.001,
+      entropyCoef: 0.001,
+      gradClip: 1,
+      epochs: 1,
+    });
     expect(config.rollout).toMatchObject({ temperature: 1, maxToolTurns: 6 });
     expect(config.tools.search).toMatchObject({ kind: "retriever", topK: 3, maxTokens: 500 });
     expect(config.reward).toMatchObject({ metric: "em", accuracyWeight: 0.8, formatWeight: 0.2 });

@@ -19,8 +19,8 @@ import { writeTinyModel } from "../../worker/engine/tiny-model.js";
 import type { TestServer } from "../support/server.js";
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const NQ_QUICKSTART = path.resolve(PROJECT_ROOT, "..", "shared", "data", "nq_open", "flashrag_quickstart_nq_test.jsonl");
-export const WIKI_CORPUS = path.resolve(PROJECT_ROOT, "..", "shared", "data", "wiki_passages", "searchr1_wiki18_example_corpus.jsonl");
+export const NQ_QUICKSTART = path.resolve(PROJECT_ROOT, "test", "fixtures", "data", "nq_open", "flashrag_quickstart_nq_test.jsonl");
+export const WIKI_CORPUS = path.resolve(PROJECT_ROOT, "test", "fixtures", "data", "wiki_passages", "searchr1_wiki18_example_corpus.jsonl");
 
 /** A 2-layer, 64-wide llama: loads in milliseconds, decodes thousands of tokens a second on one thread. */
 export function writeSmallModel(dir: string, seed = 7): string {
