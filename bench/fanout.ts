@@ -24,7 +24,6 @@
 // RolloutAddedDocument (whole rollouts, ~5.7 KB per event; the default is a live-table row, ~190 B);
 // ICRL_BENCH_FANOUT_RATE changes the rollouts/s; ICRL_BENCH_FANOUT_CONFIGS picks configurations
 // (e.g. "batched_1"); ICRL_BENCH_FANOUT_MAX_BATCH and ICRL_BENCH_FANOUT_MAX_DELAY_MS the batch bounds.
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -32,8 +31,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { PROJECT_ROOT } from "../server/main.js";
-import { freePort, waitReady } from "../test/support/server-process.js";
+import { freePort, startServerProcess, waitReady } from "../test/support/server-process.js";
 import { ADMIN_KEY } from "../test/support/server.js";
 import { startControlPlane } from "./support/control-plane.js";
 import { forkBenchChild } from "./support/child.js";
@@ -70,11 +68,7 @@ function processCpuSeconds(pid: number): number {
 /** A second `icrl server` process on the control plane's database. */
 async function startReplica(databaseUrl: string, dir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [path.join(PROJECT_ROOT, "bin/icrl.js"), "server", "--port", String(port), "--host", "127.0.0.1", "--artifact-dir", dir],
-    { env: { ...process.env, DATABASE_URL: databaseUrl, ICRL_ADMIN_KEY: ADMIN_KEY, ICRL_LOG_LEVEL: "warn" }, stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const child = startServerProcess({ port, adminKey: ADMIN_KEY, storage: { databaseUrl, artifactDir: dir } });
   await waitReady(port, child);
   return {
     url: `http://127.0.0.1:${port}`,

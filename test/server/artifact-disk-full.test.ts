@@ -4,18 +4,17 @@
 // test database behind it. An upload that does not fit meets the kernel's own ENOSPC: it is a coded
 // 507, leaves no temp file and no row, the artifact stored before it still downloads intact, and the
 // store takes the next upload that fits.
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ArtifactsDocument, createClient } from "../../client-sdk/src/index.js";
-import { PROJECT_ROOT } from "../../server/main.js";
 import { uploadArtifact } from "../../worker/training/upload-artifact.js";
 import { claimedTrainJob } from "../support/claimed-job.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
-import { freePort, waitReady } from "../support/server-process.js";
+import { freePort, startServerProcess, waitReady } from "../support/server-process.js";
 
 const TMPFS_BYTES = 2 * 2 ** 20;
 let t: TestServer;
@@ -27,36 +26,15 @@ let jobId: string;
 let runId: string;
 let workerToken: string;
 
-/** `icrl server` with a tmpfs of `bytes` on its artifact directory, in namespaces of its own. */
+/** `icrl server` with a tmpfs of TMPFS_BYTES on its artifact directory, in namespaces of its own. */
 function serverOnSmallDisk(port: number): ChildProcess {
   const mountThenExec = 'mount -t tmpfs -o size="$1" icrl-small-disk "$2" && shift 2 && exec "$@"';
-  return spawn(
-    "unshare",
-    [
-      "--user",
-      "--map-root-user",
-      "--mount",
-      "sh",
-      "-c",
-      mountThenExec,
-      "sh",
-      String(TMPFS_BYTES),
-      artifactDir,
-      process.execPath,
-      path.join(PROJECT_ROOT, "bin/icrl.js"),
-      "server",
-      "--port",
-      String(port),
-      "--host",
-      "127.0.0.1",
-      "--artifact-dir",
-      artifactDir,
-    ],
-    {
-      env: { ...process.env, DATABASE_URL: t.databaseUrl, ICRL_ADMIN_KEY: ADMIN_KEY, ICRL_LOG_LEVEL: "warn" },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
-  );
+  return startServerProcess({
+    port,
+    adminKey: ADMIN_KEY,
+    storage: { databaseUrl: t.databaseUrl, artifactDir },
+    wrapper: ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", mountThenExec, "sh", String(TMPFS_BYTES), artifactDir],
+  });
 }
 
 const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");

@@ -13,7 +13,7 @@ const children: ChildProcess[] = [];
 let dir: string;
 
 const startServerProcess = (port: number) => {
-  const child = startServer({ port, dir, adminKey: KEY });
+  const child = startServer({ port, adminKey: KEY, storage: { dir } });
   children.push(child);
   return child;
 };

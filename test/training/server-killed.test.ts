@@ -26,7 +26,7 @@ const children: ChildProcess[] = [];
 let dir: string;
 
 function startServerProcess(port: number): ChildProcess {
-  const child = startServer({ port, dir, adminKey: KEY });
+  const child = startServer({ port, adminKey: KEY, storage: { dir } });
   children.push(child);
   return child;
 }
