@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { GgmlType } from "../../worker/engine/gguf/ggml-types.js";
 import { readGguf, readTensorData } from "../../worker/engine/gguf/reader.js";
 import { buildModel, planModel } from "../../worker/engine/model-build/build-model.js";
+import { writeTinyModel } from "../../worker/engine/tiny-model.js";
 import { writeStreamedGguf } from "../../worker/engine/model-build/streaming-writer.js";
 import { TokenType } from "../../worker/engine/model-build/vocabulary.js";
 import { makeTempDir } from "./helpers.js";
@@ -117,6 +118,13 @@ describe("written files", () => {
       expect(fs.readFileSync(file(`c-${type}.gguf`)).equals(bytes)).toBe(false);
     }
     expect(fs.readdirSync(tmp.dir).filter((f) => f.includes(".tmp-"))).toEqual([]);
+  });
+
+  it("with --tokenizer byte, carry exactly the tokenizer of `icrl model tiny` (one vocabulary source for both)", () => {
+    writeTinyModel({ out: file("tiny.gguf") });
+    buildModel({ shape: "tiny", tokenizer: "byte", out: file("built-byte.gguf") });
+    const tokenizerKeys = (f: string) => [...readGguf(f).metadata].filter(([key]) => key.startsWith("tokenizer."));
+    expect(tokenizerKeys(file("built-byte.gguf"))).toEqual(tokenizerKeys(file("tiny.gguf")));
   });
 
   it("hold weights of the intended scale, norms of 1, and read back as the planned tensors", () => {

@@ -80,11 +80,13 @@ class ByteSink {
     this.length += 8;
   }
   string(s: string) {
-    const bytes = Buffer.from(s, "utf8");
-    this.u64(bytes.length);
-    this.reserve(bytes.length);
-    bytes.copy(this.buf, this.length);
-    this.length += bytes.length;
+    // Encoded in place: vocabularies have ~150k strings, and a Buffer plus a BigInt per string add up.
+    const n = Buffer.byteLength(s, "utf8");
+    this.reserve(8 + n);
+    this.buf.writeUInt32LE(n, this.length);
+    this.buf.writeUInt32LE(0, this.length + 4);
+    this.buf.write(s, this.length + 8, n, "utf8");
+    this.length += 8 + n;
   }
   pad(to: number) {
     this.reserve(to - this.length);

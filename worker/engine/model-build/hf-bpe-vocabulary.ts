@@ -53,20 +53,21 @@ export function hfBpeVocabulary(
   if (model.type !== "BPE") throw new Error(`expected a BPE tokenizer, got ${model.type}`);
   const limit = options.addedTokensBelow ?? Number.POSITIVE_INFINITY;
   const added = added_tokens.filter((t) => t.id < limit);
-  const byId = new Map<number, { text: string; type: number }>();
-  for (const [text, id] of Object.entries(model.vocab)) byId.set(id, { text, type: TokenType.NORMAL });
-  for (const t of added) {
-    byId.set(t.id, { text: t.content, type: t.special || looksSpecial(t.content) ? TokenType.CONTROL : TokenType.USER_DEFINED });
-  }
   let size = 0;
-  for (const id of byId.keys()) size = Math.max(size, id + 1);
+  for (const text in model.vocab) size = Math.max(size, model.vocab[text] + 1);
+  for (const t of added) size = Math.max(size, t.id + 1);
   const tokens: string[] = new Array(size);
-  const tokenTypes: number[] = new Array(size);
-  for (let id = 0; id < size; id++) {
-    const entry = byId.get(id);
-    tokens[id] = entry?.text ?? `[PAD${id}]`;
-    tokenTypes[id] = entry?.type ?? TokenType.UNUSED;
+  const tokenTypes: number[] = new Array(size).fill(TokenType.UNUSED);
+  for (const text in model.vocab) {
+    const id = model.vocab[text];
+    tokens[id] = text;
+    tokenTypes[id] = TokenType.NORMAL;
   }
+  for (const t of added) {
+    tokens[t.id] = t.content;
+    tokenTypes[t.id] = t.special || looksSpecial(t.content) ? TokenType.CONTROL : TokenType.USER_DEFINED;
+  }
+  for (let id = 0; id < size; id++) if (tokens[id] === undefined) tokens[id] = `[PAD${id}]`;
   const merges = model.merges.map((m) => (typeof m === "string" ? m : `${m[0]} ${m[1]}`));
   return { tokens, tokenTypes, merges };
 }
