@@ -96,7 +96,7 @@ describe("published shapes (planned, not written)", () => {
     expect(metaValue(llama, "tokenizer.ggml.add_bos_token")).toBe(true);
   });
 
-  it("refuses a tokenizer with more tokens than the shape has rows, and q8_0 rows that are not whole blocks", () => {
+  it("refuses a tokenizer with more tokens than the shape has rows, and an unknown storage type", () => {
     expect(() => planModel({ shape: "llama-3.2-1b", tokenizer: "qwen3" })).toThrow(/128256 embedding rows but the tokenizer has 151669 tokens/);
     expect(() => planModel({ shape: "qwen2.5-0.5b", type: "q4" as never })).toThrow(RangeError);
   });

@@ -57,12 +57,12 @@ export function writeStreamedGguf(path: string, encoded: EncodedGgufHeader, tens
       block.fill(0, 0, dataBytes - written);
       writeAll(fd, block, dataBytes - written);
     }
-    fs.closeSync(fd);
   } catch (error) {
     fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     throw error;
   }
+  fs.closeSync(fd);
   fs.renameSync(tmp, path);
   return header.length + dataBytes;
 }
