@@ -97,7 +97,9 @@ describe("published shapes (planned, not written)", () => {
   });
 
   it("refuses a tokenizer with more tokens than the shape has rows, and an unknown storage type", () => {
-    expect(() => planModel({ shape: "llama-3.2-1b", tokenizer: "qwen3" })).toThrow(/128256 embedding rows but the tokenizer has 151669 tokens/);
+    expect(() => planModel({ shape: "llama-3.2-1b", tokenizer: "qwen3" })).toThrow(
+      "--shape llama-3.2-1b has 128256 embedding rows but the qwen3 tokenizer has 151669 tokens: use --tokenizer llama3",
+    );
     expect(() => planModel({ shape: "qwen2.5-0.5b", type: "q4" as never })).toThrow(RangeError);
   });
 });
@@ -175,7 +177,7 @@ describe("icrl model build", () => {
     expect(badShape.stderr).toContain("--shape must be one of tiny, qwen2.5-0.5b");
     const mismatch = icrl("model", "build", "--shape", "llama-3.2-1b", "--tokenizer", "qwen3", "-o", file("x.gguf"));
     expect(mismatch.code).toBe(2);
-    expect(mismatch.stderr).toMatch(/^icrl model build: .*pick a shape made for this tokenizer\n$/);
+    expect(mismatch.stderr).toMatch(/^icrl model build: .*use --tokenizer llama3 \(the shape's own, also the default\)\n$/);
     fs.writeFileSync(file("not-a-dir"), "");
     const io = icrl("model", "build", "-o", path.join(file("not-a-dir"), "m.gguf"));
     expect(io.code).toBe(1);

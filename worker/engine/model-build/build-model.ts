@@ -126,6 +126,12 @@ export function planModel(options: BuildModelOptions): ModelPlan {
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be a non-negative integer (got ${seed})`);
   const loaded = loadVocabulary(tokenizer);
   const shape: ModelShape = shapeName === "tiny" ? { ...TINY_SHAPE, architecture: loaded.architecture } : MODEL_SHAPES[shapeName];
+  if (shape.vocabRows !== null && loaded.tokens.length > shape.vocabRows) {
+    throw new RangeError(
+      `--shape ${shapeName} has ${shape.vocabRows} embedding rows but the ${tokenizer} tokenizer has ${loaded.tokens.length} tokens: ` +
+        `use --tokenizer ${DEFAULT_TOKENIZER[shapeName]} (the shape's own, also the default)`,
+    );
+  }
   const vocab = padVocabulary(loaded, shape.vocabRows ?? loaded.tokens.length);
   const rows = vocab.tokens.length;
   const { hidden, headDim, ff } = shape;
