@@ -59,6 +59,12 @@ describe("published shapes (planned, not written)", () => {
     const l = planModel({ shape: "llama-3.2-1b" });
     expect(metaValue(l, "llama.rope.freq_base")).toBe(500_000);
     expect(l.tensors[0]).toMatchObject({ name: "rope_freqs.weight", dims: [32], type: GgmlType.F32 });
+    // Llama 3 scaling: high frequencies kept (1), low ones divided by the factor (32), a smooth ramp between.
+    const factors = new Float32Array(32);
+    l.tensors[0].open().fill(new Uint8Array(factors.buffer), 32);
+    expect([factors[0], factors[14], factors[31]]).toEqual([1, 1, 32]);
+    expect(factors[15]).toBeGreaterThan(1);
+    expect(factors[15]).toBeLessThan(32);
   });
 
   it("pads the vocabulary as convert_hf_to_gguf.py does and types added tokens for llama.cpp", () => {

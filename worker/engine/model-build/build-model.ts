@@ -11,7 +11,7 @@ import { encodeGgufHeader, gguf, type EncodedGgufHeader } from "../gguf/writer.j
 import { byteVocabulary } from "./byte-vocabulary.js";
 import { llama3Vocabulary } from "./llama3-tokenizer.js";
 import { qwenVocabulary } from "./qwen-tokenizer.js";
-import { weightStream, type WeightInit } from "./seeded-weights.js";
+import { type WeightInit, type WeightStream, weightStream } from "./seeded-weights.js";
 import { MODEL_SHAPES, MODEL_SHAPE_NAMES, TINY_SHAPE, type Llama3RopeScaling, type ModelShape, type ModelShapeName } from "./shapes.js";
 import { writeStreamedGguf, type StreamedTensor } from "./streaming-writer.js";
 import { padVocabulary, type Vocabulary } from "./vocabulary.js";
@@ -41,14 +41,10 @@ export interface BuildModelInfo {
   mbPerSecond: number;
 }
 
-export interface PlannedTensor extends StreamedTensor {
-  init: WeightInit;
-}
-
 export interface ModelPlan {
   metadata: GgufMetadata;
   header: EncodedGgufHeader;
-  tensors: PlannedTensor[];
+  tensors: StreamedTensor[];
   parameters: number;
   /** Size of the file in bytes. */
   bytes: number;
@@ -141,26 +137,28 @@ export function planModel(options: BuildModelOptions): ModelPlan {
     throw new RangeError("q8_0 needs hidden, ff and heads * head size to be multiples of 32");
 
   const matrixType = MATRIX_TYPES[type];
-  const tensors: PlannedTensor[] = [];
-  const add = (name: string, dims: number[], tensorType: number, init: WeightInit, data?: Float32Array) => {
+  const tensors: StreamedTensor[] = [];
+  /** A tensor of seeded random (or constant) values, or of the given F32 values. */
+  const add = (name: string, dims: number[], tensorType: number, source: WeightInit | Float32Array) => {
     const index = tensors.length;
-    tensors.push({
-      name,
-      dims,
-      type: tensorType,
-      init,
-      open: () =>
-        data
-          ? { fill: (out, n) => new Uint8Array(out.buffer, out.byteOffset, n * 4).set(new Uint8Array(data.buffer, data.byteOffset, n * 4)) }
-          : weightStream(tensorType, init, seed, index),
-    });
+    const open = (): WeightStream => {
+      if (!(source instanceof Float32Array)) return weightStream(tensorType, source, seed, index);
+      let at = 0;
+      return {
+        fill(out, n) {
+          new Float32Array(out.buffer, out.byteOffset, n).set(source.subarray(at, at + n));
+          at += n;
+        },
+      };
+    };
+    tensors.push({ name, dims, type: tensorType, open });
   };
   const matrix = (name: string, inputs: number, outputs: number, std = 1 / Math.sqrt(inputs)) => add(name, [inputs, outputs], matrixType, { std });
   const norm = (name: string, n: number) => add(name, [n], GgmlType.F32, { constant: 1 });
 
   if (shape.ropeScaling) {
     const factors = llama3RopeFactors(shape.ropeBase, headDim, shape.ropeScaling);
-    add("rope_freqs.weight", [factors.length], GgmlType.F32, { constant: 0 }, factors);
+    add("rope_freqs.weight", [factors.length], GgmlType.F32, factors);
   }
   matrix("token_embd.weight", hidden, rows, 1 / Math.sqrt(hidden));
   for (let i = 0; i < shape.layers; i++) {
