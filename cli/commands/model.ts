@@ -1,9 +1,17 @@
 // `icrl model`: model files. `tiny` writes a small random llama/qwen2/qwen3 GGUF (tests, demos, learner checks);
+// `build` writes a published model shape (Qwen2.5, Qwen3, Llama 3.2) with its real tokenizer and random weights;
 // `validate` checks a model (or an adapter against its base) the way the engine does before loading.
 // Only light modules are imported: nothing here loads llama.cpp.
 import { InvalidArgumentError, type Command } from "commander";
 import {
+  BUILD_TOKENIZERS,
+  BUILD_WEIGHT_TYPES,
+  buildModel,
+  type BuildTokenizer,
+  type BuildWeightType,
   InvalidModelError,
+  MODEL_SHAPE_NAMES,
+  type ModelShapeName,
   TINY_ARCHITECTURES,
   TINY_WEIGHT_TYPES,
   type TinyArchitecture,
@@ -123,6 +131,39 @@ Exit codes: 0 ok, 1 the file could not be written, 2 bad options.`,
         process.stdout.write(JSON.stringify(info) + "\n");
       } catch (error) {
         process.stderr.write(`icrl model tiny: ${(error as Error).message}\n`);
+        process.exitCode = error instanceof RangeError ? EXIT_BAD_INPUT : EXIT_FAILURE;
+      }
+    });
+
+  model
+    .command("build")
+    .description("write a GGUF of a published model shape with its real tokenizer and seeded random weights")
+    .requiredOption("-o, --out <file>", "output .gguf path")
+    .option("--shape <name>", `model shape: ${MODEL_SHAPE_NAMES.join(", ")}`, oneOf("shape", MODEL_SHAPE_NAMES), "tiny")
+    .option(
+      "--tokenizer <name>",
+      `vocabulary and chat template: ${BUILD_TOKENIZERS.join(", ")} (default: the shape's own; tiny: byte)`,
+      oneOf("tokenizer", BUILD_TOKENIZERS),
+    )
+    .option("--type <t>", `matrix storage type: ${BUILD_WEIGHT_TYPES.join(", ")}`, oneOf("type", BUILD_WEIGHT_TYPES), "f16")
+    .option("--seed <n>", "weight seed (same options and seed give an identical file)", integer("seed"), 1)
+    .addHelpText(
+      "after",
+      `
+Shapes have the published hyper-parameters (layers, sizes, heads, tied output, RoPE base, context, embedding
+rows incl. padding); tiny is 2 layers x 128 with the tokenizer's architecture (byte: llama, qwen2.5: qwen2,
+qwen3: qwen3, llama3: llama). Weights are written in blocks as they are generated: a 7B shape needs ~15 GB
+of disk, not of memory. Prints {"path", "bytes", "parameters", "vocabSize", "shape", "tokenizer", "type",
+"seconds", "mbPerSecond"} as JSON.
+Exit codes: 0 ok, 1 the file could not be written, 2 bad options.`,
+    )
+    .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
+    .action((options: { out: string; shape: ModelShapeName; tokenizer?: BuildTokenizer; type: BuildWeightType; seed: number }) => {
+      try {
+        const info = buildModel({ out: options.out, shape: options.shape, tokenizer: options.tokenizer, type: options.type, seed: options.seed });
+        process.stdout.write(JSON.stringify(info) + "\n");
+      } catch (error) {
+        process.stderr.write(`icrl model build: ${(error as Error).message}\n`);
         process.exitCode = error instanceof RangeError ? EXIT_BAD_INPUT : EXIT_FAILURE;
       }
     });

@@ -14,6 +14,17 @@ export {
   type TinyModelOptions,
   type TinyWeightType,
 } from "./tiny-model.js";
+export {
+  buildModel,
+  planModel,
+  BUILD_TOKENIZERS,
+  BUILD_WEIGHT_TYPES,
+  type BuildModelInfo,
+  type BuildModelOptions,
+  type BuildTokenizer,
+  type BuildWeightType,
+} from "./model-build/build-model.js";
+export { MODEL_SHAPE_NAMES, MODEL_SHAPES, type ModelShape, type ModelShapeName } from "./model-build/shapes.js";
 export { writeLoraAdapter } from "./gguf/lora-writer.js";
 export { readGguf, readTensorData } from "./gguf/reader.js";
 export { gguf, writeGguf, type GgufTensorToWrite } from "./gguf/writer.js";

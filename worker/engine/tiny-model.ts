@@ -16,12 +16,9 @@
 // - headDim defaults to dim / heads; another value is declared as {arch}.attention.key_length/value_length.
 // - ggml dims are [in, out] for a torch [out, in] weight; data is row-major torch order. Matrices are
 //   `weightType` (F32, F16, BF16 or Q8_0); norms and biases are always F32, as llama.cpp's converters do.
-// - Vocabulary: tokenizer.ggml.model "gpt2" with tokenizer.ggml.pre "qwen2" (a lossless pre-tokenizer),
-//   token id b (0..255) = byte b written as its GPT-2 byte character, and an EMPTY merges list, so every
-//   byte is one token and any text round-trips. Then three control tokens (type 3: parsed as specials
-//   in prompts, end generation): 256 <|endoftext|> (bos/eos/padding), 257 <|im_start|>, 258 <|im_end|>,
-//   then normal filler tokens "[tokN]" up to `vocabSize` (a bigger output layer for benchmarks).
-//   Prompt tags such as <think> or <search> are plain bytes.
+// - Vocabulary: the byte-level one of model-build/byte-vocabulary.ts (256 bytes, then <|endoftext|>,
+//   <|im_start|>, <|im_end|> as control tokens), then normal filler tokens "[tokN]" up to `vocabSize` (a
+//   bigger output layer for benchmarks).
 // - tokenizer.chat_template is a ChatML template, so chat formatting takes the same path as for a real
 //   Qwen model.
 // - Initialisation, same options + seed => identical bytes:
@@ -33,11 +30,13 @@
 //   - qwen2 biases are N(0, 0.1) either way.
 import path from "node:path";
 import fs from "node:fs";
-import { byteToUnicode } from "./byte-vocab.js";
 import { GgmlType } from "./gguf/ggml-types.js";
 import type { GgufMetadata } from "./gguf/types.js";
 import { gguf, writeGguf, type GgufTensorToWrite } from "./gguf/writer.js";
+import { BYTE_SPECIAL_TOKENS, BYTE_VOCAB_SIZE, byteVocabulary, CHATML_TEMPLATE } from "./model-build/byte-vocabulary.js";
 import { normalGenerator } from "./seeded-normal.js";
+
+export { CHATML_TEMPLATE };
 
 export const TINY_ARCHITECTURES = ["llama", "qwen2", "qwen3"] as const;
 export const TINY_WEIGHT_TYPES = ["f32", "f16", "bf16", "q8_0"] as const;
@@ -68,14 +67,8 @@ export interface TinyModelOptions {
   embeddingStd?: number;
 }
 
-export const TINY_SPECIAL_TOKENS = { endOfText: 256, imStart: 257, imEnd: 258 } as const;
-export const TINY_VOCAB_SIZE = 259;
-
-export const CHATML_TEMPLATE =
-  "{%- for message in messages -%}" +
-  "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n' }}" +
-  "{%- endfor -%}" +
-  "{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}";
+export const TINY_SPECIAL_TOKENS = BYTE_SPECIAL_TOKENS;
+export const TINY_VOCAB_SIZE = BYTE_VOCAB_SIZE;
 
 const MATRIX_TYPES = { f32: GgmlType.F32, f16: GgmlType.F16, bf16: GgmlType.BF16, q8_0: GgmlType.Q8_0 } as const;
 // llama.cpp's LLAMA_FTYPE_ALL_F32 / MOSTLY_F16 / MOSTLY_BF16 / MOSTLY_Q8_0.
@@ -180,8 +173,9 @@ export function writeTinyModel(options: TinyModelOptions): TinyModelInfo {
   norm("output_norm.weight", o.dim);
   if (!o.tiedEmbeddings) matrix("output.weight", o.dim, o.vocabSize, outputStd);
 
-  const tokens = [...byteToUnicode(), "<|endoftext|>", "<|im_start|>", "<|im_end|>"];
-  const tokenTypes = tokens.map((_, id) => (id >= 256 ? 3 : 1));
+  const vocab = byteVocabulary();
+  const tokens = vocab.tokens;
+  const tokenTypes = vocab.tokenTypes;
   for (let id = tokens.length; id < o.vocabSize; id++) {
     tokens.push(`[tok${id}]`);
     tokenTypes.push(1);
@@ -210,15 +204,15 @@ export function writeTinyModel(options: TinyModelOptions): TinyModelInfo {
   }
   const tokenizer: GgufMetadata = new Map([
     ["tokenizer.ggml.model", gguf.str("gpt2")],
-    ["tokenizer.ggml.pre", gguf.str("qwen2")],
+    ["tokenizer.ggml.pre", gguf.str(vocab.pre)],
     ["tokenizer.ggml.tokens", gguf.arr("string", tokens)],
     ["tokenizer.ggml.token_type", gguf.arr("i32", tokenTypes)],
-    ["tokenizer.ggml.merges", gguf.arr("string", [])],
-    ["tokenizer.ggml.bos_token_id", gguf.u32(TINY_SPECIAL_TOKENS.endOfText)],
-    ["tokenizer.ggml.eos_token_id", gguf.u32(TINY_SPECIAL_TOKENS.endOfText)],
-    ["tokenizer.ggml.padding_token_id", gguf.u32(TINY_SPECIAL_TOKENS.endOfText)],
-    ["tokenizer.ggml.add_bos_token", gguf.bool(false)],
-    ["tokenizer.chat_template", gguf.str(CHATML_TEMPLATE)],
+    ["tokenizer.ggml.merges", gguf.arr("string", vocab.merges)],
+    ["tokenizer.ggml.bos_token_id", gguf.u32(vocab.bosId)],
+    ["tokenizer.ggml.eos_token_id", gguf.u32(vocab.eosId)],
+    ["tokenizer.ggml.padding_token_id", gguf.u32(vocab.paddingId!)],
+    ["tokenizer.ggml.add_bos_token", gguf.bool(vocab.addBos)],
+    ["tokenizer.chat_template", gguf.str(vocab.chatTemplate)],
   ]);
   for (const [key, value] of tokenizer) metadata.set(key, value);
 

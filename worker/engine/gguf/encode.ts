@@ -5,7 +5,7 @@ import { GgmlType } from "./ggml-types.js";
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-function floatToHalf(f: number): number {
+export function floatToHalf(f: number): number {
   // Round-to-nearest-even conversion through the float32 bit pattern.
   f32[0] = f;
   const x = u32[0];
@@ -31,7 +31,7 @@ function floatToHalf(f: number): number {
   return sign | half;
 }
 
-function floatToBf16(f: number): number {
+export function floatToBf16(f: number): number {
   f32[0] = f;
   const x = u32[0];
   // NaN stays a (quiet) NaN instead of rounding into infinity.

@@ -80,11 +80,13 @@ class ByteSink {
     this.length += 8;
   }
   string(s: string) {
-    const bytes = Buffer.from(s, "utf8");
-    this.u64(bytes.length);
-    this.reserve(bytes.length);
-    bytes.copy(this.buf, this.length);
-    this.length += bytes.length;
+    // Encoded in place: vocabularies have ~150k strings, and a Buffer plus a BigInt per string add up.
+    const n = Buffer.byteLength(s, "utf8");
+    this.reserve(8 + n);
+    this.buf.writeUInt32LE(n, this.length);
+    this.buf.writeUInt32LE(0, this.length + 4);
+    this.buf.write(s, this.length + 8, n, "utf8");
+    this.length += 8 + n;
   }
   pad(to: number) {
     this.reserve(to - this.length);
@@ -156,8 +158,25 @@ function encodeTensor(t: GgufTensorToWrite): Buffer {
   return out;
 }
 
-/** Serialise a GGUF file to a buffer (whole file in memory: meant for small models and adapters). */
-export function encodeGguf(metadata: GgufMetadata, tensors: GgufTensorToWrite[]): Buffer {
+/** A tensor as the header describes it: where its data goes is computed from dims and type. */
+export interface GgufTensorHeader {
+  name: string;
+  dims: number[];
+  type: number;
+}
+
+export interface EncodedGgufHeader {
+  /** Header bytes, padded to the alignment: tensor data starts right after. */
+  header: Buffer;
+  /** Offset of each tensor's data from the start of the data section, and its size in bytes. */
+  layout: { offset: number; byteSize: number }[];
+  /** Bytes of the data section, the last tensor padded to the alignment. */
+  dataBytes: number;
+  alignment: number;
+}
+
+/** The header (metadata and tensor infos) of a GGUF file whose tensors are written after it. */
+export function encodeGgufHeader(metadata: GgufMetadata, tensors: GgufTensorHeader[]): EncodedGgufHeader {
   const alignmentValue = metadata.get("general.alignment");
   const alignment = alignmentValue?.type === "u32" ? alignmentValue.value : DEFAULT_ALIGNMENT;
   const sink = new ByteSink();
@@ -169,18 +188,27 @@ export function encodeGguf(metadata: GgufMetadata, tensors: GgufTensorToWrite[])
     sink.string(key);
     writeValue(sink, value, key);
   }
-  const encoded = tensors.map(encodeTensor);
+  const layout: EncodedGgufHeader["layout"] = [];
   let offset = 0;
-  tensors.forEach((t, i) => {
+  for (const t of tensors) {
+    const byteSize = tensorByteSize(t.type, t.dims);
+    if (typeof byteSize === "string") throw new Error(`tensor ${t.name}: ${byteSize}`);
     sink.string(t.name);
     sink.u32(t.dims.length);
     for (const d of t.dims) sink.u64(d);
     sink.u32(t.type);
     sink.u64(offset);
-    offset = alignUp(offset + encoded[i].length, alignment);
-  });
+    layout.push({ offset, byteSize });
+    offset = alignUp(offset + byteSize, alignment);
+  }
   sink.pad(alignUp(sink.length, alignment));
-  const header = sink.bytes();
+  return { header: Buffer.from(sink.bytes()), layout, dataBytes: offset, alignment };
+}
+
+/** Serialise a GGUF file to a buffer (whole file in memory: meant for small models and adapters). */
+export function encodeGguf(metadata: GgufMetadata, tensors: GgufTensorToWrite[]): Buffer {
+  const encoded = tensors.map(encodeTensor);
+  const { header, alignment } = encodeGgufHeader(metadata, tensors);
   const parts: Buffer[] = [header];
   let written = 0;
   encoded.forEach((data) => {
