@@ -59,6 +59,8 @@ describe("rollouts on node-llama-cpp with a tiny random model", () => {
         ...limits,
       });
       expect(result.rollouts).toHaveLength(4);
+      // The group's prompt was evaluated once (its last token on each sequence), not 4 times.
+      expect(result.promptTokensEvaluated).toBe(prompt.tokens.length - 1 + 4);
       for (const [i, rollout] of result.rollouts.entries()) {
         expect(RolloutFinishReasonSchema.safeParse(rollout.finishReason).success).toBe(true);
         expect(rollout.error).toBeUndefined();
