@@ -82,7 +82,7 @@ export class LlamaEngineSequence implements EngineSequence {
 
   /**
    * Start a fresh sequence from the group's prompt: `prefix` (all of it but the last token) is put in
-   * the KV cache by the group, `last` is queued. Without a prefix the whole prompt is queued here.
+   * the KV cache by the group and its last token is queued. Without a prefix the whole prompt is queued.
    */
   startPrompt(prompt: readonly number[], prefix: SharedPrefix | null): void {
     if (this.length !== 0) throw new Error("a shared prompt starts a fresh sequence");
