@@ -7,6 +7,10 @@
 // really runs and its result is really evaluated. A tools-off variant at G=8 (one long turn per
 // rollout, no tool call) shows the loop's per-token overhead alone.
 //
+// A 3-shot part (bench/support/prefill-runs.ts) times one group whose long prompt is most of the work,
+// with the prompt evaluated once per group (the engine's default) against once per sequence.
+// ICRL_BENCH_ROLLOUT_PARTS=prefill runs that part alone (a few minutes; no HotpotQA needed).
+//
 // CPU by default. ICRL_BENCH_GPU=cuda (or vulkan, metal) runs both sides on that llama.cpp backend
 // with every layer offloaded; ICRL_BENCH_FLASH_ATTENTION=on|off|auto overrides the engine's flash-
 // attention default (off on the CPU, the library's "auto" on GPUs) on both sides.
@@ -19,6 +23,7 @@ import { loadLlamaEngine, type LlamaEngine, loadLlama } from "../worker/engine/i
 import { QA_SEARCH_TEMPLATE, renderPrompt, type RolloutOptions } from "../worker/icrl/index.js";
 import { buildTools, type ToolSet } from "../worker/tools/index.js";
 import { runLoop, runRaw, runReplay, type LoopRun, type RawContextOptions, type TimedRun } from "./support/rollout-runs.js";
+import { measurePrefill } from "./support/prefill-runs.js";
 import { progress, round } from "./support/stats.js";
 import { writeToolCallingModel } from "./support/tool-calling-model.js";
 
@@ -35,6 +40,8 @@ if (process.env.ICRL_BENCH_FLASH_ATTENTION && FLASH_ATTENTION === undefined) thr
  * tools-off turn runs to the cap, and 300 keeps that turn near the length of two tool turns while
  * tools-on turns (about 100 tokens) rarely reach it.
  */
+const PARTS = process.env.ICRL_BENCH_ROLLOUT_PARTS ?? "all";
+if (!["all", "prefill"].includes(PARTS)) throw new Error(`ICRL_BENCH_ROLLOUT_PARTS must be all or prefill (got ${PARTS})`);
 const LIMITS = { maxToolTurns: 6, maxTokensPerTurn: 300, maxResponseTokens: 4096, maxObservationTokens: 500 };
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -134,6 +141,23 @@ export default async function bench(): Promise<Record<string, number | string>> 
   const figures: Record<string, number | string> = {};
   let tools: ToolSet | null = null;
   try {
+    if (PARTS === "all") tools = await measureThroughput(dir, figures);
+    Object.assign(figures, await measurePrefill(dir, THREADS, GPU === "cpu" ? false : GPU, () => loadavg()[0]));
+  } finally {
+    await tools?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  figures.backend = GPU;
+  figures.threads = THREADS;
+  figures.load_avg_1m_at_start = loadAtStart;
+  figures.load_avg_1m_at_end = round(loadavg()[0], 1);
+  return figures;
+}
+
+/** Loop, raw and replay throughput for G = 1, 8, 16 and tools off; returns the tools to close. */
+async function measureThroughput(dir: string, figures: Record<string, number | string>): Promise<ToolSet> {
+  let tools: ToolSet | null = null;
+  try {
     progress("building the search index over hotpotqa/passages.jsonl");
     tools = await buildTools(
       { search: { kind: "local", corpus: path.join(hotpot, "passages.jsonl"), cacheDir: path.join(dir, "search-cache") } },
@@ -173,13 +197,9 @@ export default async function bench(): Promise<Record<string, number | string>> 
     } finally {
       await close(setup);
     }
-  } finally {
+    return tools;
+  } catch (error) {
     await tools?.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
-  figures.backend = GPU;
-  figures.threads = THREADS;
-  figures.load_avg_1m_at_start = loadAtStart;
-  figures.load_avg_1m_at_end = round(loadavg()[0], 1);
-  return figures;
 }

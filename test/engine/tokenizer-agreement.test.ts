@@ -107,7 +107,7 @@ describe.each(FAMILIES)("tokenizer agreement: $name", ({ tokenizer, family, refe
   it("gives the reference's ids for at least 5,000 texts, and detokenizes them back", () => {
     const chatTemplate = model.fileInfo.metadata.tokenizer.chat_template as string;
     const format = createChatFormatter({ chatTemplate, bosText: bos, eosText: eos, model });
-    const texts = [...fixtureTexts(), ...promptMessages().map(format), ...generatedTexts(family, 1500)];
+    const texts = [...fixtureTexts(), ...promptMessages().map((messages) => format(messages)), ...generatedTexts(family, 1500)];
     expect(texts.length).toBeGreaterThanOrEqual(5000);
     // See tokenizer-corpus.ts: llama.cpp applies no NFC normaliser, so only NFC texts can agree.
     expect(texts.filter((t) => t.normalize("NFC") !== t)).toEqual([]);

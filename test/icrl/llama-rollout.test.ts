@@ -1,7 +1,8 @@
 // The real loop on the real engine: node-llama-cpp running a tiny random-weight GGUF. Its output is
 // garbage, so the checks are structural: every rollout ends with a finish reason, the ids are what
 // the sequence holds, the mask matches the segment kinds, the budgets hold, and the learner's view
-// (prompt + response) is a valid token sequence for the same model.
+// (prompt + response) is a valid token sequence for the same model. The group evaluates its prompt
+// once, and the old path (each sequence evaluating it) samples the same rollouts for the same seed.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -18,12 +19,13 @@ import { expectSegmentsMatchTokens } from "./invariants.js";
 import { openSmallSearch } from "./search-fixture.js";
 
 let dir: string;
+let modelPath: string;
 let engine: LlamaEngine;
 let search: Awaited<ReturnType<typeof openSmallSearch>>;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "icrl-rollout-"));
-  const modelPath = path.join(dir, "tiny.gguf");
+  modelPath = path.join(dir, "tiny.gguf");
   writeTinyModel({ out: modelPath, context: 8192, seed: 11 });
   // One thread: on a shared 2-core machine, spinning llama.cpp threads slow down by 20x under load.
   engine = await loadLlamaEngine({ modelPath, threads: 1, gpu: false });
@@ -59,6 +61,8 @@ describe("rollouts on node-llama-cpp with a tiny random model", () => {
         ...limits,
       });
       expect(result.rollouts).toHaveLength(4);
+      // The group's prompt was evaluated once (its last token on each sequence), not 4 times.
+      expect(result.promptTokensEvaluated).toBe(prompt.tokens.length - 1 + 4);
       for (const [i, rollout] of result.rollouts.entries()) {
         expect(RolloutFinishReasonSchema.safeParse(rollout.finishReason).success).toBe(true);
         expect(rollout.error).toBeUndefined();
@@ -90,6 +94,25 @@ describe("rollouts on node-llama-cpp with a tiny random model", () => {
       const logProbs = await engine.logProbs(sample.tokens);
       expect(logProbs).toHaveLength(sample.tokens.length - 1);
       expect(logProbs.every((lp) => Number.isFinite(lp) && lp <= 0)).toBe(true);
+
+      // The old path, every sequence evaluating the whole prompt, gives the same rollouts for the same
+      // seed: sharing the prompt changes the work, not the samples.
+      const separate = await loadLlamaEngine({ modelPath, threads: 1, gpu: false, sharedPrefill: false });
+      const oldGroup = await separate.openGroup(4, { tokensPerSequence: prompt.tokens.length + limits.maxResponseTokens + 8 });
+      try {
+        const old = await runRolloutGroup(separate, oldGroup, prompt.tokens, {
+          tools: [search.tool],
+          messages: QA_SEARCH_TEMPLATE,
+          sampling: { temperature: 1, topK: 0, topP: 1, minP: 0, seed: 5 },
+          ...limits,
+        });
+        expect(old.promptTokensEvaluated).toBe(prompt.tokens.length * 4);
+        const shape = (r: (typeof old.rollouts)[number]) => ({ ids: r.responseIds, mask: r.lossMask, finish: r.finishReason });
+        expect(old.rollouts.map(shape)).toEqual(result.rollouts.map(shape));
+      } finally {
+        await oldGroup.dispose();
+        await separate.dispose();
+      }
     } finally {
       await group.dispose();
     }

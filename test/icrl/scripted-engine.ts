@@ -128,7 +128,13 @@ export class ScriptedEngine implements Engine {
   async openGroup(size: number): Promise<EngineGroup> {
     const sequences = Array.from({ length: size }, (_, i) => new ScriptedSequence(i, this.policy, this.events));
     this.groups.push(sequences);
-    return { sequences, dispose: async () => {} };
+    return {
+      sequences,
+      appendShared: (tokens) => {
+        for (const s of sequences) s.append([...tokens]);
+      },
+      dispose: async () => {},
+    };
   }
 
   async setAdapter(): Promise<void> {}

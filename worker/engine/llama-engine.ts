@@ -10,7 +10,7 @@ import { InvalidModelError } from "./errors.js";
 import { metaArray } from "./gguf/reader.js";
 import { validateAdapterFile, validateModelFile, type ModelSummary } from "./gguf/validate.js";
 import { loadLlama, recentLlamaLogs, type GpuChoice } from "./llama-loader.js";
-import { LlamaEngineSequence } from "./llama-sequence.js";
+import { LlamaEngineGroup } from "./llama-group.js";
 import { logProbOf } from "./log-softmax.js";
 import type { ChatMessage, ChatTemplateArgs, Engine, EngineGroup, ModelInfo } from "./types.js";
 
@@ -53,6 +53,12 @@ export interface LlamaEngineOptions {
    */
   adapterRelease?: "free" | "reload";
   reloadModelEveryAdapters?: number;
+  /**
+   * Evaluate a group's shared prompt once and copy its state to the other sequences (default true;
+   * llama-group.ts). false has every sequence evaluate the prompt itself: the baseline the rollout
+   * benchmark compares against, and the way out should node-llama-cpp's internal copy break.
+   */
+  sharedPrefill?: boolean;
 }
 
 export interface LlamaEngine extends Engine {
@@ -229,16 +235,10 @@ class NodeLlamaEngine implements LlamaEngine {
     if (!Number.isInteger(size) || size < 1) throw new RangeError("group size must be a positive integer");
     const tokensPerSequence = options?.tokensPerSequence ?? this.defaultContextSize();
     const { context, adapter } = await this.openContext(size, tokensPerSequence);
-    const sequences = Array.from({ length: size }, (_, i) => new LlamaEngineSequence(context.getSequence(), this.model, i, tokensPerSequence));
-    let closed = false;
-    return {
-      sequences,
-      dispose: async () => {
-        if (closed) return;
-        closed = true;
-        await this.closeContext(context, adapter);
-      },
-    };
+    const sequences = Array.from({ length: size }, () => context.getSequence());
+    return new LlamaEngineGroup(sequences, this.model, tokensPerSequence, this.options.sharedPrefill ?? true, () =>
+      this.closeContext(context, adapter),
+    );
   }
 
   async setAdapter(path: string | null, scale = 1): Promise<void> {

@@ -5,6 +5,11 @@
 // when a turn ends (stop string, eos, max tokens) its last token is not in the KV cache yet. It is
 // kept in `pending` and evaluated first by the next generate(), followed by whatever was appended
 // (tool results, corrections). `length` counts evaluated + pending tokens.
+//
+// A prompt shared by the whole group (llama-group.ts) reaches a sequence as a shared prefix: all but
+// its last token are evaluated once, on one sequence of the group, and copied here; its last token is
+// pending like any other, so the first generate() evaluates it and samples from its logits exactly as
+// if the sequence had been handed the whole prompt.
 import { randomInt } from "node:crypto";
 import type { LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { StopStringDetector } from "./stop-strings.js";
@@ -35,8 +40,24 @@ export function deriveSeed(seed: number, sequenceIndex: number, turn: number): n
   return h === 0xffffffff ? 0 : h;
 }
 
+/** What a group counts across its sequences. */
+export interface GroupCounters {
+  /** Tokens of the group's shared prompt sent through llama_decode, summed over all sequences. */
+  promptTokensEvaluated: number;
+}
+
+/** All but the last token of the group's prompt, being put into this sequence's KV cache by the group. */
+export interface SharedPrefix {
+  length: number;
+  /** Resolves once this sequence holds the prefix (evaluated here or copied from another sequence). */
+  ready: () => Promise<void>;
+}
+
 export class LlamaEngineSequence implements EngineSequence {
   private pending: number[] = [];
+  /** How many tokens at the head of `pending` belong to the shared prompt (counted once evaluated). */
+  private pendingPromptTokens = 0;
+  private sharedPrefix: SharedPrefix | null = null;
   private turn = 0;
   private busy = false;
 
@@ -46,14 +67,29 @@ export class LlamaEngineSequence implements EngineSequence {
     private readonly index: number,
     /** Tokens this sequence may hold (the requested size; llama.cpp may pad the context beyond it). */
     private readonly capacity: number,
+    private readonly counters: GroupCounters = { promptTokensEvaluated: 0 },
   ) {}
 
   get length(): number {
-    return this.sequence.nextTokenIndex + this.pending.length;
+    // While the prefix is on its way, the KV cache holds part of it at most: count it whole.
+    const held = this.sharedPrefix ? this.sharedPrefix.length : this.sequence.nextTokenIndex;
+    return held + this.pending.length;
   }
 
   append(tokens: number[]): void {
     for (const t of tokens) this.pending.push(t);
+  }
+
+  /**
+   * Start a fresh sequence from the group's prompt: `prefix` (all of it but the last token) is put in
+   * the KV cache by the group and its last token is queued. Without a prefix the whole prompt is queued.
+   */
+  startPrompt(prompt: readonly number[], prefix: SharedPrefix | null): void {
+    if (this.length !== 0) throw new Error("a shared prompt starts a fresh sequence");
+    if (prefix && prefix.length !== prompt.length - 1) throw new Error("the shared prefix is the prompt without its last token");
+    this.sharedPrefix = prefix;
+    this.pending = prefix ? [prompt[prompt.length - 1]] : [...prompt];
+    this.pendingPromptTokens = this.pending.length;
   }
 
   async generate(options: GenerateOptions): Promise<TurnResult> {
@@ -70,6 +106,11 @@ export class LlamaEngineSequence implements EngineSequence {
   private async run(options: GenerateOptions): Promise<TurnResult> {
     const { sampling, signal } = options;
     signal?.throwIfAborted();
+    if (this.sharedPrefix) {
+      await this.sharedPrefix.ready();
+      this.sharedPrefix = null;
+      signal?.throwIfAborted();
+    }
     // Never let node-llama-cpp shift the context (it would silently drop the prompt's start): a turn
     // may sample at most contextSize - length tokens (the last sampled token stays unevaluated).
     const room = Math.min(this.capacity, this.sequence.contextSize) - this.length;
@@ -116,8 +157,12 @@ export class LlamaEngineSequence implements EngineSequence {
       // The last sampled token was never evaluated. If evaluation failed before sampling anything,
       // re-queue whatever part of the input did not reach the KV cache. Tokens appended while the
       // turn ran come after them.
-      const unevaluated = tokens.length > 0 ? [tokens[tokens.length - 1]] : input.slice(this.sequence.nextTokenIndex - evaluatedBefore);
+      const evaluated = tokens.length > 0 ? input.length : this.sequence.nextTokenIndex - evaluatedBefore;
+      const unevaluated = tokens.length > 0 ? [tokens[tokens.length - 1]] : input.slice(evaluated);
       this.pending = [...unevaluated, ...this.pending];
+      const promptEvaluated = Math.min(this.pendingPromptTokens, evaluated);
+      this.counters.promptTokensEvaluated += promptEvaluated;
+      this.pendingPromptTokens -= promptEvaluated;
     }
     signal?.throwIfAborted();
     const result: TurnResult = { tokens, text: this.model.detokenize(tokens as Token[], false), finishReason };

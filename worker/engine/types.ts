@@ -43,6 +43,17 @@ export interface EngineSequence {
 
 export interface EngineGroup {
   readonly sequences: EngineSequence[];
+  /**
+   * Queue the same tokens (the question's prompt) on every sequence of a fresh group, as append() on
+   * each would. An engine may evaluate them once and share the result among the sequences.
+   */
+  appendShared(tokens: readonly number[]): void;
+  /**
+   * Tokens of the shared prompt the engine has evaluated so far, summed over the sequences: G times the
+   * prompt when each sequence evaluates it, about the prompt's length when it is evaluated once.
+   * Undefined where an engine does not count them.
+   */
+  readonly promptTokensEvaluated?: number;
   dispose(): Promise<void>;
 }
 

@@ -55,7 +55,9 @@ export async function evaluateBatch(
     try {
       await Promise.all(
         runnable.map(async ({ slot, item, tokens }, i) => {
-          const view: EngineGroup = { sequences: [group.sequences[i]], dispose: async () => {} };
+          const sequence = group.sequences[i];
+          // Each item has a prompt of its own: nothing is shared between the batch's sequences.
+          const view: EngineGroup = { sequences: [sequence], appendShared: (t) => sequence.append([...t]), dispose: async () => {} };
           const sampling =
             plan.sampling.seed === undefined ? plan.sampling : { ...plan.sampling, seed: fnv1a32(`${plan.sampling.seed}:${item.index}`) };
           const { rollouts } = await runRolloutGroup(engine, view, tokens, {

@@ -46,6 +46,11 @@ export interface RolloutGroupResult {
   promptIds: number[];
   rollouts: RolloutResult[];
   wallMs: number;
+  /**
+   * Prompt tokens the engine evaluated for the group (EngineGroup.promptTokensEvaluated): G x prompt
+   * when every sequence evaluates it, prompt - 1 + G when it is evaluated once and shared.
+   */
+  promptTokensEvaluated?: number;
 }
 
 export const DEFAULT_ROLLOUT_LIMITS = Object.freeze({
@@ -80,7 +85,7 @@ function nonNegativeInt(value: number, name: string): number {
 
 /**
  * Run one rollout per sequence of `group`, all from the same prompt. `promptIds` are appended to
- * every sequence first (so the group must be fresh). Never throws for tool failures; an engine
+ * every sequence first, through group.appendShared (so the group must be fresh). Never throws for tool failures; an engine
  * failure ends that rollout with finish reason "error".
  */
 export async function runRolloutGroup(
@@ -115,13 +120,14 @@ export async function runRolloutGroup(
 
   const started = performance.now();
   const prompt = [...promptIds];
+  // One call for the whole group: the engine may evaluate the shared prompt once for all sequences.
+  group.appendShared(prompt);
   const rollouts = await Promise.all(
-    group.sequences.map((sequence, index) => {
-      sequence.append(prompt);
-      return runOne(config, sequence, index, new RolloutTrace(index, prompt.length, maxResponseTokens));
-    }),
+    group.sequences.map((sequence, index) => runOne(config, sequence, index, new RolloutTrace(index, prompt.length, maxResponseTokens))),
   );
-  return { promptIds: prompt, rollouts, wallMs: performance.now() - started };
+  const result: RolloutGroupResult = { promptIds: prompt, rollouts, wallMs: performance.now() - started };
+  if (group.promptTokensEvaluated !== undefined) result.promptTokensEvaluated = group.promptTokensEvaluated;
+  return result;
 }
 
 /** A per-(sample, turn) seed when the caller fixed one: equal seeds on all G sequences would make them identical. */

@@ -40,6 +40,11 @@ export interface InitParams {
   seed?: number;
   threads?: number;
   gradient_checkpointing?: boolean;
+  /**
+   * Positions whose full-vocabulary logits are computed at a time, forward and backward (default 512;
+   * 0 = all at once). Memory only: log-probs and gradients are the same.
+   */
+  logprob_chunk?: number;
 }
 
 export interface InitResult {

@@ -16,11 +16,12 @@ from .export import export_adapter
 from .grpo import GRPOTrainer, parse_optim_config
 from .lora import (adapter_mode, adapter_tensors, load_adapter_tensors, lora_modules, parse_lora_config,
                    trainable_parameters)
-from .model import load_model, pad_batch, token_logprobs
+from .model import DEFAULT_LOGPROB_CHUNK, load_model, pad_batch, token_logprobs
 from .pretrain import pretrain
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-_INIT_KEYS = {"model_path", "lora", "optim", "device", "seed", "dtype", "threads", "gradient_checkpointing"}
+_INIT_KEYS = {"model_path", "lora", "optim", "device", "seed", "dtype", "threads", "gradient_checkpointing",
+              "logprob_chunk"}
 
 
 def check_keys(params: Dict[str, Any], allowed: set, what: str) -> None:
@@ -77,6 +78,7 @@ class Learner:
         if not isinstance(checkpointing, bool):
             raise bad_request("gradient_checkpointing must be a boolean")
         self.model.gradient_checkpointing = checkpointing
+        self.model.logprob_chunk = int_param(params, "logprob_chunk", DEFAULT_LOGPROB_CHUNK, minimum=0)
         for i in range(self.model.cfg.n_layer):
             for target in self.lora_cfg.targets:
                 self.model.projection(i, target).attach(self.lora_cfg.rank, self.lora_cfg.scale, self.generator)
