@@ -127,8 +127,6 @@ export interface PretrainBaseParams {
   batch_size?: number;
   seed?: number;
   threads?: number;
-  /** Tensor names kept exactly as they are (e.g. token_embd.weight of a real 150k-row vocabulary). */
-  frozen?: string[];
 }
 
 export interface PretrainBaseResult {

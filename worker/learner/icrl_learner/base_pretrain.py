@@ -27,7 +27,7 @@ from .gguf_reader import GGML_F16, GGML_F32, GGUFFile
 from .gguf_writer import tensor_bytes
 from .model import GGUFModel, pad_batch, token_logprobs
 
-_KEYS = {"model_path", "out_path", "sequences", "masks", "steps", "lr", "batch_size", "seed", "threads", "frozen"}
+_KEYS = {"model_path", "out_path", "sequences", "masks", "steps", "lr", "batch_size", "seed", "threads"}
 _DTYPE_OF = {GGML_F32: torch.float32, GGML_F16: torch.float16}
 
 
@@ -57,15 +57,6 @@ def pretrain_base(params: Dict[str, Any], log: Optional[Callable[..., None]] = N
 
     gguf = GGUFFile(model_path)
     cfg = config_from_gguf(gguf)
-    # Tensors kept exactly as they are. A real vocabulary's embedding (150k rows) is most of a tiny
-    # model's parameters and of each step's optimizer work; random rows are already distinct enough
-    # for the body to learn to point at the right one.
-    frozen = params.get("frozen", [])
-    if not isinstance(frozen, list) or not all(isinstance(n, str) for n in frozen):
-        raise bad_request("pretrain_base.frozen must be a list of tensor names")
-    missing = [n for n in frozen if not gguf.has(n)]
-    if missing:
-        raise bad_request(f"pretrain_base.frozen names tensors {model_path} does not have: {', '.join(missing)}")
     odd = [f"{n} ({info.type_name})" for n, info in gguf.tensors.items() if info.ggml_type not in _DTYPE_OF]
     if odd:
         raise unsupported(f"pretrain_base rewrites F32/F16 tensors only; {model_path} has {', '.join(odd[:5])}")
@@ -76,13 +67,13 @@ def pretrain_base(params: Dict[str, Any], log: Optional[Callable[..., None]] = N
     def load(name: str) -> Optional[torch.Tensor]:
         if not gguf.has(name):
             return None
-        loaded[name] = gguf.load(name, torch.float32, torch.device("cpu")).requires_grad_(name not in frozen)
+        loaded[name] = gguf.load(name, torch.float32, torch.device("cpu")).requires_grad_(True)
         return loaded[name]
 
     torch.manual_seed(seed)
     model = GGUFModel(cfg, load)
     # By name, each tensor once (tied embeddings are one tensor): the order of the gradient-norm sum.
-    weights = list({id(loaded[n]): loaded[n] for n in sorted(loaded) if n not in frozen}.values())
+    weights = list({id(loaded[n]): loaded[n] for n in sorted(loaded)}.values())
     optimizer = torch.optim.AdamW(weights, lr=lr, weight_decay=0.0)
     order = random.Random(seed)
     t0 = time.perf_counter()
@@ -105,8 +96,6 @@ def pretrain_base(params: Dict[str, Any], log: Optional[Callable[..., None]] = N
     shutil.copyfile(model_path, tmp)
     with open(tmp, "r+b") as f:
         for name, info in gguf.tensors.items():
-            if name in frozen:
-                continue
             f.seek(info.offset)
             f.write(tensor_bytes(loaded[name].detach().to(_DTYPE_OF[info.ggml_type])))
     os.replace(tmp, out_path)
