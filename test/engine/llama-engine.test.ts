@@ -210,6 +210,24 @@ describe("generation", () => {
     const lp = await engine.logProbs(all);
     expect(lp.length).toBe(all.length - 1);
     for (const v of lp) expect(v).toBeLessThanOrEqual(0);
+
+    // `from` scores only the tail, with the same values, whatever the previous call kept or skipped.
+    const from = prompt.length;
+    const other = [...all.slice(0, -1), (all.at(-1)! + 1) % TINY_VOCAB_SIZE];
+    expect(await engine.logProbs(all, { from })).toEqual(lp.slice(from));
+    expect((await engine.logProbs(other, { from: from + 2 })).slice(0, -1)).toEqual(lp.slice(from + 2, -1));
+    // The last position is evaluated again on its own here: a batch of one may round differently.
+    const again = await engine.logProbs(all);
+    expect(again.slice(0, -1)).toEqual(lp.slice(0, -1));
+    expect(Math.abs(again.at(-1)! - lp.at(-1)!)).toBeLessThan(1e-4);
+    expect(await engine.logProbs(all, { from: all.length - 1 })).toEqual([]);
+    // Positions skipped by a `from` call are scored when a later call asks for them.
+    const reversed = [...all].reverse();
+    const tail = await engine.logProbs(reversed, { from });
+    const whole = await engine.logProbs(reversed);
+    expect(whole).toHaveLength(all.length - 1);
+    expect(Math.max(...tail.map((v, i) => Math.abs(v - whole[from + i])))).toBeLessThan(1e-4);
+    await expect(engine.logProbs(all, { from: -1 })).rejects.toThrow(RangeError);
   });
 
   it("never shifts the context: a full sequence ends with 'length'", async () => {

@@ -72,7 +72,8 @@ const BLOCKS: Record<string, Place> = {
   },
   "config:": { runHere: "the GPU settings merged into README's run file are accepted by `icrl run create -f`" },
   "git clone https://github.com/ggml-org/llama.cpp && pip install -r llama.cpp/requirements.txt": {
-    notInCi: "downloads llama.cpp's converter and a Hugging Face checkpoint (network); the files it writes are the kind test/engine/model-build tests load",
+    notInCi:
+      "downloads llama.cpp's converter and a Hugging Face checkpoint (network); test/training/real-tokenizer.test.ts loads files of the same layout and tokenizers, written by `icrl model build`",
   },
 };
 

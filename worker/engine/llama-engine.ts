@@ -262,13 +262,15 @@ class NodeLlamaEngine implements LlamaEngine {
     await this.serialiseScoring(() => this.dropScorer());
   }
 
-  async logProbs(tokens: number[]): Promise<number[]> {
+  async logProbs(tokens: number[], options: { from?: number } = {}): Promise<number[]> {
     this.ensureOpen();
-    if (tokens.length < 2) return [];
+    const from = options.from ?? 0;
+    if (!Number.isInteger(from) || from < 0) throw new RangeError(`from must be a non-negative integer (got ${from})`);
+    if (tokens.length < 2 + from) return [];
     for (const t of tokens) {
       if (!Number.isInteger(t) || t < 0 || t >= this.summary.vocabSize) throw new RangeError(`token ${t} is outside the vocabulary`);
     }
-    return this.serialiseScoring(() => this.score(tokens));
+    return this.serialiseScoring(() => this.score(tokens, from));
   }
 
   private serialiseScoring<T>(fn: () => Promise<T>): Promise<T> {
@@ -283,7 +285,7 @@ class NodeLlamaEngine implements LlamaEngine {
     if (scorer) await this.closeContext(scorer.context, scorer.adapter);
   }
 
-  private async score(tokens: number[]): Promise<number[]> {
+  private async score(tokens: number[], from: number): Promise<number[]> {
     // One scoring context is kept while the adapter stays the same and the tokens fit.
     const needed = tokens.length;
     if (!this.scorer || this.scorer.adapter !== this.adapters.active || this.scorer.size < needed) {
@@ -300,7 +302,14 @@ class NodeLlamaEngine implements LlamaEngine {
     // Scoring many continuations of one prompt then costs only the continuations.
     let same = 0;
     while (same < tokens.length && same < scorer.tokens.length && tokens[same] === scorer.tokens[same]) same++;
-    const start = Math.min(Math.max(0, same - 1), tokens.length - 1);
+    let start = Math.min(Math.max(0, same - 1), tokens.length - 1);
+    // A kept position must hold a log-prob where this call wants one (an earlier call may have skipped it).
+    for (let i = from; i < start; i++) {
+      if (scorer.logProbs[i] === undefined) {
+        start = i;
+        break;
+      }
+    }
     if (start < scorer.sequence.nextTokenIndex) {
       await scorer.sequence.eraseContextTokenRanges([{ start, end: scorer.sequence.nextTokenIndex }]);
     }
@@ -309,21 +318,24 @@ class NodeLlamaEngine implements LlamaEngine {
     scorer.tokens = [];
     // Logits are needed after every token but the last; each position's full-vocabulary logits are
     // turned into one log-prob as soon as they arrive and dropped, so memory stays O(vocab).
-    const input: ControlledEvaluateInputItem[] = tokens.slice(start, -1).map((t) => [t as Token, { generateNext: { logits: true } }]);
+    const input: ControlledEvaluateInputItem[] = tokens
+      .slice(start, -1)
+      .map((t, j) => (start + j >= from ? [t as Token, { generateNext: { logits: true } }] : (t as Token)));
     await scorer.sequence.controlledEvaluate(input, {
       onTokenResult: (index, output) => {
-        const logits = output.next.logits;
+        if (start + index < from) return;
+        const logits = output.next?.logits;
         if (!logits) throw new Error(`no logits for position ${start + index}`);
         result[start + index] = logProbOf(logits, tokens[start + index + 1]);
         delete output.next.logits;
       },
     });
-    for (let i = 0; i < result.length; i++) {
+    for (let i = from; i < result.length; i++) {
       if (result[i] === undefined) throw new Error(`log-prob of position ${i + 1} is missing`);
     }
     scorer.tokens = tokens.slice();
     scorer.logProbs = result.slice();
-    return result;
+    return result.slice(from);
   }
 
   /** Free one adapter version's native memory through node-llama-cpp's adapter cache (see adapter-versions.ts). */

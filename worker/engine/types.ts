@@ -89,7 +89,11 @@ export interface Engine {
   openGroup(size: number, options?: { tokensPerSequence?: number }): Promise<EngineGroup>;
   /** Hot-load a LoRA adapter for groups opened from now on (null = base model). */
   setAdapter(path: string | null, scale?: number): Promise<void>;
-  /** Per-token log-probabilities of tokens[i] given tokens[0..i-1], for i >= 1 (length tokens.length - 1). */
-  logProbs(tokens: number[]): Promise<number[]>;
+  /**
+   * Per-token log-probabilities of tokens[i] given tokens[0..i-1], for i >= 1 (length tokens.length - 1).
+   * With `from`, only for i > from (length tokens.length - 1 - from): the positions before are evaluated
+   * without logits, which at a 150k vocabulary is most of the cost of scoring a prompt.
+   */
+  logProbs(tokens: number[], options?: { from?: number }): Promise<number[]>;
   dispose(): Promise<void>;
 }
