@@ -9,7 +9,7 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { loadLlamaEngine, type Engine } from "../../worker/engine/index.js";
-import { writeTinyModel } from "../../worker/engine/files.js";
+import { type BuildTokenizer, buildModel, writeTinyModel } from "../../worker/engine/files.js";
 import type { LearnerDriver, PretrainBaseResult } from "../../worker/learner/index.js";
 import { renderPrompt } from "../../worker/icrl/index.js";
 import { LOOKUP_TEMPLATE, lookupEpisodes, type LookupEpisode } from "./lookup-task.js";
@@ -34,6 +34,11 @@ export interface LookupModelOptions {
   episodesPerPhase?: number;
   lr?: number;
   batchSize?: number;
+  /**
+   * The vocabulary: "byte" (default: the demo's model, LOOKUP_MODEL_SHAPE) or a real tokenizer on
+   * `icrl model build`'s tiny shape (the same sizes; that family's architecture and chat template).
+   */
+  tokenizer?: BuildTokenizer;
 }
 
 /**
@@ -100,7 +105,9 @@ export async function buildLookupModel(options: LookupModelOptions): Promise<Pre
   const random = path.join(path.dirname(options.out), `.${path.basename(options.out)}.random`);
   const total = options.phases.reduce((n, p) => n + p.steps, 0);
   const scale = (options.steps ?? total) / total;
-  writeTinyModel({ out: random, ...LOOKUP_MODEL_SHAPE, seed });
+  const tokenizer = options.tokenizer ?? "byte";
+  if (tokenizer === "byte") writeTinyModel({ out: random, ...LOOKUP_MODEL_SHAPE, seed });
+  else buildModel({ out: random, shape: "tiny", tokenizer, type: "f32", seed });
   try {
     // The engine only tokenises and applies the chat template, exactly as rollouts will.
     const engine = await loadLlamaEngine({ modelPath: random, threads: 1, gpu: false, contextSize: LOOKUP_MODEL_SHAPE.context });
