@@ -128,7 +128,8 @@ export const runConfigSchema = z
       .prefault({}),
     reward: z
       .strictObject({
-        metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).default("em"),
+        /** Default: the task's, as evaluation uses (qa: em, math: math_equiv); see rewardMetricOf. */
+        metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).optional(),
         accuracyWeight: z.number().min(0).default(0.8),
         formatWeight: z.number().min(0).default(0.2),
       })
@@ -166,10 +167,26 @@ export interface ConfigFieldError {
   message: string;
 }
 
-/** Parse a run config; on failure, one error per bad field with a dotted path (e.g. "grpo.lr"). */
+export type RewardMetric = NonNullable<RunConfig["reward"]["metric"]>;
+
+/**
+ * The metric a run's accuracy reward uses: the configured one, else the task's (SQuAD exact match for
+ * QA, answer equivalence for math, as evaluation does: under EM a math answer "1/2" normalises to "12").
+ */
+export function rewardMetricOf(config: Pick<RunConfig, "task" | "reward">): RewardMetric {
+  return config.reward.metric ?? (config.task === "math" ? "math_equiv" : "em");
+}
+
+/**
+ * Parse a run config; on failure, one error per bad field with a dotted path (e.g. "grpo.lr"). The parsed
+ * config names its reward metric even when the input left it to the task, so a stored run says what it used.
+ */
 export function validateRunConfig(input: unknown): { ok: true; config: RunConfig } | { ok: false; errors: ConfigFieldError[] } {
   const parsed = runConfigSchema.safeParse(input);
-  if (parsed.success) return { ok: true, config: parsed.data };
+  if (parsed.success) {
+    const config = parsed.data;
+    return { ok: true, config: { ...config, reward: { ...config.reward, metric: rewardMetricOf(config) } } };
+  }
   return {
     ok: false,
     errors: parsed.error.issues.flatMap((i) =>

@@ -2,7 +2,7 @@
 // trained and validated. An adapter only scores under the prompt wording, tools and budgets it
 // learned with; evaluating it with the task's default template scores it near zero.
 import type { IcrlClient } from "../../client-sdk/src/index.js";
-import { runConfigSchema } from "../../contracts/index.js";
+import { rewardMetricOf, runConfigSchema } from "../../contracts/index.js";
 import { badInput } from "./exit-codes.js";
 import { requireRun } from "./resolve.js";
 import { runArtifact } from "./run-artifact.js";
@@ -34,7 +34,7 @@ export async function benchFromRun(client: IcrlClient, runId: string, step: numb
       // The run's own held-out split when it has one, as its validation scored it.
       ...(config.dataset.validationSplit ? { split: config.dataset.validationSplit } : {}),
       task: config.task,
-      metric: config.reward.metric,
+      metric: rewardMetricOf(config),
       tools: config.tools,
       ...(config.template ? { template: config.template } : {}),
       ...(config.model.chatTemplateArgs ? { chatTemplateArgs: config.model.chatTemplateArgs } : {}),

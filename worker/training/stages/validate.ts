@@ -1,11 +1,10 @@
 // Stage "validate": zero-shot greedy accuracy on held-out questions (the paper evaluates zero-shot),
 // at step 0 and every `validation.every` steps.
-import { METRIC, type RunConfig } from "../../../contracts/index.js";
+import { METRIC, rewardMetricOf, type RunConfig } from "../../../contracts/index.js";
 import { renderPrompt } from "../../icrl/prompt.js";
 import { computeReward } from "../../scoring/reward.js";
 import type { TrainingItem, TrainingOptions } from "../types.js";
 import { rolloutGroup } from "./rollout.js";
-import { rewardMetricOf } from "./score.js";
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
 
