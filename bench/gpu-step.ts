@@ -12,16 +12,15 @@
 // since the GPU workload would take hours on a 2-core machine: those figures are the CPU's, not a
 // prediction of the GPU's.
 import { mkdtemp, rm } from "node:fs/promises";
-import { readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { runConfigSchema, STAGE_TIME_KEYS, STEP_TIME_KEY, TOOLS_TIME_KEY } from "../contracts/index.js";
 import { type Engine, type EngineGroup, loadLlamaEngine, type LlamaEngine } from "../worker/engine/index.js";
 import { defaultDemonstrationsFor, QA_SEARCH_TEMPLATE, renderPrompt } from "../worker/icrl/index.js";
 import { LearnerDriver, type StepMetrics, type TrainingSample } from "../worker/learner/index.js";
 import { runTraining, setUpTraining, type TrainingItem, type TrainingSetup } from "../worker/training/index.js";
 import { buildModel, type ModelShapeName } from "../worker/engine/files.js";
+import { HOTPOTQA_PASSAGES, hotpotQuestions } from "./support/hotpotqa.js";
 import { GpuMemorySampler, nvidiaGpu, peakRssMib } from "./support/peak-memory.js";
 import { progress, round } from "./support/stats.js";
 
@@ -40,16 +39,8 @@ const PLANS: Record<"cuda" | "cpu", Plan> = {
   cpu: { device: "cpu", shape: "qwen2.5-0.5b", groupSize: 4, questions: 1, maxToolTurns: 1, maxTurnTokens: 24, maxTotalTokens: 48 },
 };
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const hotpot = path.join(projectRoot, "bench", "data", "hotpotqa");
-
 function questions(n: number): TrainingItem[] {
-  return readFileSync(path.join(hotpot, "dev_subsampled_qrels.jsonl"), "utf8")
-    .split("\n")
-    .filter(Boolean)
-    .slice(0, n)
-    .map((line) => JSON.parse(line) as { question_id: string; question: string; golden_answers: string[] })
-    .map((q) => ({ id: q.question_id, question: q.question, golds: q.golden_answers }));
+  return hotpotQuestions(n).map((q) => ({ id: q.question_id, question: q.question, golds: q.golden_answers }));
 }
 
 const seconds = (since: number) => (performance.now() - since) / 1000;
@@ -104,7 +95,7 @@ export default async function gpuStepBench(): Promise<Record<string, number | st
       task: "qa",
       dataset: { id: "00000000-0000-0000-0000-000000000000" },
       tools: {
-        search: { kind: "local", corpus: path.join(hotpot, "passages.jsonl"), cacheDir: path.join(dir, "search-cache"), topK: 3, maxTokens: 500 },
+        search: { kind: "local", corpus: HOTPOTQA_PASSAGES, cacheDir: path.join(dir, "search-cache"), topK: 3, maxTokens: 500 },
       },
       curriculum: { stages: [{ shots: 3, steps: 1 }] },
       grpo: { groupSize: plan.groupSize, questionsPerStep: plan.questions, lr: 1e-5 },

@@ -17,12 +17,12 @@
 import fs from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { LlamaModel } from "node-llama-cpp";
 import { loadLlamaEngine, type LlamaEngine, loadLlama } from "../worker/engine/index.js";
 import { QA_SEARCH_TEMPLATE, renderPrompt, type RolloutOptions } from "../worker/icrl/index.js";
 import { buildTools, type ToolSet } from "../worker/tools/index.js";
 import { runLoop, runRaw, runReplay, type LoopRun, type RawContextOptions, type TimedRun } from "./support/rollout-runs.js";
+import { HOTPOTQA_PASSAGES, hotpotQuestions } from "./support/hotpotqa.js";
 import { measurePrefill } from "./support/prefill-runs.js";
 import { progress, round } from "./support/stats.js";
 import { writeToolCallingModel } from "./support/tool-calling-model.js";
@@ -43,9 +43,6 @@ if (process.env.ICRL_BENCH_FLASH_ATTENTION && FLASH_ATTENTION === undefined) thr
 const PARTS = process.env.ICRL_BENCH_ROLLOUT_PARTS ?? "all";
 if (!["all", "prefill"].includes(PARTS)) throw new Error(`ICRL_BENCH_ROLLOUT_PARTS must be all or prefill (got ${PARTS})`);
 const LIMITS = { maxToolTurns: 6, maxTokensPerTurn: 300, maxResponseTokens: 4096, maxObservationTokens: 500 };
-
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const hotpot = path.resolve(projectRoot, "bench", "data", "hotpotqa");
 
 const median = (values: number[]) => {
   const s = [...values].sort((a, b) => a - b);
@@ -68,10 +65,7 @@ async function open(modelPath: string, tools: ToolSet): Promise<Setup> {
   if (engine.backend !== GPU) throw new Error(`asked for ${GPU}, the engine runs on ${engine.backend}`);
   const llama = await loadLlama(gpu);
   const model = await llama.loadModel({ modelPath, gpuLayers: gpu ? "max" : 0 });
-  const question = JSON.parse(fs.readFileSync(path.join(hotpot, "dev_subsampled_qrels.jsonl"), "utf8").split("\n")[0]) as {
-    question: string;
-    question_id: string;
-  };
+  const [question] = hotpotQuestions(1);
   // Zero-shot keeps the prompt short: its prefill is the same work in every run and only dilutes the ratio.
   const prompt = renderPrompt(engine, { question: question.question, questionId: question.question_id, shots: 0, template: QA_SEARCH_TEMPLATE });
   const options: RolloutOptions = { tools: [tools.get("search")!], messages: QA_SEARCH_TEMPLATE, ...LIMITS };
@@ -158,9 +152,9 @@ export default async function bench(): Promise<Record<string, number | string>> 
 async function measureThroughput(dir: string, figures: Record<string, number | string>): Promise<ToolSet> {
   let tools: ToolSet | null = null;
   try {
-    progress("building the search index over hotpotqa/passages.jsonl");
+    progress(`building the search index over ${HOTPOTQA_PASSAGES}`);
     tools = await buildTools(
-      { search: { kind: "local", corpus: path.join(hotpot, "passages.jsonl"), cacheDir: path.join(dir, "search-cache") } },
+      { search: { kind: "local", corpus: HOTPOTQA_PASSAGES, cacheDir: path.join(dir, "search-cache") } },
       // The tiny models' vocabulary is bytes: one token per UTF-8 byte.
       { countTokens: (text) => Buffer.byteLength(text, "utf8") },
     );
