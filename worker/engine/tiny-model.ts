@@ -30,7 +30,7 @@
 //   - qwen2 biases are N(0, 0.1) either way.
 import path from "node:path";
 import fs from "node:fs";
-import { GgmlType } from "./gguf/ggml-types.js";
+import { GgmlType, MATRIX_STORAGE } from "./gguf/ggml-types.js";
 import type { GgufMetadata } from "./gguf/types.js";
 import { gguf, writeGguf, type GgufTensorToWrite } from "./gguf/writer.js";
 import { BYTE_SPECIAL_TOKENS, BYTE_VOCAB_SIZE, byteVocabulary, CHATML_TEMPLATE } from "./model-build/byte-vocabulary.js";
@@ -69,10 +69,6 @@ export interface TinyModelOptions {
 
 export const TINY_SPECIAL_TOKENS = BYTE_SPECIAL_TOKENS;
 export const TINY_VOCAB_SIZE = BYTE_VOCAB_SIZE;
-
-const MATRIX_TYPES = { f32: GgmlType.F32, f16: GgmlType.F16, bf16: GgmlType.BF16, q8_0: GgmlType.Q8_0 } as const;
-// llama.cpp's LLAMA_FTYPE_ALL_F32 / MOSTLY_F16 / MOSTLY_BF16 / MOSTLY_Q8_0.
-const FILE_TYPES = { f32: 0, f16: 1, bf16: 32, q8_0: 7 } as const;
 
 function positive(name: string, value: number, allowZero = false): number {
   if (!Number.isInteger(value) || value < (allowZero ? 0 : 1)) {
@@ -130,7 +126,7 @@ export interface TinyModelInfo {
 export function writeTinyModel(options: TinyModelOptions): TinyModelInfo {
   const o = resolve(options);
   const next = normalGenerator(o.seed);
-  const matrixType = MATRIX_TYPES[o.weightType];
+  const matrixType = MATRIX_STORAGE[o.weightType].tensorType;
   const tensors: GgufTensorToWrite[] = [];
   const fixedStd = o.std;
   const outputStd = fixedStd === undefined ? 1 / Math.sqrt(o.dim) : 3 / Math.sqrt(o.dim);
@@ -186,7 +182,7 @@ export function writeTinyModel(options: TinyModelOptions): TinyModelInfo {
     ["general.architecture", gguf.str(a)],
     ["general.type", gguf.str("model")],
     ["general.name", gguf.str(name)],
-    ["general.file_type", gguf.u32(FILE_TYPES[o.weightType])],
+    ["general.file_type", gguf.u32(MATRIX_STORAGE[o.weightType].fileType)],
     [`${a}.context_length`, gguf.u32(o.context)],
     [`${a}.embedding_length`, gguf.u32(o.dim)],
     [`${a}.block_count`, gguf.u32(o.layers)],

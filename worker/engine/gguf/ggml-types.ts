@@ -5,6 +5,18 @@
 
 export const GgmlType = { F32: 0, F16: 1, Q8_0: 8, BF16: 30 } as const;
 
+/**
+ * How the model writers (tiny-model.ts, model-build/) can store a model's matrices: the tensor type and
+ * the general.file_type llama.cpp records for it (LLAMA_FTYPE_ALL_F32 / MOSTLY_F16 / MOSTLY_BF16 /
+ * MOSTLY_Q8_0). Norms and biases stay F32 whatever the choice.
+ */
+export const MATRIX_STORAGE = {
+  f32: { tensorType: GgmlType.F32, fileType: 0 },
+  f16: { tensorType: GgmlType.F16, fileType: 1 },
+  bf16: { tensorType: GgmlType.BF16, fileType: 32 },
+  q8_0: { tensorType: GgmlType.Q8_0, fileType: 7 },
+} as const;
+
 interface GgmlTypeTraits {
   name: string;
   blockSize: number;

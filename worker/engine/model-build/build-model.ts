@@ -5,7 +5,7 @@
 // so logits are O(1), norms 1, qwen2's q/k/v biases N(0, 0.02).
 import fs from "node:fs";
 import path from "node:path";
-import { GgmlType } from "../gguf/ggml-types.js";
+import { GgmlType, MATRIX_STORAGE } from "../gguf/ggml-types.js";
 import type { GgufMetadata } from "../gguf/types.js";
 import { encodeGgufHeader, gguf, type EncodedGgufHeader } from "../gguf/writer.js";
 import { byteVocabulary } from "./byte-vocabulary.js";
@@ -62,10 +62,6 @@ const DEFAULT_TOKENIZER: Record<ModelShapeName, BuildTokenizer> = {
   "qwen3-8b": "qwen3",
   "llama-3.2-1b": "llama3",
 };
-
-const MATRIX_TYPES = { f32: GgmlType.F32, f16: GgmlType.F16, bf16: GgmlType.BF16, q8_0: GgmlType.Q8_0 } as const;
-// llama.cpp's LLAMA_FTYPE_ALL_F32 / MOSTLY_F16 / MOSTLY_BF16 / MOSTLY_Q8_0.
-const FILE_TYPES = { f32: 0, f16: 1, bf16: 32, q8_0: 7 } as const;
 
 const vocabularies = new Map<BuildTokenizer, Vocabulary>();
 
@@ -136,7 +132,7 @@ export function planModel(options: BuildModelOptions): ModelPlan {
   if (type === "q8_0" && [hidden, ff, qOut].some((n) => n % 32 !== 0))
     throw new RangeError("q8_0 needs hidden, ff and heads * head size to be multiples of 32");
 
-  const matrixType = MATRIX_TYPES[type];
+  const matrixType = MATRIX_STORAGE[type].tensorType;
   const tensors: StreamedTensor[] = [];
   /** A tensor of seeded random (or constant) values, or of the given F32 values. */
   const add = (name: string, dims: number[], tensorType: number, source: WeightInit | Float32Array) => {
@@ -190,7 +186,7 @@ export function planModel(options: BuildModelOptions): ModelPlan {
     ["general.architecture", gguf.str(a)],
     ["general.type", gguf.str("model")],
     ["general.name", gguf.str(`icrl-build-${shapeName}-${tokenizer}-seed${seed}`)],
-    ["general.file_type", gguf.u32(FILE_TYPES[type])],
+    ["general.file_type", gguf.u32(MATRIX_STORAGE[type].fileType)],
     [`${a}.context_length`, gguf.u32(shape.context)],
     [`${a}.embedding_length`, gguf.u32(hidden)],
     [`${a}.block_count`, gguf.u32(shape.layers)],
