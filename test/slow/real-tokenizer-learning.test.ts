@@ -30,7 +30,6 @@ import {
   RunDocument,
   StartBenchmarkRunDocument,
 } from "../../client-sdk/src/index.js";
-import { MODEL_SAMPLED_KINDS } from "../../contracts/index.js";
 import { createLogger } from "../../server/logger.js";
 import { loadLlamaEngine } from "../../worker/engine/index.js";
 import { renderPrompt, runRolloutGroup } from "../../worker/icrl/index.js";
@@ -39,6 +38,7 @@ import { Worker } from "../../worker/runtime/worker.js";
 import { buildTools } from "../../worker/tools/index.js";
 import { buildLookupModel, LOOKUP_PRETRAINING } from "../../cli/demo/lookup-model.js";
 import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../../cli/demo/lookup-task.js";
+import { maskRuns } from "../support/mask-runs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import { allMetricPoints } from "../training/support.js";
 
@@ -110,20 +110,8 @@ describe("ICRL learning on Qwen3's vocabulary", () => {
         const result = r.segments[r.segments.indexOf(call) + 1];
         expect(result.kind).toBe("TOOL_RESULT");
         // Runs of equal loss mask decode to exactly the segments recorded for them.
-        const runs: [number, number[]][] = [];
-        r.responseIds.forEach((id, i) => {
-          const last = runs.at(-1);
-          if (last && last[0] === r.lossMask[i]) last[1].push(id);
-          else runs.push([r.lossMask[i], [id]]);
-        });
-        const segmentRuns: [number, string][] = [];
-        for (const s of r.segments) {
-          const mask = MODEL_SAMPLED_KINDS.has(s.kind) ? 1 : 0;
-          const last = segmentRuns.at(-1);
-          if (last && last[0] === mask) last[1] += s.text;
-          else segmentRuns.push([mask, s.text]);
-        }
-        expect(runs.map(([mask, ids]) => [mask, engine.detokenize(ids)])).toEqual(segmentRuns.filter(([, text]) => text !== ""));
+        const runs = maskRuns(r, (ids) => engine.detokenize(ids));
+        expect(runs.tokens).toEqual(runs.segments);
       }
     } finally {
       await tools.close();

@@ -15,7 +15,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MODEL_SAMPLED_KINDS } from "../../contracts/index.js";
 import { buildModel, type BuildTokenizer } from "../../worker/engine/files.js";
 import { loadLlamaEngine, type LlamaEngine } from "../../worker/engine/index.js";
 import { defaultDemonstrationsFor, QA_SEARCH_TEMPLATE, renderPrompt, runRolloutGroup } from "../../worker/icrl/index.js";
@@ -23,6 +22,7 @@ import type { RolloutResult } from "../../worker/icrl/index.js";
 import { LearnerDriver, type TrainingSample } from "../../worker/learner/index.js";
 import { buildTools, type ToolSet } from "../../worker/tools/index.js";
 import { maxAbsDiff } from "../learner/helpers.js";
+import { maskRuns } from "../support/mask-runs.js";
 
 const TOLERANCE = 1e-3;
 const CORPUS = path.resolve(import.meta.dirname, "../fixtures/data/wiki_passages/searchr1_wiki18_example_corpus.jsonl");
@@ -37,30 +37,6 @@ beforeAll(() => {
 afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** Runs of equal loss mask: [mask, tokens] in order. */
-function maskRuns(result: RolloutResult): [number, number[]][] {
-  const runs: [number, number[]][] = [];
-  result.responseIds.forEach((id, i) => {
-    const mask = result.lossMask[i];
-    const last = runs.at(-1);
-    if (last && last[0] === mask) last[1].push(id);
-    else runs.push([mask, [id]]);
-  });
-  return runs;
-}
-
-/** Segments merged the same way: consecutive sampled (or inserted) segments' texts joined. */
-function segmentRuns(result: RolloutResult): [number, string][] {
-  const runs: [number, string][] = [];
-  for (const s of result.segments) {
-    const mask = MODEL_SAMPLED_KINDS.has(s.kind) ? 1 : 0;
-    const last = runs.at(-1);
-    if (last && last[0] === mask) last[1] += s.text;
-    else runs.push([mask, s.text]);
-  }
-  return runs.filter(([, text]) => text !== "");
-}
 
 interface Family {
   tokenizer: BuildTokenizer;
@@ -162,10 +138,10 @@ describe.each(FAMILIES)("$tokenizer vocabulary", (family) => {
       expect(r.finishReason).not.toBe("error");
       expect(r.responseIds).toHaveLength(r.lossMask.length);
       // Sampled and inserted runs decode to exactly the segments the loop recorded for them.
-      const tokenRuns = maskRuns(r).map(([mask, ids]) => [mask, engine.detokenize(ids)]);
-      expect(tokenRuns).toEqual(segmentRuns(r));
+      const runs = maskRuns(r, (ids) => engine.detokenize(ids));
+      expect(runs.tokens).toEqual(runs.segments);
     }
-    for (const r of rollouts) expect(maskRuns(r).map(([mask]) => mask)).toEqual([0, 1]);
+    for (const r of rollouts) expect(maskRuns(r, (ids) => engine.detokenize(ids)).tokens.map(([mask]) => mask)).toEqual([0, 1]);
 
     const sequences = rollouts.map((r) => [...prompt.tokens, ...r.responseIds]);
     // Compared on the sampled tokens (what training moves), from the position before the first: the
