@@ -5,15 +5,14 @@
 // Models without a template fall back to node-llama-cpp's chat wrapper resolution.
 import { Template } from "@huggingface/jinja";
 import { LlamaText, resolveChatWrapper, type ChatHistoryItem, type LlamaModel } from "node-llama-cpp";
+import { RESERVED_CHAT_TEMPLATE_VARIABLES } from "../../contracts/index.js";
 import type { ChatMessage, ChatTemplateArgs } from "./types.js";
 
 export type ChatFormatter = (messages: ChatMessage[], args?: ChatTemplateArgs) => string;
 
-/** Variables the formatter sets itself: template arguments may not replace them. */
-const RESERVED = new Set(["messages", "add_generation_prompt", "bos_token", "eos_token"]);
-
 function checkArgs(args: ChatTemplateArgs | undefined): void {
-  const taken = Object.keys(args ?? {}).filter((key) => RESERVED.has(key));
+  // Configs are validated against the same list; arguments passed in code are checked here.
+  const taken = RESERVED_CHAT_TEMPLATE_VARIABLES.filter((key) => args !== undefined && key in args);
   if (taken.length > 0) throw new Error(`chat template arguments may not set ${taken.join(", ")}: the prompt builder sets them`);
 }
 

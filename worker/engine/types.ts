@@ -1,5 +1,6 @@
 // The engine contract the ICRL loop and evaluation are written against. node-llama-cpp implements it
 // today; an OpenAI-compatible server (vLLM, llama-server) can implement it later without touching the loop.
+import type { ChatTemplateArgs } from "../../contracts/index.js";
 
 export interface SamplingOptions {
   /** 1.0 for on-policy RL rollouts. 0 means greedy. */
@@ -57,8 +58,8 @@ export interface EngineGroup {
   dispose(): Promise<void>;
 }
 
-/** Extra variables for a model's Jinja chat template (JSON values). */
-export type ChatTemplateArgs = Readonly<Record<string, unknown>>;
+/** Extra variables for a model's Jinja chat template: the configs' type (JSON values). */
+export type { ChatTemplateArgs };
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
