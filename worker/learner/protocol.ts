@@ -127,6 +127,12 @@ export interface PretrainBaseParams {
   batch_size?: number;
   seed?: number;
   threads?: number;
+  /**
+   * "zero": train only the rows of tokens the sequences use and write the others as zeros, so the
+   * loss over the seen rows is exactly the full vocabulary's (icrl_learner/seen_vocabulary.py).
+   * Default "keep": every row trained.
+   */
+  unseen_rows?: "keep" | "zero";
 }
 
 export interface PretrainBaseResult {
@@ -134,6 +140,8 @@ export interface PretrainBaseResult {
   loss_first: number;
   loss_last: number;
   params: number;
+  /** Output rows trained: the vocabulary, or with unseen_rows "zero" the tokens the data uses. */
+  seen_tokens: number;
   time_s: number;
 }
 

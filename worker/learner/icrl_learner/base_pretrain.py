@@ -8,6 +8,10 @@ hundred steps on the lookup task), so this is how a tiny model is made "sometime
 The output file is a byte copy of the input with each tensor's data overwritten in place: metadata,
 tokenizer and chat template stay exactly as they were. Only F32 and F16 tensors can be rewritten (the
 tiny models use those); anything else is a clear error.
+
+unseen_rows="zero" trains only the rows of tokens the data uses and writes the others as zeros, which
+makes the loss over the seen rows exact for the whole vocabulary (seen_vocabulary.py): for tiny models
+with a real tokenizer, whose ~152k-row output layer is otherwise nearly all of the cost.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from .errors import bad_request, unsupported
 from .gguf_reader import GGML_F16, GGML_F32, GGUFFile
 from .gguf_writer import tensor_bytes
 from .model import GGUFModel, pad_batch, token_logprobs
+from .seen_vocabulary import seen_vocabulary
 
-_KEYS = {"model_path", "out_path", "sequences", "masks", "steps", "lr", "batch_size", "seed", "threads"}
+_KEYS = {"model_path", "out_path", "sequences", "masks", "steps", "lr", "batch_size", "seed", "threads", "unseen_rows"}
+_VOCAB_TENSORS = ("token_embd.weight", "output.weight")
 _DTYPE_OF = {GGML_F32: torch.float32, GGML_F16: torch.float16}
 
 
@@ -61,13 +67,24 @@ def pretrain_base(params: Dict[str, Any], log: Optional[Callable[..., None]] = N
     if odd:
         raise unsupported(f"pretrain_base rewrites F32/F16 tensors only; {model_path} has {', '.join(odd[:5])}")
     samples = parse_sequences(params.get("sequences"), params.get("masks"), cfg.vocab_size, cfg.context_length)
+    unseen_rows = params.get("unseen_rows", "keep")
+    if unseen_rows not in ("keep", "zero"):
+        raise bad_request(f'pretrain_base.unseen_rows must be "keep" or "zero", got {unseen_rows!r}')
+    vocab = None
+    if unseen_rows == "zero":
+        vocab, samples = seen_vocabulary(samples, cfg.vocab_size)
 
     loaded: Dict[str, torch.Tensor] = {}
+    full: Dict[str, torch.Tensor] = {}
 
     def load(name: str) -> Optional[torch.Tensor]:
         if not gguf.has(name):
             return None
-        loaded[name] = gguf.load(name, torch.float32, torch.device("cpu")).requires_grad_(True)
+        tensor = gguf.load(name, torch.float32, torch.device("cpu"))
+        if vocab is not None and name in _VOCAB_TENSORS:
+            full[name] = tensor
+            tensor = vocab.compact_rows(tensor)
+        loaded[name] = tensor.requires_grad_(True)
         return loaded[name]
 
     torch.manual_seed(seed)
@@ -81,7 +98,7 @@ def pretrain_base(params: Dict[str, Any], log: Optional[Callable[..., None]] = N
     for step in range(steps):
         batch = [samples[order.randrange(len(samples))] for _ in range(min(batch_size, len(samples)))]
         tokens, mask = pad_batch([s.tokens for s in batch], [s.mask for s in batch], torch.device("cpu"))
-        logp, _ = token_logprobs(model, tokens, mask)
+        logp = vocab.logprobs(model, tokens, mask) if vocab is not None else token_logprobs(model, tokens, mask)[0]
         loss = -logp.mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -94,12 +111,18 @@ def pretrain_base(params: Dict[str, Any], log: Optional[Callable[..., None]] = N
     # Byte copy, then each tensor's data overwritten where it lives; renamed into place when complete.
     tmp = f"{out_path}.tmp-{os.getpid()}"
     shutil.copyfile(model_path, tmp)
+    tied = not gguf.has("output.weight")
     with open(tmp, "r+b") as f:
         for name, info in gguf.tensors.items():
+            tensor = loaded[name].detach()
+            if name in full:
+                # Output rows of unseen tokens are zero (what the loss assumed); input-only rows stay.
+                tensor = vocab.expand_rows(full[name], tensor, zero_unseen=tied or name == "output.weight")
             f.seek(info.offset)
-            f.write(tensor_bytes(loaded[name].detach().to(_DTYPE_OF[info.ggml_type])))
+            f.write(tensor_bytes(tensor.to(_DTYPE_OF[info.ggml_type])))
     os.replace(tmp, out_path)
     head = sum(losses[: max(1, steps // 10)]) / max(1, steps // 10)
     tail = sum(losses[-max(1, steps // 10):]) / max(1, steps // 10)
     return {"steps": steps, "loss_first": head, "loss_last": tail, "params": sum(t.numel() for t in weights),
+            "seen_tokens": len(vocab.rows) if vocab is not None else cfg.vocab_size,
             "time_s": time.perf_counter() - t0}
