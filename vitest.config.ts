@@ -5,8 +5,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    // The slow lane (`npm run test:slow`, vitest.slow.config.ts): tests too long for every CI run.
-    exclude: ["test/slow/**", "**/node_modules/**"],
+    exclude: ["**/node_modules/**"],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     maxWorkers: 2,
