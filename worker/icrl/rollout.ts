@@ -18,10 +18,11 @@ export interface RolloutOptions {
   tools: readonly Tool[];
   /** Turns with tools enabled before the one final tools-off turn. Default 6. */
   maxToolTurns?: number;
-  /** Tokens one generation turn may sample. Default 500. */
+  /** Tokens one generation turn may sample. Default 512, the run and benchmark configs' default (the paper: 2048). */
   maxTokensPerTurn?: number;
   /**
-   * Tokens the whole response may hold: sampled AND inserted (tool results, corrections). Default 4096.
+   * Tokens the whole response may hold: sampled AND inserted (tool results, corrections). Default 2048, as
+   * the configs' maxTotalTokens (the official code cuts the response at 5000).
    * The group's sequences need room for prompt + this many tokens.
    */
   maxResponseTokens?: number;
@@ -64,10 +65,11 @@ export interface RolloutGroupResult {
   promptTokensEvaluated?: number;
 }
 
+/** The same defaults as the run and benchmark configs' (contracts), so a caller that passes nothing gets what a run gets. */
 export const DEFAULT_ROLLOUT_LIMITS = Object.freeze({
   maxToolTurns: 6,
-  maxTokensPerTurn: 500,
-  maxResponseTokens: 4096,
+  maxTokensPerTurn: 512,
+  maxResponseTokens: 2048,
   maxObservationTokens: 500,
 });
 
