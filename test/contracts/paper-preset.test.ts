@@ -184,3 +184,21 @@ describe("evaluating a run's adapter uses the run's prompt", () => {
     expect(withRunPrompt({}, { model: {} })).toEqual({});
   });
 });
+
+describe("docs/paper-fidelity.md", () => {
+  const leaves = (value: unknown, prefix = ""): [string, unknown][] =>
+    typeof value === "object" && value !== null && !Array.isArray(value)
+      ? Object.entries(value).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k))
+      : [[prefix, value]];
+
+  it("names every setting the presets fill, with its value", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const doc = await readFile(new URL("../../docs/paper-fidelity.md", import.meta.url), "utf8");
+    const missing = [...leaves(PAPER_RUN_PRESET), ...leaves(PAPER_BENCHMARK_PRESET)]
+      // Small numbers as the doc writes them: 1e-6, not 0.000001.
+      .map(([path, value]) => [path, typeof value === "number" && value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential() : value])
+      .filter(([path, value]) => !doc.includes(`\`${path}\`: \`${value}\``))
+      .map(([path, value]) => `${path}: ${value}`);
+    expect(missing).toEqual([]);
+  });
+});
