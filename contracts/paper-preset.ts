@@ -16,7 +16,7 @@ export const PAPER_RUN_PRESET: Readonly<Mapping> = Object.freeze({
     contextSize: 9216,
   },
   grpo: {
-    groupSize: 8, // paper §4.1 (the published scripts set n_agent=4)
+    groupSize: 8, // the paper's G (the published scripts set n_agent=4)
     questionsPerStep: 64, // TC: TRAIN_BATCH_SIZE
     lr: 1e-6, // TC: actor.optim.lr, full fine-tuning (ours trains LoRA: 1e-4 by default)
     clipEps: 0.2,
