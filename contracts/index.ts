@@ -3,6 +3,8 @@
 // from the other parts, so every part can validate what it receives with the same rules.
 export * from "./run-config.js";
 export * from "./benchmark-config.js";
+export * from "./rollout-options.js";
+export * from "./paper-preset.js";
 export * from "./tools-config.js";
 export * from "./prompt.js";
 export * from "./chat-template-args.js";

@@ -6,6 +6,8 @@ import { toolsConfigSchema } from "./tools-config.js";
 import { PromptTemplateSchema } from "./prompt.js";
 import { chatTemplateArgsSchema } from "./chat-template-args.js";
 import { unknownKeyMessage } from "./unknown-keys.js";
+import { multiGoldSchema, rewardScopeSchema, rolloutLoopSchema, turnCapActionSchema } from "./rollout-options.js";
+import { applyRunPreset, presetSchema } from "./paper-preset.js";
 
 const stage = z.strictObject({
   shots: z.number().int().min(0).max(16),
@@ -68,6 +70,8 @@ export function runLengthProblems(input: RunLengthInput, stagesPath = "curriculu
 
 export const runConfigSchema = z
   .strictObject({
+    /** "paper": every setting left unset takes the paper's / official code's value (contracts/paper-preset.ts). */
+    preset: presetSchema.optional(),
     model: z.strictObject({
       /** GGUF file as the worker sees it. */
       path: z.string().min(1, "model.path is required: the GGUF file the worker loads"),
@@ -104,9 +108,25 @@ export const runConfigSchema = z
         entropyCoef: z.number().min(0).default(0.001),
         gradClip: z.number().positive().default(1.0),
         epochs: z.number().int().positive().default(1),
+        /** Rollouts (sequences, G per question) per optimizer update; unset: the whole step's batch in one update. */
         miniBatchSize: z.number().int().positive().optional(),
+        /**
+         * Questions per optimizer update (each brings its G rollouts), as verl's ppo_mini_batch_size counts:
+         * 64 questions per step in mini-batches of 32 is two updates. Exclusive with miniBatchSize.
+         */
+        miniBatchQuestions: z.number().int().positive().optional(),
         filterZeroVariance: z.boolean().default(false),
+        /**
+         * On entering a new curriculum stage: restart AdamW, and make the current policy (the previous stage's
+         * final one) the KL reference. Off by default: one run is one continued optimisation against the base model.
+         */
         resetOnStage: z.strictObject({ optimizer: z.boolean().default(false), reference: z.boolean().default(false) }).prefault({}),
+        /**
+         * Linear learning-rate warm-up at the start of every curriculum stage, as a fraction of the stage's steps
+         * (verl's lr_warmup_steps_ratio, re-applied per stage because the official code launches each stage
+         * anew). 0 (default): the full lr from the first step; LoRA runs rarely need it.
+         */
+        stageWarmup: z.number().min(0).max(1).default(0),
       })
       .prefault({}),
     lora: z
@@ -122,8 +142,17 @@ export const runConfigSchema = z
         topK: z.number().int().min(0).default(0),
         topP: z.number().gt(0).max(1).default(1),
         maxToolTurns: z.number().int().min(0).max(32).default(6),
+        /** Tokens one generation turn may sample (the paper: 2048). */
         maxTurnTokens: z.number().int().positive().default(512),
+        /** Tokens the whole response may hold, sampled and inserted (tool results, notices) together. */
         maxTotalTokens: z.number().int().positive().default(2048),
+        /**
+         * A turn that reaches maxTurnTokens without closing a tag: "end" (default) ends the rollout (finish
+         * reason "length"); "invalid" treats it as an invalid action and continues, as the official loop does.
+         */
+        turnCapAction: turnCapActionSchema.default("end"),
+        /** "ours" (default) or "official": the official code's loop (its fixed invalid-action notice, no tools-off notice). See rollout-loop docs. */
+        loop: rolloutLoopSchema.default("ours"),
       })
       .prefault({}),
     reward: z
@@ -132,6 +161,14 @@ export const runConfigSchema = z
         metric: z.enum(["em", "f1", "subem", "math_equiv", "gsm8k"]).optional(),
         accuracyWeight: z.number().min(0).default(0.8),
         formatWeight: z.number().min(0).default(0.2),
+        /** Several golds: "any" (default) one must match; "containsAll" also accepts an answer containing all of them. */
+        multiGold: multiGoldSchema.default("any"),
+        /**
+         * What reward is computed on: "response" (default: the model's own text) or "promptAndResponse" (the
+         * official code's behaviour: the demonstrations' tags make most format penalties inert, and with no answer
+         * of its own the model is scored on the last demonstration's).
+         */
+        scope: rewardScopeSchema.default("response"),
       })
       .prefault({}),
     validation: z.strictObject({ every: z.number().int().positive().default(10), size: z.number().int().positive().default(64) }).prefault({}),
@@ -153,6 +190,14 @@ export const runConfigSchema = z
       .optional(),
   })
   .superRefine((config, ctx) => {
+    if (config.grpo.miniBatchSize !== undefined && config.grpo.miniBatchQuestions !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["grpo", "miniBatchQuestions"],
+        message:
+          "set either grpo.miniBatchSize (rollouts per update) or grpo.miniBatchQuestions (questions per update), not both; under preset paper, setting miniBatchSize replaces the preset's miniBatchQuestions",
+      });
+    }
     if (!config.curriculum) return;
     for (const p of runLengthProblems({ ...config.curriculum, maxSteps: config.maxSteps })) {
       ctx.addIssue({ code: "custom", path: p.path.split(".").map((x) => (/^\d+$/.test(x) ? Number(x) : x)), message: p.message });
@@ -174,15 +219,27 @@ export type RewardMetric = NonNullable<RunConfig["reward"]["metric"]>;
  * QA, answer equivalence for math, as evaluation does: under EM a math answer "1/2" normalises to "12").
  */
 export function rewardMetricOf(config: Pick<RunConfig, "task" | "reward">): RewardMetric {
-  return config.reward.metric ?? (config.task === "math" ? "math_equiv" : "em");
+  return config.reward.metric ?? metricForTask(config.task);
+}
+
+/** The task's own accuracy metric, the one training and evaluation use when none is configured. */
+export function metricForTask(task: "qa" | "math"): RewardMetric {
+  return task === "math" ? "math_equiv" : "em";
+}
+
+/** Rollouts per optimizer update as the learner counts them (sequences), or undefined for the whole batch. */
+export function miniBatchSequences(grpo: Pick<RunConfig["grpo"], "miniBatchSize" | "miniBatchQuestions" | "groupSize">): number | undefined {
+  if (grpo.miniBatchQuestions !== undefined) return grpo.miniBatchQuestions * grpo.groupSize;
+  return grpo.miniBatchSize;
 }
 
 /**
  * Parse a run config; on failure, one error per bad field with a dotted path (e.g. "grpo.lr"). The parsed
- * config names its reward metric even when the input left it to the task, so a stored run says what it used.
+ * config names its reward metric even when the input left it to the task, so a stored run says what it used;
+ * with `preset: "paper"` every unset field is first filled with the paper's value, so it stores those too.
  */
 export function validateRunConfig(input: unknown): { ok: true; config: RunConfig } | { ok: false; errors: ConfigFieldError[] } {
-  const parsed = runConfigSchema.safeParse(input);
+  const parsed = runConfigSchema.safeParse(applyRunPreset(input));
   if (parsed.success) {
     const config = parsed.data;
     return { ok: true, config: { ...config, reward: { ...config.reward, metric: rewardMetricOf(config) } } };

@@ -42,6 +42,10 @@ export async function benchFromRun(client: IcrlClient, runId: string, step: numb
       maxToolTurns: config.rollout.maxToolTurns,
       maxTurnTokens: config.rollout.maxTurnTokens,
       maxTotalTokens: config.rollout.maxTotalTokens,
+      // The loop it trained in, and how its reward matched several golds.
+      turnCapAction: config.rollout.turnCapAction,
+      loop: config.rollout.loop,
+      multiGold: config.reward.multiGold,
       contextSize: config.model.contextSize,
     },
   };

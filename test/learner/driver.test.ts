@@ -69,6 +69,9 @@ describe("LearnerDriver", () => {
       await learner.step(batch());
       expect((await learner.loadState(saved.path)).step).toBe(1);
       expect(await learner.reset({ reference: true })).toEqual({ optimizer: false, reference: true });
+      // A stage warm-up's lr scale reaches the learner as lr_scale for that step only.
+      expect((await learner.step(batch(), { lrScale: 0.5 })).lr).toBeCloseTo(5e-3, 12);
+      expect((await learner.step(batch())).lr).toBeCloseTo(1e-2, 12);
     } finally {
       await learner.shutdown();
     }

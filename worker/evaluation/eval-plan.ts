@@ -4,7 +4,16 @@
 import type { SamplingOptions } from "../engine/types.js";
 import { defaultDemonstrationsFor } from "../icrl/default-demonstrations.js";
 import { defaultTemplateFor } from "../icrl/default-templates.js";
-import type { ChatTemplateArgs, DemonstrationSet, PromptTemplate, TaskKind } from "../../contracts/index.js";
+import {
+  metricForTask,
+  type ChatTemplateArgs,
+  type DemonstrationSet,
+  type MultiGold,
+  type PromptTemplate,
+  type RolloutLoop,
+  type TaskKind,
+  type TurnCapAction,
+} from "../../contracts/index.js";
 import type { MetricName } from "../scoring/index.js";
 import type { ToolsConfigInput } from "../tools/registry.js";
 import { claimedDemonstrations } from "../runtime/claimed-demonstrations.js";
@@ -24,6 +33,11 @@ export interface EvalPlan {
   maxToolTurns: number;
   maxTurnTokens: number;
   maxTotalTokens: number;
+  /** Rollouts per item, averaged into its score (avg@k). */
+  samples: number;
+  turnCapAction: TurnCapAction;
+  loop: RolloutLoop;
+  multiGold: MultiGold;
   contextSize: number;
   parallel: number;
   split: string | undefined;
@@ -34,7 +48,8 @@ export interface EvalPlan {
 export function planEvaluation(context: EvalContext, options: { searchCacheDir?: string } = {}): EvalPlan {
   const config = context.benchmarkRun.config;
   const task: TaskKind = config.task ?? (context.dataset.kind === "MATH" ? "math" : "qa");
-  const metric: MetricName = config.metric ?? (task === "math" ? "math_equiv" : "em");
+  // The same task default as a training run's reward (contracts: metricForTask).
+  const metric: MetricName = config.metric ?? metricForTask(task);
   const extraMetrics: MetricName[] = task === "qa" ? (["em", "f1"] as const).filter((m) => m !== metric) : [];
 
   let demonstrations: DemonstrationSet | null = null;
@@ -62,6 +77,10 @@ export function planEvaluation(context: EvalContext, options: { searchCacheDir?:
     maxToolTurns: config.maxToolTurns,
     maxTurnTokens: config.maxTurnTokens,
     maxTotalTokens: config.maxTotalTokens,
+    samples: config.samples,
+    turnCapAction: config.turnCapAction,
+    loop: config.loop,
+    multiGold: config.multiGold,
     contextSize: config.contextSize,
     parallel: config.parallel,
     split: config.split,

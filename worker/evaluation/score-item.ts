@@ -4,7 +4,8 @@
 // different metrics stay comparable.
 import type { BenchmarkItemInput } from "../../client-sdk/src/index.js";
 import type { RolloutResult } from "../icrl/rollout-trace.js";
-import { formatScore, getScorer, type MetricName } from "../scoring/index.js";
+import type { MultiGold } from "../../contracts/index.js";
+import { accuracyOf, formatScore, type MetricName } from "../scoring/index.js";
 
 export interface EvalItem {
   index: number;
@@ -35,22 +36,17 @@ export function storableText(text: string): string {
   return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
 }
 
-/** The gsm8k metric reads "#### n"; inside <answer> a model writes just the number. */
-function predictionFor(metric: MetricName, answer: string): string {
-  return metric === "gsm8k" && !answer.includes("####") ? `#### ${answer.trim()}` : answer;
-}
-
 export function scoreItem(
   item: EvalItem,
   rollout: Pick<
     RolloutResult,
     "modelText" | "segments" | "toolCallsValid" | "toolCallsInvalid" | "turns" | "modelTokens" | "promptTokens" | "finishReason" | "error"
   >,
-  plan: { metric: MetricName; extraMetrics: readonly MetricName[]; toolNames: readonly string[] },
+  plan: { metric: MetricName; extraMetrics: readonly MetricName[]; toolNames: readonly string[]; multiGold?: MultiGold },
 ): BenchmarkItemInput {
   const fmt = formatScore(rollout.modelText, { toolTags: plan.toolNames });
   const answer = fmt.answer;
-  const scoreWith = (metric: MetricName) => (answer === null ? 0 : getScorer(metric)(predictionFor(metric, answer), item.golds));
+  const scoreWith = (metric: MetricName) => accuracyOf(answer, item.golds, { metric, multiGold: plan.multiGold });
   const score = scoreWith(plan.metric);
   const metrics: ItemMetrics = {
     [plan.metric]: score,

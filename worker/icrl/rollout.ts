@@ -6,11 +6,11 @@
 import type { Engine, EngineGroup, EngineSequence, SamplingOptions } from "../engine/types.js";
 import type { Tool, ToolResult } from "../tools/types.js";
 import { QA_SEARCH_TEMPLATE } from "./default-templates.js";
-import type { PromptTemplate } from "../../contracts/index.js";
+import type { PromptTemplate, RolloutLoop, TurnCapAction } from "../../contracts/index.js";
 import { fillPlaceholders } from "./placeholders.js";
 import { fnv1a32 } from "./seeded-random.js";
 import { RolloutTrace, type RolloutResult } from "./rollout-trace.js";
-import { parseTurn, toolSyntax } from "./turn-parser.js";
+import { parseTurn, toolSyntax, type TurnAction } from "./turn-parser.js";
 import type { RolloutFinishReason } from "../../contracts/index.js";
 
 export interface RolloutOptions {
@@ -18,10 +18,11 @@ export interface RolloutOptions {
   tools: readonly Tool[];
   /** Turns with tools enabled before the one final tools-off turn. Default 6. */
   maxToolTurns?: number;
-  /** Tokens one generation turn may sample. Default 500. */
+  /** Tokens one generation turn may sample. Default 512, the run and benchmark configs' default (the paper: 2048). */
   maxTokensPerTurn?: number;
   /**
-   * Tokens the whole response may hold: sampled AND inserted (tool results, corrections). Default 4096.
+   * Tokens the whole response may hold: sampled AND inserted (tool results, corrections). Default 2048, as
+   * the configs' maxTotalTokens (the official code cuts the response at 5000).
    * The group's sequences need room for prompt + this many tokens.
    */
   maxResponseTokens?: number;
@@ -35,6 +36,17 @@ export interface RolloutOptions {
    * rollout with finish reason "eos".
    */
   onEos?: "correct" | "finish";
+  /**
+   * A turn that reaches maxTokensPerTurn without closing a tag: "end" (default) ends the rollout with
+   * finish reason "length"; "invalid" treats it as an invalid action and continues, as the official loop does.
+   */
+  turnCapAction?: TurnCapAction;
+  /**
+   * "ours" (default): corrections name what was wrong, and a tools-off notice precedes the final turn.
+   * "official": every invalid turn gets OFFICIAL_INVALID_NOTICE, and the final turn runs with no notice;
+   * it may still write a call (it stops at a closing tool tag as any turn), which is not executed.
+   */
+  loop?: RolloutLoop;
   /** Wording of the inserted correction / tools-off notice: pass the prompt template. Default: the QA template's. */
   messages?: Pick<PromptTemplate, "correction" | "toolsDisabled">;
   /** Tag wrapping every tool observation. Default "information" (the scorer strips it). */
@@ -53,12 +65,20 @@ export interface RolloutGroupResult {
   promptTokensEvaluated?: number;
 }
 
+/** The same defaults as the run and benchmark configs' (contracts), so a caller that passes nothing gets what a run gets. */
 export const DEFAULT_ROLLOUT_LIMITS = Object.freeze({
   maxToolTurns: 6,
-  maxTokensPerTurn: 500,
-  maxResponseTokens: 4096,
+  maxTokensPerTurn: 512,
+  maxResponseTokens: 2048,
   maxObservationTokens: 500,
 });
+
+/**
+ * The official loop's one invalid-action notice (search_r1/llm_agent/generation.py, execute_predictions),
+ * the same whatever went wrong; the search tag it names is the official code's only tool.
+ */
+export const OFFICIAL_INVALID_NOTICE =
+  "\nMy previous action is invalid. If I want to search, I should put the query between <search> and </search>. If I want to give the final answer, I should put the answer between <answer> and </answer>. Let me try again.\n";
 
 const DEFAULT_SAMPLING: SamplingOptions = { temperature: 1, topK: 0, topP: 1, minP: 0 };
 
@@ -73,6 +93,8 @@ interface LoopConfig {
   maxObservationTokens: number;
   sampling: SamplingOptions;
   onEos: "correct" | "finish";
+  turnCapAction: TurnCapAction;
+  loop: RolloutLoop;
   messages: { correction: string; toolsDisabled: string };
   observationTag: string;
   signal?: AbortSignal;
@@ -113,6 +135,8 @@ export async function runRolloutGroup(
     maxObservationTokens: nonNegativeInt(options.maxObservationTokens ?? DEFAULT_ROLLOUT_LIMITS.maxObservationTokens, "maxObservationTokens"),
     sampling: options.sampling ?? DEFAULT_SAMPLING,
     onEos: options.onEos ?? "correct",
+    turnCapAction: options.turnCapAction ?? "end",
+    loop: options.loop ?? "ours",
     messages: options.messages ?? QA_SEARCH_TEMPLATE,
     observationTag: options.observationTag ?? "information",
     signal: options.signal,
@@ -148,15 +172,20 @@ async function runOne(config: LoopConfig, sequence: EngineSequence, sampleIndex:
     return true;
   };
 
+  const official = config.loop === "official";
+  /** The notice an invalid turn gets: the template's correction naming the reason, or the official fixed one. */
+  const correction = (reason: string) => (official ? OFFICIAL_INVALID_NOTICE : fill(config.messages.correction, reason));
   let toolTurns = 0;
-  if (config.maxToolTurns === 0 && !insertSystem(fill(config.messages.toolsDisabled))) return done("length");
+  if (config.maxToolTurns === 0 && !official && !insertSystem(fill(config.messages.toolsDisabled))) return done("length");
 
   for (;;) {
     const toolsOn = toolTurns < config.maxToolTurns;
     const maxTokens = Math.min(config.maxTokensPerTurn, trace.remainingTokens);
     if (maxTokens <= 0) return done("length");
 
-    const stopStrings = toolsOn ? [...config.toolNames.map((t) => `</${t}>`), "</answer>"] : ["</answer>"];
+    // The official final turn is told nothing and stops where any turn does; a call it makes is not run.
+    const stopTags = toolsOn || official ? [...config.toolNames, "answer"] : ["answer"];
+    const stopStrings = stopTags.map((t) => `</${t}>`);
     const generationStarted = performance.now();
     let turn;
     try {
@@ -173,7 +202,14 @@ async function runOne(config: LoopConfig, sequence: EngineSequence, sampleIndex:
     trace.generationMs += performance.now() - generationStarted;
     trace.turns++;
 
-    const action = turn.finishReason === "length" ? null : parseTurn(turn.text, toolsOn ? config.toolNames : []);
+    // A capped turn is cut mid-text: "end" stops there, "invalid" reads it as no action (the budget check
+    // above still ends the rollout once the whole response is spent).
+    const capped = turn.finishReason === "length";
+    const action: TurnAction | null = !capped
+      ? parseTurn(turn.text, toolsOn ? config.toolNames : [])
+      : config.turnCapAction === "invalid"
+        ? { kind: "invalid", attemptedCall: false, reason: `the turn reached its limit of ${maxTokens} tokens without an action` }
+        : null;
     trace.addModelTurn(
       turn.tokens,
       turn.text,
@@ -194,14 +230,15 @@ async function runOne(config: LoopConfig, sequence: EngineSequence, sampleIndex:
       if (!(await runTool(config, sequence, trace, action.tool, action.input))) return done("length");
     } else {
       if (action.attemptedCall) trace.toolCallsInvalid++;
-      // On the last tool turn the tools-off notice below replaces the correction.
-      if (!lastToolTurn) {
+      // On the last tool turn the tools-off notice below replaces the correction (ours); the official
+      // loop inserts its notice after every invalid turn, the last included.
+      if (!lastToolTurn || official) {
         // Counted once inserted: a correction the budget cannot hold was never shown to the model.
-        if (!insertSystem(fill(config.messages.correction, action.reason))) return done("length");
+        if (!insertSystem(correction(action.reason))) return done("length");
         trace.corrections++;
       }
     }
-    if (lastToolTurn && !insertSystem(fill(config.messages.toolsDisabled))) return done("length");
+    if (lastToolTurn && !official && !insertSystem(fill(config.messages.toolsDisabled))) return done("length");
   }
 }
 

@@ -211,8 +211,12 @@ export class LearnerDriver {
     return this.request("logprobs", params).then((r) => r.logprobs);
   }
 
-  step(batch: TrainingSample[]): Promise<StepMetrics> {
-    return this.request("step", { batch });
+  /**
+   * One GRPO step. `lrScale` (0..1) multiplies the learning rate of this step's updates: the per-stage
+   * warm-up (config grpo.stageWarmup) is computed by the worker, which knows the curriculum.
+   */
+  step(batch: TrainingSample[], options: { lrScale?: number } = {}): Promise<StepMetrics> {
+    return this.request("step", options.lrScale === undefined ? { batch } : { batch, lr_scale: options.lrScale });
   }
 
   pretrain(params: PretrainParams): Promise<PretrainResult> {

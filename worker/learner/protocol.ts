@@ -173,7 +173,7 @@ export interface LearnerMethods {
   init: [InitParams, InitResult];
   info: [Record<string, never>, InitResult];
   logprobs: [LogprobsParams, { logprobs: number[][] }];
-  step: [{ batch: TrainingSample[] }, StepMetrics];
+  step: [{ batch: TrainingSample[]; lr_scale?: number }, StepMetrics];
   pretrain: [PretrainParams, PretrainResult];
   pretrain_base: [PretrainBaseParams, PretrainBaseResult];
   reset: [{ optimizer?: boolean; reference?: boolean }, { optimizer: boolean; reference: boolean }];

@@ -16,5 +16,7 @@ export {
   DEFAULT_INSERTED_TAGS,
 } from "./format.js";
 export type { FormatOptions, FormatPenalties, FormatResult } from "./format.js";
-export { computeReward, DEFAULT_REWARD_WEIGHTS } from "./reward.js";
+export { computeReward, rewardText, DEFAULT_REWARD_WEIGHTS } from "./reward.js";
+export { accuracyOf, containsAllGolds, predictionFor } from "./accuracy.js";
+export type { AccuracyOptions } from "./accuracy.js";
 export type { RewardOptions, RewardResult, RewardWeights } from "./reward.js";

@@ -1,10 +1,13 @@
 // The ICRL reward of one rollout: wAcc * accuracy + wFmt * format (0.8 / 0.2 by default).
-// It is computed on the RESPONSE only: the prompt holds demonstrations full of <answer> tags, and the
-// paper's public code, which scored prompt + response, rewarded the demonstrations' answers.
+// It is computed on the RESPONSE only by default: the prompt holds demonstrations full of <answer> tags,
+// and the paper's public code, which scored prompt + response, rewarded the demonstrations' answers
+// (reward.scope "promptAndResponse" reproduces that; see rewardText).
 // Accuracy is the metric applied to the last <answer> content of the model's own text (tool results
 // removed); with no answer it is 0.
+import type { MultiGold, RewardScope } from "../../contracts/index.js";
+import { accuracyOf } from "./accuracy.js";
 import { formatScore, type FormatOptions, type FormatPenalties } from "./format.js";
-import { getScorer, type MetricName } from "./metrics.js";
+import type { MetricName } from "./metrics.js";
 
 export interface RewardWeights {
   accuracy: number;
@@ -19,6 +22,8 @@ export interface RewardOptions {
   format?: FormatOptions;
   /** f1 only: HotpotQA's yes/no/noanswer rule. */
   hotpotYesNo?: boolean;
+  /** Several golds: "any" (default) or "containsAll" (scoring/accuracy.ts). */
+  multiGold?: MultiGold;
 }
 
 export interface RewardResult {
@@ -31,11 +36,14 @@ export interface RewardResult {
   components: FormatPenalties;
 }
 
-/** What the metric sees. The gsm8k metric reads the number after "#### "; inside <answer> a model
- *  usually writes just the number, so a bare answer is read as "#### <answer>". */
-function predictionFor(metric: MetricName, answer: string): string {
-  if (metric === "gsm8k" && !answer.includes("####")) return `#### ${answer.trim()}`;
-  return answer;
+/**
+ * The text a reward is computed on. "response": the model's own text. "promptAndResponse": the rendered
+ * prompt followed by it, as the official code decoded them: the demonstrations then supply <think>,
+ * <search> and <answer> pairs (most format penalties cannot fire), and a response without an answer is
+ * scored on the prompt's last one.
+ */
+export function rewardText(scope: RewardScope, promptText: string, response: string): string {
+  return scope === "promptAndResponse" ? promptText + response : response;
 }
 
 export function computeReward(response: string, golds: readonly string[], options: RewardOptions): RewardResult {
@@ -44,8 +52,7 @@ export function computeReward(response: string, golds: readonly string[], option
     throw new RangeError(`reward weights must be finite numbers, got ${JSON.stringify(weights)}`);
   }
   const fmt = formatScore(response, options.format);
-  const scorer = getScorer(options.metric, { hotpotYesNo: options.hotpotYesNo });
-  const accuracy = fmt.answer === null ? 0 : scorer(predictionFor(options.metric, fmt.answer), golds);
+  const accuracy = accuracyOf(fmt.answer, golds, options);
   return {
     reward: weights.accuracy * accuracy + weights.format * fmt.format,
     accuracy,

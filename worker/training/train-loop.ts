@@ -5,6 +5,7 @@
 // server calls, and tests and the step benchmark drive the loop directly.
 import { saveCheckpoint } from "./checkpoint.js";
 import { StageTimer } from "./stage-timer.js";
+import { stageLength, stageWarmupScale } from "./stage-warmup.js";
 import { buildStepBatch, type StepPosition } from "./stages/advantages.js";
 import { learnFrom } from "./stages/learn.js";
 import { buildPrompts } from "./stages/prompt.js";
@@ -43,14 +44,15 @@ export async function runTraining(options: TrainingOptions): Promise<TrainingOut
     const position = state.curriculum.position();
     if (position.finished) break;
     state.step++;
-    const finished = await runStep(options, state, { step: state.step, stage: position.stageIndex, shots: position.shots }, lastStep);
+    const lrScale = stageWarmupScale(config.grpo.stageWarmup, position.stepsInStage, stageLength(state.curriculum.spec.stages[position.stageIndex]));
+    const finished = await runStep(options, state, { step: state.step, stage: position.stageIndex, shots: position.shots }, lastStep, lrScale);
     if (finished) break;
   }
   return { lastStep: state.step, stopped, stageChanges: [...state.curriculum.changes] };
 }
 
 /** One training step; true when the curriculum has run its course. */
-async function runStep(options: TrainingOptions, state: TrainingState, position: StepPosition, lastStep: number): Promise<boolean> {
+async function runStep(options: TrainingOptions, state: TrainingState, position: StepPosition, lastStep: number, lrScale: number): Promise<boolean> {
   const { config, engine, learner, events } = options;
   const { step } = position;
   const timer = new StageTimer();
@@ -62,11 +64,11 @@ async function runStep(options: TrainingOptions, state: TrainingState, position:
   const groups = await timer.time("rollout", () => runRollouts(engine, prompts, step, options));
   timer.addToolSeconds(toolSeconds(groups));
   const toolTags = options.tools.map((t) => t.name);
-  const scores = await timer.time("score", () => scoreGroups(groups, questions, config, toolTags));
+  const scores = await timer.time("score", () => scoreGroups(groups, questions, config, toolTags, prompts));
   const batch = await timer.time("advantages", () => buildStepBatch(position, questions, prompts, groups, scores, config));
   // Rollouts go out before the learner step, so the outbox delivers them while the learner works.
   await timer.time("report", () => events.rollouts(step, batch.records));
-  const learned = await timer.time("learn", () => learnFrom(learner, batch.samples, step));
+  const learned = await timer.time("learn", () => learnFrom(learner, batch.samples, step, lrScale));
   await timer.time("reload", () => (learned ? reloadAdapter(learner, engine, state.adapters, adapterFileFor(options.workDir, step)) : undefined));
 
   const values = { ...stepMetricValues(position, batch, scores), ...timer.stageMetrics(STAGES_BEFORE_REPORT), ...timer.toolMetrics() };

@@ -1,7 +1,7 @@
 // From a run config to what runTraining runs with: tools, prompt wording, demonstrations, curriculum
 // and an initialised learner. The TRAIN job and the step benchmark both set up through here, so the
 // benchmark measures the job's wiring and cannot drift from it (it once dropped miniBatchSize).
-import type { ClaimedCurriculum, DemonstrationSet, RunConfig } from "../../contracts/index.js";
+import { miniBatchSequences, type ClaimedCurriculum, type DemonstrationSet, type RunConfig } from "../../contracts/index.js";
 import type { Engine } from "../engine/types.js";
 import { paperCurriculum, type CurriculumSpecInput } from "../icrl/curriculum.js";
 import { defaultDemonstrationsFor } from "../icrl/default-demonstrations.js";
@@ -24,7 +24,8 @@ export function learnerInitParams(config: RunConfig): InitParams {
       entropy_coef: config.grpo.entropyCoef,
       grad_clip: config.grpo.gradClip,
       epochs: config.grpo.epochs,
-      ...(config.grpo.miniBatchSize ? { mini_batch_size: config.grpo.miniBatchSize } : {}),
+      // The learner counts rollouts (sequences); grpo.miniBatchQuestions counts questions of G rollouts each.
+      ...(miniBatchSequences(config.grpo) ? { mini_batch_size: miniBatchSequences(config.grpo) } : {}),
     },
     seed: config.seed,
     device: (config.learner?.device ?? "auto") as InitParams["device"],

@@ -1,5 +1,5 @@
 import type { Resolvers } from "../../generated/graphql.js";
-import { benchmarkConfigSchema } from "../../../contracts/index.js";
+import { parseBenchmarkConfig, runConfigSchema, withRunPrompt } from "../../../contracts/index.js";
 import { badInput, notFound } from "../../errors.js";
 import { requestCancel } from "../../jobs/queue.js";
 import { createBenchmarkRunWithJob } from "../../jobs/create-benchmark-run.js";
@@ -34,6 +34,7 @@ export const benchmarkResolvers: Resolvers = {
       const dataset = await ctx.prisma.dataset.findUnique({ where: { id: checkId(input.datasetId, "Dataset") } });
       if (!dataset) throw badInput(`Dataset ${input.datasetId} does not exist.`, [{ path: "datasetId", message: "does not exist" }]);
       const adapterId = maybeId(input.adapterArtifactId, "Artifact");
+      let rawConfig = (input.config ?? {}) as Record<string, unknown>;
       if (adapterId) {
         const a = await ctx.prisma.artifact.findUnique({ where: { id: adapterId } });
         if (!a) throw badInput(`Artifact ${adapterId} does not exist.`, [{ path: "adapterArtifactId", message: "does not exist" }]);
@@ -41,9 +42,13 @@ export const benchmarkResolvers: Resolvers = {
           throw badInput(`Artifact ${adapterId} is a ${a.kind}, not an ADAPTER.`, [
             { path: "adapterArtifactId", message: "must be an ADAPTER artifact" },
           ]);
+        // A training run's adapter is evaluated under the prompt it learned, unless the config names one.
+        const run = a.runId ? await ctx.prisma.run.findUnique({ where: { id: a.runId } }) : null;
+        const runConfig = run ? runConfigSchema.safeParse(run.config) : null;
+        if (runConfig?.success && typeof rawConfig === "object" && !Array.isArray(rawConfig)) rawConfig = withRunPrompt(rawConfig, runConfig.data);
       }
       if (!input.model.trim()) throw badInput("model must name the GGUF file the worker loads.", [{ path: "model", message: "must not be empty" }]);
-      const parsed = benchmarkConfigSchema.safeParse(input.config ?? {});
+      const parsed = parseBenchmarkConfig(rawConfig);
       if (!parsed.success) {
         const fieldErrors = parsed.error.issues.map((i) => ({ path: ["config", ...i.path].join("."), message: i.message }));
         throw badInput(`Invalid benchmark config: ${fieldErrors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, fieldErrors);

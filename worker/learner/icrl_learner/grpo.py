@@ -147,7 +147,8 @@ class GRPOTrainer:
         adv_tok = adv[:, None].expand(mask.shape)[:, 1:][mask[:, 1:]]
         return logp, ent, adv_tok
 
-    def step(self, samples: List[Sample]) -> Dict[str, Any]:
+    def step(self, samples: List[Sample], lr_scale: float = 1.0) -> Dict[str, Any]:
+        """One GRPO step; lr_scale multiplies the learning rate of its updates (the per-stage warm-up)."""
         cfg = self.cfg
         t0 = time.perf_counter()
         samples = [s.trimmed() for s in samples]
@@ -203,7 +204,7 @@ class GRPOTrainer:
                     skipped += 1
                     self.optimizer.zero_grad(set_to_none=True)
                     continue
-                lr = self.current_lr()
+                lr = self.current_lr() * lr_scale
                 for group in self.optimizer.param_groups:
                     group["lr"] = lr
                 self.optimizer.step()
@@ -222,7 +223,7 @@ class GRPOTrainer:
             "clip_frac": mean["clipped"],
             "ppo_kl": mean["ppo_kl"],
             "grad_norm": sum(finite_norms) / len(finite_norms) if finite_norms else float("nan"),
-            "lr": self.current_lr() if self.updates == 0 else self.optimizer.param_groups[0]["lr"],
+            "lr": self.current_lr() * lr_scale if self.updates == 0 else self.optimizer.param_groups[0]["lr"],
             "tokens": sum(s.n_trained for s in samples),
             "updates": len(grad_norms) - skipped,
             "skipped_updates": skipped,

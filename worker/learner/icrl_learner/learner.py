@@ -126,10 +126,14 @@ class Learner:
 
     # ---- training ---------------------------------------------------------------------------------------
     def step(self, params: Dict[str, Any]) -> Dict[str, Any]:
-        check_keys(params, {"batch"}, "step")
+        check_keys(params, {"batch", "lr_scale"}, "step")
         cfg = self.model.cfg
         samples = parse_batch(params.get("batch"), cfg.vocab_size, cfg.context_length)
-        metrics = self.trainer.step(samples)
+        # The worker's per-stage warm-up: it knows where the curriculum stands, the learner does not.
+        lr_scale = params.get("lr_scale", 1.0)
+        if not isinstance(lr_scale, (int, float)) or isinstance(lr_scale, bool) or not 0 <= lr_scale <= 1:
+            raise bad_request(f"lr_scale must be a number in [0, 1], got {lr_scale!r}")
+        metrics = self.trainer.step(samples, float(lr_scale))
         self.steps += 1
         metrics["step"] = self.steps
         return metrics

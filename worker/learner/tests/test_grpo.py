@@ -124,6 +124,27 @@ class StepTest(TempDirTest):
         learner = self.learner(self.model(), optim={"lr": 1e-2, "mini_batch_size": 1})
         self.assertEqual(learner.step({"batch": batch()})["updates"], 4)
 
+    def test_lr_scale_scales_this_steps_updates(self):
+        # The worker's per-stage warm-up (grpo.stageWarmup) sends lr_scale with each step.
+        path = self.model()
+        items = batch(seeds=(1, 2), advantages=(1.0, -1.0))
+        frozen = self.learner(path, optim={"lr": 1e-2, "weight_decay": 0.0})
+        before = adapter_tensors(frozen.model)
+        metrics = frozen.step({"batch": items, "lr_scale": 0.0})
+        self.assertEqual(metrics["lr"], 0.0)
+        self.assertEqual(metrics["updates"], 1)
+        for key, value in adapter_tensors(frozen.model).items():
+            self.assertTrue(torch.equal(value, before[key]), key)  # lr 0: AdamW's moments move, the adapter does not
+        half = self.learner(path, optim={"lr": 1e-2})
+        self.assertAlmostEqual(half.step({"batch": items, "lr_scale": 0.25})["lr"], 2.5e-3)
+        moved = adapter_tensors(half.model)  # same seed, same initial adapter: a non-zero scale moves it
+        self.assertTrue(any(not torch.equal(moved[key], before[key]) for key in before))
+        self.assertAlmostEqual(half.step({"batch": items})["lr"], 1e-2)  # the scale is for one step only
+        for bad in (-0.1, 1.5, "1", True):
+            with self.assertRaises(LearnerError) as ctx:
+                half.step({"batch": items, "lr_scale": bad})
+            self.assertEqual(ctx.exception.code, "bad_request")
+
     def test_micro_batching_does_not_change_the_result(self):
         path = self.model()
         items = batch(seeds=(1, 2, 3), advantages=(1.0, -0.5, 0.25))

@@ -3,10 +3,16 @@
 // error it sends says what was not finite, and this stage adds the run's step.
 import { LearnerError, type LearnerDriver, type StepMetrics, type TrainingSample } from "../../learner/driver.js";
 
-export async function learnFrom(learner: Pick<LearnerDriver, "step">, samples: TrainingSample[], step: number): Promise<StepMetrics | null> {
+export async function learnFrom(
+  learner: Pick<LearnerDriver, "step">,
+  samples: TrainingSample[],
+  step: number,
+  /** The stage warm-up's learning-rate scale (stage-warmup.ts); 1: the configured lr. */
+  lrScale = 1,
+): Promise<StepMetrics | null> {
   if (samples.length === 0) return null;
   try {
-    return await learner.step(samples);
+    return await learner.step(samples, lrScale === 1 ? {} : { lrScale });
   } catch (error) {
     if (!(error instanceof LearnerError) || error.code !== "non_finite") throw error;
     // "step: learner loss is NaN: <cause>" -> "learner loss is NaN at step 3: <cause>"

@@ -34,6 +34,8 @@ export function rolloutOptions(settings: RolloutSettings, sampling: SamplingOpti
     maxToolTurns: rollout.maxToolTurns,
     maxTokensPerTurn: rollout.maxTurnTokens,
     maxResponseTokens: rollout.maxTotalTokens,
+    turnCapAction: rollout.turnCapAction,
+    loop: rollout.loop,
     sampling,
     messages: settings.template,
   };

@@ -27,6 +27,7 @@ export async function evaluateZeroShot(
     const r = computeReward(rollout.modelText, item.golds, {
       metric: rewardMetricOf(config),
       format: { toolTags: options.tools.map((t) => t.name) },
+      multiGold: config.reward.multiGold,
     });
     accuracies.push(r.accuracy);
     calls.push(rollout.toolCallsValid);
