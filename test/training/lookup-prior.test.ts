@@ -1,7 +1,7 @@
 // The lookup base's zero-shot search prior is a parameter of the builder (zeroShotSearchRate,
 // cli/demo/lookup-model.ts), independent of its k-shot habit: checked on the pre-training episodes the
 // builder makes, which decide what the base learns (the sampled rates they give are in BENCHMARKS.md,
-// "Lookup base priors"; building and sampling takes minutes, so it is a benchmark, not a test).
+// "lookup-prior"; building and sampling takes minutes, so it is a benchmark, not a test).
 import { describe, expect, it } from "vitest";
 import { LOOKUP_PRETRAINING, LOOKUP_PRETRAINING_NEVER_SEARCHING, lookupPretrainEpisodes } from "../../cli/demo/lookup-model.js";
 import { lookupEpisodes, type LookupEpisode } from "../../cli/demo/lookup-task.js";
