@@ -196,9 +196,9 @@ Exit codes: 0 ok, 1 the file could not be written, 2 bad options.`,
       `
 Priors: demo is the demo's and the learning test's base (at seed 1 it searches in 4% of zero-shot samples and
 20% of 3-shot ones; other seeds differ widely); never-searching practically never searches without worked
-examples (0 of 256 samples at seeds 1-3) but does with them (80-96%), so zero-shot tool use has to come from
+examples (0 of 256 samples at seeds 1-3) but does with them (76-99%), so zero-shot tool use has to come from
 training (BENCHMARKS.md, "lookup-prior").
-Pre-training runs the learner (python3 with torch) on one thread: 1-6 minutes. Prints {"path", "bytes",
+Pre-training runs the learner (python3 with torch) on one thread: 1-8 minutes. Prints {"path", "bytes",
 "prior", "seed", "zeroShotSearchRate", "steps", "seconds"} as JSON.
 Exit codes: 0 ok, 1 the build failed, 2 bad options, 9 torch is missing (see icrl doctor).`,
     )
