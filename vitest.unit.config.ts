@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     include: [
       "test/architecture/**/*.test.ts",
+      "test/bench/wilson.test.ts",
       "test/contracts/**/*.test.ts",
       "test/dashboard/series.test.ts",
       "test/dashboard/study-data.test.ts",

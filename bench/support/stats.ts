@@ -21,3 +21,21 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 export const progress = (message: string): void => {
   process.stderr.write(`[bench] ${message}\n`);
 };
+
+/** z for a two-sided 95% interval: the standard normal's 97.5th percentile. */
+const Z_95 = 1.959963984540054;
+
+/**
+ * Wilson score interval of a binomial proportion (successes of n): unlike the normal approximation it
+ * stays inside [0, 1] and is not empty at 0 or n successes, where a prior's search rate often is.
+ */
+export function wilsonInterval(successes: number, n: number, z = Z_95): { low: number; high: number } {
+  if (!(Number.isInteger(successes) && Number.isInteger(n) && n > 0 && successes >= 0 && successes <= n)) {
+    throw new RangeError(`wilsonInterval needs 0 <= successes <= n, n > 0 integers, got ${successes} of ${n}`);
+  }
+  const p = successes / n;
+  const z2 = z * z;
+  const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
+  const half = (z / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
+  return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+}

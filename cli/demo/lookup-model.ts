@@ -9,37 +9,14 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { loadLlamaEngine, type Engine } from "../../worker/engine/index.js";
-import { type BuildTokenizer, buildModel, writeTinyModel } from "../../worker/engine/files.js";
-import type { LearnerDriver, PretrainBaseResult } from "../../worker/learner/index.js";
+import { buildModel, writeTinyModel } from "../../worker/engine/files.js";
+import type { PretrainBaseResult } from "../../worker/learner/index.js";
 import { renderPrompt } from "../../worker/icrl/index.js";
 import { LOOKUP_TEMPLATE, lookupEpisodes, type LookupEpisode } from "./lookup-task.js";
 import { trajectorySequence } from "../../worker/training/index.js";
+import type { LookupModelOptions } from "./lookup-recipes.js";
 
-/** One pre-training phase: its episodes' shot counts (cycled) and guess rates, and its length. */
-export interface PretrainPhase {
-  steps: number;
-  /** Worked examples in the prompts, cycled over the episodes. */
-  shots: readonly number[];
-  /** Share of episodes per shot count that guess instead of searching. */
-  guessRate?: Readonly<Record<number, number>>;
-}
-
-export interface LookupModelOptions {
-  out: string;
-  learner: LearnerDriver;
-  phases: readonly PretrainPhase[];
-  /** Total pre-training steps: scales the phases' lengths (default: their sum). */
-  steps?: number;
-  seed?: number;
-  episodesPerPhase?: number;
-  lr?: number;
-  batchSize?: number;
-  /**
-   * The vocabulary: "byte" (default: the demo's model, LOOKUP_MODEL_SHAPE) or a real tokenizer on
-   * `icrl model build`'s tiny shape (the same sizes; that family's architecture and chat template).
-   */
-  tokenizer?: BuildTokenizer;
-}
+export * from "./lookup-recipes.js";
 
 /**
  * The architecture of the lookup model: ~0.43M parameters, byte-level vocabulary, tied embeddings at
@@ -56,22 +33,6 @@ export const LOOKUP_MODEL_SHAPE = {
   tiedEmbeddings: true,
   embeddingStd: 3 / Math.sqrt(128),
 } as const;
-
-/**
- * The pre-training the learning test and the demo use. Phase 1 teaches the skill on zero-shot episodes
- * that all search (copying emerges after ~100 steps, and only a prompt without other codes in it makes
- * it learnable this fast); phase 2 adds worked examples and the habit: mostly guess when the prompt
- * shows none, search when it does. The figures it gives are in the learning test's header.
- */
-export const LOOKUP_PRETRAINING = {
-  seed: 1,
-  lr: 3e-3,
-  batchSize: 16,
-  phases: [
-    { steps: 120, shots: [0] },
-    { steps: 40, shots: [0, 0, 1, 2, 3], guessRate: { 0: 0.7, 1: 0.35, 2: 0.35, 3: 0.35 } },
-  ],
-} as const satisfies Omit<LookupModelOptions, "out" | "learner">;
 
 /** Token ids and loss masks: prompt and tool results untrained, the model's own text trained. */
 export function lookupPretrainSequences(engine: Pick<Engine, "tokenize" | "formatChat">, episodes: readonly LookupEpisode[], seed = 1) {
@@ -100,6 +61,20 @@ export function lookupPretrainSequences(engine: Pick<Engine, "tokenize" | "forma
   return { sequences, masks };
 }
 
+/** Phase i's pre-training episodes, as buildLookupModel makes them (no model needed to count them). */
+export function lookupPretrainEpisodes(
+  options: Pick<LookupModelOptions, "phases" | "seed" | "episodesPerPhase" | "zeroShotSearchRate">,
+  i: number,
+): LookupEpisode[] {
+  const phase = options.phases[i];
+  return lookupEpisodes(options.episodesPerPhase ?? 1024, {
+    seed: (options.seed ?? 1) + 101 * i,
+    shots: phase.shots,
+    guessRate: phase.guessRate,
+    zeroShotSearchRate: options.zeroShotSearchRate,
+  });
+}
+
 export async function buildLookupModel(options: LookupModelOptions): Promise<PretrainBaseResult[]> {
   const seed = options.seed ?? 1;
   const random = path.join(path.dirname(options.out), `.${path.basename(options.out)}.random`);
@@ -113,8 +88,8 @@ export async function buildLookupModel(options: LookupModelOptions): Promise<Pre
     const engine = await loadLlamaEngine({ modelPath: random, threads: 1, gpu: false, contextSize: LOOKUP_MODEL_SHAPE.context });
     const data: { sequences: number[][]; masks: number[][] }[] = [];
     try {
-      options.phases.forEach((phase, i) => {
-        const episodes = lookupEpisodes(options.episodesPerPhase ?? 1024, { seed: seed + 101 * i, shots: phase.shots, guessRate: phase.guessRate });
+      options.phases.forEach((_, i) => {
+        const episodes = lookupPretrainEpisodes(options, i);
         data.push(lookupPretrainSequences(engine, episodes, seed + i));
       });
     } finally {

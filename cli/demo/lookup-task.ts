@@ -102,18 +102,41 @@ export interface LookupEpisode {
  */
 export function lookupEpisodes(
   count: number,
-  options: { seed?: number; shots?: readonly number[]; guessRate?: Readonly<Record<number, number>> } = {},
+  options: {
+    seed?: number;
+    shots?: readonly number[];
+    guessRate?: Readonly<Record<number, number>>;
+    /**
+     * Share of the zero-shot episodes that search, exactly (floor of share x count, spread evenly);
+     * replaces guessRate[0]. It sets the base model's zero-shot habit apart from its k-shot one.
+     */
+    zeroShotSearchRate?: number;
+  } = {},
 ): LookupEpisode[] {
+  const searchRate = options.zeroShotSearchRate;
+  if (searchRate !== undefined && !(searchRate >= 0 && searchRate <= 1)) {
+    throw new RangeError(`zeroShotSearchRate must be between 0 and 1, got ${searchRate}`);
+  }
   const random = mulberry32((options.seed ?? 1) ^ 0x6b43a9b5);
   const pick = (s: string) => s[Math.floor(random() * s.length)];
   const shots = options.shots ?? [0];
+  let zeroShot = 0;
   return Array.from({ length: count }, (_, i) => {
     const name = pick(FIRST) + pick(SECOND);
     const code = pick(DIGITS);
     const k = shots[i % shots.length];
-    const guess = random() < (options.guessRate?.[k] ?? 0);
+    // Drawn even where zeroShotSearchRate decides, for the same reason as the guessed code below.
+    let guess = random() < (options.guessRate?.[k] ?? 0);
+    if (k === 0 && searchRate !== undefined) {
+      // Counted, not drawn: a rate of 0 or 0.01 must hold in a few hundred episodes, not on average.
+      guess = Math.floor((zeroShot + 1) * searchRate) === Math.floor(zeroShot * searchRate);
+      zeroShot++;
+    }
     const t = lookupTrajectory({ name, code });
-    const trajectory = guess ? `<answer> ${pick(DIGITS)} </answer>` : `${t.call}\n\n${t.observation}\n\n${t.answer}`;
+    // With a zero-shot prior the guessed code is drawn for every episode, so that the prior does not
+    // shift the draws of the episodes after it (without one, as the demo's base always was).
+    const guessed = guess || searchRate !== undefined ? pick(DIGITS) : "";
+    const trajectory = guess ? `<answer> ${guessed} </answer>` : `${t.call}\n\n${t.observation}\n\n${t.answer}`;
     return { id: `episode-${i}`, question: `Code of ${name}?`, trajectory, shots: k, guess };
   });
 }
