@@ -38,8 +38,8 @@ export interface LookupModelOptions {
 
 /**
  * The pre-training the learning test and the demo use. Phase 1 teaches the skill on zero-shot episodes
- * that all search (copying emerges after ~100 steps, and only a prompt without other codes in it makes
- * it learnable this fast); phase 2 adds worked examples and the habit: mostly guess when the prompt
+ * that all search (copying emerges after ~100 steps; with worked examples in the prompt it takes longer
+ * and each step costs ~4x: LOOKUP_PRETRAINING_NEVER_SEARCHING); phase 2 adds worked examples and the habit: mostly guess when the prompt
  * shows none, search when it does. The figures it gives are in the learning test's header.
  */
 export const LOOKUP_PRETRAINING = {
