@@ -19,6 +19,7 @@ from .errors import unsupported
 from .gguf_reader import GGUFFile
 from .lora import TARGET_TENSORS, LoRALinear
 from .rope import Rope
+from .vocab_logprobs import target_logprob_entropy
 
 # The projections a block owns, by GGUF tensor name (attribute names equal GGUF names).
 PROJECTIONS = ["attn_q", "attn_k", "attn_v", "attn_output", "ffn_gate", "ffn_up", "ffn_down"]
@@ -242,7 +243,4 @@ def token_logprobs(model: GGUFModel, tokens: torch.Tensor, mask: torch.Tensor, w
 
 def _chunk_logprobs(model: GGUFModel, h: torch.Tensor, targets: torch.Tensor, with_entropy: bool
                     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-    logp_all = torch.log_softmax(model.logits(h), dim=-1)
-    logp = logp_all.gather(-1, targets[:, None]).squeeze(-1)
-    entropy = -(logp_all.exp() * logp_all).sum(-1) if with_entropy else None
-    return logp, entropy
+    return target_logprob_entropy(model.logits(h), targets, with_entropy)
