@@ -45,11 +45,20 @@ export function register(program: Command): void {
       .requiredOption("-f, --file <file>", "study file (YAML or JSON)")
       .option("-e, --experiment <id-or-name>", "experiment (overrides the file's; created by name if missing)")
       .option("-n, --name <name>", "study name (overrides the file's)")
+      .option(
+        "--set <path=value>",
+        "override a base config setting for every arm, e.g. model.path=other.gguf (repeatable; a YAML value)",
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
       .addHelpText("after", STUDY_FILE_HELP),
   ).action(
-    clientAction<ConnectionOptions & { file: string; experiment?: string; name?: string }>(async (client, opts) => {
+    clientAction<ConnectionOptions & { file: string; experiment?: string; name?: string; set?: string[] }>(async (client, opts) => {
       const { createStudyFromFile } = await import("../support/study-create.js");
-      const { study: created, experimentCreated } = await createStudyFromFile(client, opts.file, { experiment: opts.experiment, name: opts.name });
+      const { study: created, experimentCreated } = await createStudyFromFile(client, opts.file, {
+        experiment: opts.experiment,
+        name: opts.name,
+        set: opts.set,
+      });
       if (opts.json) return (await import("../support/output.js")).printJson(created);
       process.stderr.write(
         `Created study ${created.name} in experiment ${created.experiment.name}${experimentCreated ? " (new experiment)" : ""}: ` +

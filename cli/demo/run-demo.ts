@@ -5,22 +5,8 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
-import {
-  createClient,
-  type IcrlClient,
-  IcrlApiError,
-  ApiKeysDocument,
-  CreateApiKeyDocument,
-  CreateDemonstrationSetDocument,
-  DatasetDocument,
-  DatasetsDocument,
-  DemonstrationSetDocument,
-  DemonstrationSetsDocument,
-  ImportDatasetDocument,
-  MetricPointsDocument,
-  RunDocument,
-} from "../../client-sdk/src/index.js";
-import { DataDirBusyError, displayPrefix, generateSecret, liveDataDirOwner, startServer, type RunningServer } from "../../server/index.js";
+import { createClient, type IcrlClient, MetricPointsDocument, RunDocument } from "../../client-sdk/src/index.js";
+import { DataDirBusyError, generateSecret, liveDataDirOwner, startServer, type RunningServer } from "../../server/index.js";
 import { Worker } from "../../worker/index.js";
 import { LOOKUP_TEMPLATE } from "./lookup-task.js";
 import { reportError, exitWith } from "../support/command.js";
@@ -31,63 +17,12 @@ import { styleFor } from "../support/style.js";
 import type { DemoOptions } from "./demo-options.js";
 import { prepareDemoFiles, type DemoFiles } from "./demo-files.js";
 import { readDemoState, writeDemoState, type DemoState } from "./demo-state.js";
+import { ensureServerData } from "./server-data.js";
 import { fillPlaceholders, withOverrides } from "./experiment-file.js";
 import { followRun } from "./progress.js";
 
 const TERMINAL = new Set(["SUCCEEDED", "FAILED", "CANCELLED"]);
 const out = (line = "") => process.stdout.write(line + "\n");
-
-async function exists<T>(probe: () => Promise<T | null | undefined>): Promise<boolean> {
-  try {
-    return Boolean(await probe());
-  } catch (err) {
-    if (err instanceof IcrlApiError && (err.code === "NOT_FOUND" || err.code === "BAD_USER_INPUT")) return false;
-    throw err;
-  }
-}
-
-/** Creates by name, or finds what an earlier start created under that name (CONFLICT). */
-async function createOrFind(create: () => Promise<string>, find: () => Promise<string | undefined>): Promise<string> {
-  try {
-    return await create();
-  } catch (err) {
-    if (!(err instanceof IcrlApiError && err.code === "CONFLICT")) throw err;
-    const id = await find();
-    if (!id) throw err;
-    return id;
-  }
-}
-
-/** The dataset, demonstration set and worker key on the server: reused when still there, created once. */
-async function ensureServerData(
-  admin: IcrlClient,
-  files: DemoFiles,
-  state: DemoState,
-): Promise<Required<Pick<DemoState, "datasetId" | "demonstrationSetId" | "workerKey">>> {
-  const name = "lookup-demo";
-  if (!state.datasetId || !(await exists(async () => (await admin.query(DatasetDocument, { id: state.datasetId!, first: 1 })).dataset))) {
-    state.datasetId = await createOrFind(
-      async () => (await admin.mutate(ImportDatasetDocument, { input: { name, kind: "QA", format: "JSONL", path: files.dataset } })).importDataset.id,
-      async () => (await admin.query(DatasetsDocument, { first: 500, includeArchived: true })).datasets.nodes.find((d) => d.name === name)?.id,
-    );
-  }
-  if (
-    !state.demonstrationSetId ||
-    !(await exists(async () => (await admin.query(DemonstrationSetDocument, { id: state.demonstrationSetId! })).demonstrationSet))
-  ) {
-    state.demonstrationSetId = await createOrFind(
-      async () =>
-        (await admin.mutate(CreateDemonstrationSetDocument, { input: { name, task: "QA", items: files.demonstrations.items } }))
-          .createDemonstrationSet.id,
-      async () => (await admin.query(DemonstrationSetsDocument, { includeArchived: true })).demonstrationSets.find((d) => d.name === name)?.id,
-    );
-  }
-  const keys = (await admin.query(ApiKeysDocument)).apiKeys;
-  if (!state.workerKey || !keys.some((k) => k.role === "WORKER" && !k.revokedAt && k.prefix === displayPrefix(state.workerKey!))) {
-    state.workerKey = (await admin.mutate(CreateApiKeyDocument, { name: "demo worker", role: "WORKER" })).createApiKey.secret;
-  }
-  return { datasetId: state.datasetId, demonstrationSetId: state.demonstrationSetId, workerKey: state.workerKey };
-}
 
 /** The run to follow: the previous start's unfinished run, or a new one from the experiment file. */
 async function demoRun(

@@ -3,12 +3,12 @@
 import { CreateStudyDocument, type IcrlClient, IcrlApiError, type StudyFieldsFragment } from "../../client-sdk/src/index.js";
 import { badInput } from "./exit-codes.js";
 import { findOrCreateExperiment } from "./run-create.js";
-import { readStudyDefinition } from "./study-file.js";
+import { readStudyDefinition, type StudyFileOverrides } from "./study-file.js";
 
 export async function createStudyFromFile(
   client: IcrlClient,
   file: string,
-  overrides: { experiment?: string; name?: string },
+  overrides: StudyFileOverrides,
 ): Promise<{ study: StudyFieldsFragment; experimentCreated: boolean }> {
   const { definition, locateServerErrors } = await readStudyDefinition(file, overrides);
   const { experiment, created } = await findOrCreateExperiment(client, definition.experiment!);

@@ -6,6 +6,7 @@ import path from "node:path";
 import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { planStudy, type ConfigFieldError } from "../../contracts/index.js";
+import { mergeConfig, patchFromSettings } from "./config-patch.js";
 import { badInput } from "./exit-codes.js";
 import { formatProblems, issueProblems, readRunDefinition, SourceMap, type FileProblem } from "./run-file.js";
 
@@ -40,7 +41,14 @@ export interface ParsedStudyFile {
   locateServerErrors(errors: ConfigFieldError[]): string[];
 }
 
-export async function readStudyDefinition(file: string, overrides: { experiment?: string; name?: string } = {}): Promise<ParsedStudyFile> {
+export interface StudyFileOverrides {
+  experiment?: string;
+  name?: string;
+  /** `--set path=value` settings over the base config (e.g. model.path=base-b.gguf): one study file, several bases. */
+  set?: readonly string[];
+}
+
+export async function readStudyDefinition(file: string, overrides: StudyFileOverrides = {}): Promise<ParsedStudyFile> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -78,6 +86,7 @@ export async function readStudyDefinition(file: string, overrides: { experiment?
     baseConfig = parsed.definition.rawConfig;
     baseFile = { file: runFile, map: parsed.map };
   }
+  if (overrides.set?.length) baseConfig = mergeConfig(baseConfig, patchFromSettings(overrides.set));
   const arms = Object.entries(data.arms).map(([armName, patch]) => ({ name: armName, patch: patch ?? {} }));
   const locateAll = (errors: ConfigFieldError[], extra: FileProblem[] = []) => {
     const inStudyFile = [...extra];

@@ -58,6 +58,10 @@ function connect(url: string, embedded: EmbeddedPostgres | undefined, poolSize: 
   const pool = new pg.Pool(pgConfigFor(url, { max: poolSize }));
   // An idle connection dropped by the server must not crash the process; the pool replaces it.
   pool.on("error", (error) => logger.warn({ err: error.message }, "idle database connection failed"));
+  // pg-pool listens for errors only while a client is idle in the pool. A client checked out between
+  // two queries of a transaction when Postgres dies emits "error" with no listener, which crashes the
+  // process; the query that runs next fails by itself and the pool discards the client.
+  pool.on("connect", (client) => client.on("error", (error) => logger.warn({ err: error.message }, "database connection failed while checked out")));
   const prisma = createPrismaClient(pool, { schema: schemaFromUrl(url) });
   let closing: Promise<void> | undefined;
   return {

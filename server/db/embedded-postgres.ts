@@ -332,6 +332,8 @@ function lastLines(text: string, count: number): string {
 
 async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl });
+  // Postgres dying mid-check must fail the query below, not crash the process with an unhandled event.
+  client.on("error", () => undefined);
   await client.connect();
   try {
     const found = await client.query("SELECT 1 FROM pg_database WHERE datname = $1", [database]);

@@ -4,6 +4,7 @@ import path from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, openDatabase } from "../../server/db/database.js";
+import type { DbLogger } from "../../server/db/db-logger.js";
 import { readPostmasterPid } from "../../server/db/postmaster-files.js";
 import { isPidAlive } from "../../server/db/process-info.js";
 
@@ -53,6 +54,33 @@ describe("openDatabase", () => {
     }
     await expect(db.pool.query("SELECT 1")).rejects.toThrow();
     await target.drop();
+  });
+
+  it("survives a checked-out connection that Postgres drops between two queries: logged, the pool goes on", async () => {
+    const target = await createTestDatabase();
+    const warnings: string[] = [];
+    const ignore = () => undefined;
+    const logger = {
+      debug: ignore,
+      info: ignore,
+      error: ignore,
+      warn: (_: unknown, message: string) => void warnings.push(message),
+    } as unknown as DbLogger;
+    const db = await openDatabase({ databaseUrl: target.url, dataDir: path.join(scratch, "unused"), logger });
+    const held = await db.pool.connect();
+    try {
+      const { rows } = await held.query("SELECT pg_backend_pid() AS pid");
+      // What a dying postmaster does to every backend; unhandled, the client's "error" event ends the process.
+      await db.pool.query("SELECT pg_terminate_backend($1)", [rows[0].pid]);
+      for (let i = 0; i < 200 && !warnings.length; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(warnings).toEqual(["database connection failed while checked out"]);
+      await expect(held.query("SELECT 1")).rejects.toThrow();
+      held.release(true);
+      expect((await db.pool.query("SELECT 2 AS two")).rows).toEqual([{ two: 2 }]);
+    } finally {
+      await db.close();
+      await target.drop();
+    }
   });
 
   it("starts, migrates and stops an embedded Postgres when no URL is given, keeping data across opens", async () => {

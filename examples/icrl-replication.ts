@@ -1,0 +1,154 @@
+// Runs the replication study of REPLICATION.md from a fresh clone, with nothing but this machine:
+//   npm run replicate [-- --out .icrl/replication --bases never-searching,demo --threads 2]
+// It prepares the lookup task (the demo's data), builds each base model with `icrl model lookup`,
+// starts a server on its own embedded Postgres and one local worker, creates one study per base from
+// examples/icrl-replication.yaml with `icrl study create --set model.path=...`, follows it with
+// `icrl study watch`, and writes each study's tables (`study show`), numbers (`study export`) and
+// figures (`study plot`) into the output directory. Interrupted, it picks up where it stopped: the
+// data, models, database and studies of the output directory are reused, and unfinished runs resume.
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { prepareDemoFiles } from "../cli/demo/demo-files.js";
+import { readDemoState, writeDemoState } from "../cli/demo/demo-state.js";
+import { fillPlaceholders } from "../cli/demo/experiment-file.js";
+import { LOOKUP_TEMPLATE } from "../cli/demo/lookup-task.js";
+import { ensureServerData } from "../cli/demo/server-data.js";
+import { createClient, StudiesDocument } from "../client-sdk/src/index.js";
+import { generateSecret, PROJECT_ROOT, startServer } from "../server/index.js";
+import { Worker } from "../worker/index.js";
+
+/** A base model: built once into the output directory by the named `icrl model lookup` prior. */
+const BASES = {
+  "never-searching": { file: "never-searching.gguf", build: ["--prior", "never-searching", "--seed", "1"] },
+  demo: { file: "tiny-lookup.gguf", build: null }, // the demo's own model, written by prepareDemoFiles
+} as const;
+type BaseName = keyof typeof BASES;
+
+/** Each study's outputs: the summary tables of these metrics, and a figure of each curve. */
+const TABLE_METRICS = ["val/accuracy", "val/tool_calls_mean"];
+const FIGURE_METRICS = ["val/accuracy", "val/tool_calls_mean", "reward/mean", "tools/valid_calls_per_rollout"];
+
+const { values: args } = parseArgs({
+  options: {
+    out: { type: "string", default: ".icrl/replication" },
+    bases: { type: "string", default: "never-searching,demo" },
+    threads: { type: "string", default: "2" },
+    study: { type: "string", default: path.join(PROJECT_ROOT, "examples/icrl-replication.yaml") },
+  },
+});
+const outDir = path.resolve(args.out);
+const bases = args.bases.split(",").map((b) => b.trim()) as BaseName[];
+for (const b of bases) if (!(b in BASES)) throw new Error(`--bases: unknown base "${b}" (known: ${Object.keys(BASES).join(", ")})`);
+const log = (line: string) => process.stdout.write(`[replicate ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+
+/** Runs the icrl CLI as a user would; its output goes to the terminal, or into `capture` when given. */
+function icrl(argv: string[], env: NodeJS.ProcessEnv, capture?: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "bin/icrl.js"), ...argv], {
+      env: { ...process.env, ...env },
+      stdio: ["ignore", capture ? "pipe" : "inherit", "inherit"],
+    });
+    let text = "";
+    child.stdout?.on("data", (d) => (text += d));
+    child.on("error", reject);
+    child.on("close", async (code) => {
+      if (capture) {
+        await writeFile(capture, text);
+        process.stdout.write(text);
+      }
+      code === 0 ? resolve() : reject(new Error(`icrl ${argv.slice(0, 2).join(" ")} exited ${code}`));
+    });
+  });
+}
+
+const started = performance.now();
+await mkdir(outDir, { recursive: true });
+log(`output directory ${outDir}`);
+const files = await prepareDemoFiles(outDir, { onBuildModel: (steps) => log(`pre-training the demo base (${steps} steps) ...`) });
+for (const base of bases) {
+  const spec = BASES[base];
+  const model = path.join(outDir, spec.file);
+  if (spec.build && !existsSync(model)) {
+    log(`building the ${base} base ...`);
+    await icrl(["model", "lookup", ...spec.build, "-o", model], {});
+  }
+}
+
+const statePath = path.join(outDir, "state.json");
+const state = await readDemoState(statePath);
+state.adminKey ??= generateSecret();
+await writeDemoState(statePath, state);
+const logger = pino({ level: "info" }, pino.destination({ dest: path.join(outDir, "server.log"), append: true, sync: true }));
+const server = await startServer(
+  { port: 0, host: "127.0.0.1", dataDir: path.join(outDir, "pg"), artifactDir: path.join(outDir, "artifacts"), adminKey: state.adminKey },
+  { logger: logger.child({ component: "server" }), env: {} },
+);
+const admin = createClient({ url: server.url, token: state.adminKey });
+const cli = { ICRL_SERVER: server.url, ICRL_API_KEY: state.adminKey, NO_COLOR: "1" };
+let running: Worker | undefined;
+try {
+  const ids = await ensureServerData(admin, files, state);
+  await writeDemoState(statePath, state);
+  // The study file and its base side by side, the base's placeholders filled in.
+  const demoFile = path.join(PROJECT_ROOT, "examples/demo-experiment.yaml");
+  await writeFile(
+    path.join(outDir, "demo-experiment.yaml"),
+    fillPlaceholders(await readFile(demoFile, "utf8"), demoFile, {
+      DEMO_DIR: outDir,
+      DATASET_ID: ids.datasetId,
+      DEMONSTRATION_SET_ID: ids.demonstrationSetId,
+      LOOKUP_TEMPLATE: JSON.stringify(LOOKUP_TEMPLATE),
+    }),
+  );
+  const studyFile = path.join(outDir, "icrl-replication.yaml");
+  await copyFile(args.study, studyFile);
+
+  running = new Worker(workerOptions(ids.workerKey));
+  const workerDone = running.run();
+
+  for (const base of bases) {
+    const name = `replication-${base}`;
+    const existing = (await admin.query(StudiesDocument, { first: 100 })).studies.nodes.find((s) => s.name === name);
+    if (!existing) {
+      log(`creating study ${name}`);
+      await icrl(["study", "create", "-f", studyFile, "--name", name, "--set", `model.path=${path.join(outDir, BASES[base].file)}`], cli);
+    }
+    const study = (await admin.query(StudiesDocument, { first: 100 })).studies.nodes.find((s) => s.name === name)!;
+    log(`following study ${name} (${study.id})`);
+    await icrl(["study", "watch", study.id], cli).catch((err: Error) => log(`${err.message}: some runs did not succeed; the tables say which`));
+    for (const metric of TABLE_METRICS) {
+      await icrl(["study", "show", study.id, "--metric", metric], cli, path.join(outDir, `${name}.${metric.replace("/", "-")}.txt`));
+    }
+    await icrl(["study", "export", study.id, "--format", "json", "-o", path.join(outDir, `${name}.json`)], cli);
+    for (const metric of FIGURE_METRICS) {
+      await icrl(["study", "plot", study.id, "--metric", metric, "--out", path.join(outDir, `${name}.${metric.replace("/", "-")}.svg`)], cli);
+    }
+  }
+  running.stop("replication done");
+  await workerDone;
+  running = undefined;
+  log(`done in ${((performance.now() - started) / 60_000).toFixed(1)} min; tables, numbers and figures in ${outDir}`);
+} finally {
+  running?.stop("replication interrupted");
+  await admin.close().catch(() => undefined);
+  await server.stop();
+}
+
+function workerOptions(token: string): ConstructorParameters<typeof Worker>[0] {
+  return {
+    serverUrl: server.url,
+    token,
+    name: "replication",
+    threads: Number(args.threads),
+    gpu: false,
+    dataDir: path.join(outDir, "worker"),
+    // The runs read the base models and the corpus; the rest of the directory (the database, the admin key) stays out of reach.
+    allowPaths: [path.join(outDir, "worker"), files.corpus, ...bases.map((b) => path.join(outDir, BASES[b].file))],
+    pollMs: 500,
+    logger: logger.child({ component: "worker" }),
+  };
+}
