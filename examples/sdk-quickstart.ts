@@ -93,6 +93,9 @@ try {
           ],
         },
         grpo: { groupSize: 2, questionsPerStep: 3 },
+        // The default tiny model has random weights and never ends a turn by itself: short turns keep
+        // this example to seconds. A real model stops on its own; leave this out for one.
+        rollout: { maxTurnTokens: 64, maxTotalTokens: 256 },
       },
     })
   ).createRun;

@@ -86,6 +86,9 @@ try {
             ],
           },
           grpo: { groupSize: 2, questionsPerStep: 3 },
+          // The default tiny model has random weights and never ends a turn by itself: short turns keep
+          // this example to seconds. A real model stops on its own; leave this out for one.
+          rollout: { maxTurnTokens: 64, maxTotalTokens: 256 },
         },
         arms: [{ name: "icrl" }, { name: "zero-shot", patch: { curriculum: { stages: [{ shots: 0, steps: 2 }] } } }],
         seeds,

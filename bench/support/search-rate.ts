@@ -4,9 +4,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../../cli/demo/lookup-task.js";
+import { sampleLookupGroup } from "../../cli/demo/lookup-group.js";
+import { makeLookupItems, writeLookupFiles } from "../../cli/demo/lookup-task.js";
 import { loadLlamaEngine } from "../../worker/engine/index.js";
-import { renderPrompt, runRolloutGroup } from "../../worker/icrl/index.js";
 import { extractAnswer } from "../../worker/scoring/index.js";
 import { buildTools } from "../../worker/tools/index.js";
 
@@ -39,27 +39,18 @@ export async function sampleSearchRate(modelPath: string, options: SearchRateOpt
   await writeLookupFiles(items, { corpus });
   const engine = await loadLlamaEngine({ modelPath, threads: 1, gpu: false, contextSize: 1024 });
   const tools = await buildTools({ search: { kind: "local", corpus, topK: 1, maxTokens: 64 } }, { countTokens: (s) => engine.tokenize(s).length });
-  const demonstrations = lookupDemonstrations(items.slice(0, 3));
+  const search = tools.get("search")!;
   const rate: SearchRate = { rollouts: 0, searched: 0, correct: 0 };
   try {
     for (let g = 0; g < options.groups; g++) {
       const item = questions[g];
-      const prompt = renderPrompt(engine, {
-        question: item.question,
-        questionId: item.id,
+      const { rollouts } = await sampleLookupGroup(engine, search, item, {
         shots: options.shots,
-        template: LOOKUP_TEMPLATE,
-        demonstrations,
+        examples: items.slice(0, 3),
+        groupSize: options.groupSize,
+        seed: options.seed + g,
+        rollout: ROLLOUT,
       });
-      const group = await engine.openGroup(options.groupSize, { tokensPerSequence: prompt.tokens.length + ROLLOUT.maxTotalTokens + 8 });
-      const { rollouts } = await runRolloutGroup(engine, group, prompt.tokens, {
-        tools: [tools.get("search")!],
-        messages: LOOKUP_TEMPLATE,
-        maxToolTurns: ROLLOUT.maxToolTurns,
-        maxTokensPerTurn: ROLLOUT.maxTurnTokens,
-        maxResponseTokens: ROLLOUT.maxTotalTokens,
-        sampling: { temperature: 1, seed: options.seed + g },
-      }).finally(() => group.dispose());
       for (const r of rollouts) {
         rate.rollouts++;
         if (r.toolCallsValid > 0) rate.searched++;

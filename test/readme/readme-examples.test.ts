@@ -100,6 +100,14 @@ const EXAMPLES: Record<string, Place> = {
     marker: "examples/qwen2.5-3b-instruct-paper.yaml",
     why: "needs a GPU and a converted 3B model to run; the test checks it is a valid run file with the paper's settings",
   },
+  "icrl-replication.yaml": {
+    coveredBy: "test/contracts/replication-study.test.ts",
+    marker: "examples/icrl-replication.yaml",
+    why: "its 40 runs take over an hour on 2 cores (REPLICATION.md records them); the test checks the study is the controlled comparison it claims",
+  },
+  "icrl-replication.ts": {
+    notInCi: "`npm run replicate` runs the whole replication study (40 runs, over an hour on 2 cores); REPLICATION.md records its output and wall time",
+  },
   "corpus.jsonl": { runHere: "README's `icrl tool search` block" },
   "bench-qa.jsonl": { runHere: "README's `icrl bench` block" },
 };

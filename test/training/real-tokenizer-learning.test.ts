@@ -36,11 +36,11 @@ import {
 import { TIME_PREFIX } from "../../contracts/metric-keys.js";
 import { createLogger } from "../../server/logger.js";
 import { loadLlamaEngine } from "../../worker/engine/index.js";
-import { renderPrompt, runRolloutGroup } from "../../worker/icrl/index.js";
 import { LearnerDriver } from "../../worker/learner/driver.js";
 import { Worker } from "../../worker/runtime/worker.js";
 import { buildTools } from "../../worker/tools/index.js";
 import { buildLookupModel, LOOKUP_PRETRAINING } from "../../cli/demo/lookup-model.js";
+import { sampleLookupGroup } from "../../cli/demo/lookup-group.js";
 import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../../cli/demo/lookup-task.js";
 import { maskRuns } from "../support/mask-runs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
@@ -88,24 +88,14 @@ describe("ICRL learning on Qwen3's vocabulary", () => {
     const engine = await loadLlamaEngine({ modelPath: model, threads: 1, gpu: false, contextSize: 1024 });
     const tools = await buildTools({ search: { kind: "local", corpus, topK: 1, maxTokens: 64 } }, { countTokens: (s) => engine.tokenize(s).length });
     try {
-      const demonstrations = lookupDemonstrations(items.slice(0, 3));
-      const prompt = renderPrompt(engine, {
-        question: items[50].question,
-        questionId: items[50].id,
+      const { prompt, rollouts } = await sampleLookupGroup(engine, tools.get("search")!, items[50], {
         shots: 3,
-        template: LOOKUP_TEMPLATE,
-        demonstrations,
+        examples: items.slice(0, 3),
+        groupSize: 8,
+        seed: 11,
+        rollout: ROLLOUT,
       });
       expect(prompt.text.endsWith("<|im_start|>assistant\n")).toBe(true);
-      const group = await engine.openGroup(8, { tokensPerSequence: prompt.tokens.length + ROLLOUT.maxTotalTokens + 8 });
-      const { rollouts } = await runRolloutGroup(engine, group, prompt.tokens, {
-        tools: [tools.get("search")!],
-        messages: LOOKUP_TEMPLATE,
-        maxToolTurns: ROLLOUT.maxToolTurns,
-        maxTokensPerTurn: ROLLOUT.maxTurnTokens,
-        maxResponseTokens: ROLLOUT.maxTotalTokens,
-        sampling: { temperature: 1, seed: 11 },
-      }).finally(() => group.dispose());
       const calls = rollouts.filter((r) => r.toolCallsValid > 0);
       expect(calls.length, "3-shot, the pre-trained model searches").toBeGreaterThan(0);
       for (const r of calls) {
