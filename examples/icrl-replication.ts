@@ -4,7 +4,9 @@
 // starts a server on its own embedded Postgres and one local worker, creates one study per base from
 // examples/icrl-replication.yaml with `icrl study create --set model.path=...`, follows it with
 // `icrl study watch`, and writes each study's tables (`study show`), numbers (`study export`) and
-// figures (`study plot`) into the output directory. Interrupted, it picks up where it stopped: the
+// figures (`study plot`) into the output directory. Then it reads every run's adapters back and
+// measures how likely each is to open with a search, zero-shot and 3-shot (<study>.search-probability.csv:
+// the transfer from k-shot training to zero-shot prompts, which sampled rates below ~1% cannot show). Interrupted, it picks up where it stopped: the
 // data, models, database and studies of the output directory are reused, and unfinished runs resume.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -17,7 +19,11 @@ import { readDemoState, writeDemoState } from "../cli/demo/demo-state.js";
 import { fillPlaceholders } from "../cli/demo/experiment-file.js";
 import { LOOKUP_TEMPLATE } from "../cli/demo/lookup-task.js";
 import { ensureServerData } from "../cli/demo/server-data.js";
-import { createClient, StudiesDocument } from "../client-sdk/src/index.js";
+import { DEMO_TASK } from "../cli/demo/demo-files.js";
+import { makeLookupItems } from "../cli/demo/lookup-task.js";
+import { openingProbability } from "../cli/demo/search-probability.js";
+import { ArtifactsDocument, createClient, type IcrlClient, StudiesDocument } from "../client-sdk/src/index.js";
+import { loadLlamaEngine } from "../worker/engine/index.js";
 import { generateSecret, PROJECT_ROOT, startServer } from "../server/index.js";
 import { Worker } from "../worker/index.js";
 
@@ -127,6 +133,7 @@ try {
     for (const metric of FIGURE_METRICS) {
       await icrl(["study", "plot", study.id, "--metric", metric, "--out", path.join(outDir, `${name}.${metric.replace("/", "-")}.svg`)], cli);
     }
+    await probeSearchOpening(admin, name, path.join(outDir, BASES[base].file));
   }
   running.stop("replication done");
   await workerDone;
@@ -151,4 +158,56 @@ function workerOptions(token: string): ConstructorParameters<typeof Worker>[0] {
     pollMs: 500,
     logger: logger.child({ component: "worker" }),
   };
+}
+
+/**
+ * P(the response opens with "<search>") on the 24 held-out questions, zero-shot and 3-shot, for the base
+ * model (step 0) and every adapter each run of the study stored: one CSV row per run, step and shots,
+ * and the mean over seeds per arm printed.
+ */
+async function probeSearchOpening(client: IcrlClient, name: string, model: string): Promise<void> {
+  const items = makeLookupItems(DEMO_TASK.items, DEMO_TASK.seed);
+  const examples = items.slice(0, DEMO_TASK.demonstrations);
+  const heldOut = items.slice(DEMO_TASK.demonstrations).slice(-DEMO_TASK.validation);
+  const exported = JSON.parse(await readFile(path.join(outDir, `${name}.json`), "utf8")) as {
+    study: { runs: { id: string; arm: string; seed: number }[] };
+  };
+  const adapters = path.join(outDir, "probe-adapters");
+  await mkdir(adapters, { recursive: true });
+  const engine = await loadLlamaEngine({ modelPath: model, threads: Number(args.threads), gpu: false, contextSize: 1024 });
+  const rows: { arm: string; seed: number; step: number; shots: number; p: number }[] = [];
+  try {
+    const measure = async (arm: string, seed: number, step: number) => {
+      for (const shots of [0, 3]) rows.push({ arm, seed, step, shots, p: await openingProbability(engine, heldOut, { shots, examples }) });
+    };
+    await engine.setAdapter(null);
+    for (const seed of new Set(exported.study.runs.map((r) => r.seed))) await measure("base", seed, 0);
+    for (const run of exported.study.runs) {
+      const stored = (await client.query(ArtifactsDocument, { runId: run.id, kind: "ADAPTER" })).artifacts;
+      for (const artifact of stored.toSorted((a, b) => (a.step ?? 0) - (b.step ?? 0))) {
+        const file = path.join(adapters, `${artifact.id}.gguf`);
+        if (!existsSync(file)) {
+          const response = await client.http(artifact.downloadPath);
+          if (!response.ok) throw new Error(`downloading ${artifact.name} of ${run.arm}/seed-${run.seed}: HTTP ${response.status}`);
+          await writeFile(file, Buffer.from(await response.arrayBuffer()));
+        }
+        await engine.setAdapter(file);
+        await measure(run.arm, run.seed, artifact.step ?? 0);
+      }
+    }
+  } finally {
+    await engine.dispose();
+  }
+  const csv = ["arm,seed,step,shots,p_search_opening", ...rows.map((r) => `${r.arm},${r.seed},${r.step},${r.shots},${r.p}`)];
+  await writeFile(path.join(outDir, `${name}.search-probability.csv`), csv.join("\n") + "\n");
+  const means = new Map<string, number[]>();
+  for (const r of rows) {
+    const key = `${r.arm}\tstep ${r.step}\t${r.shots}-shot`;
+    means.set(key, [...(means.get(key) ?? []), r.p]);
+  }
+  log(`${name}: P(response opens with <search>) on the held-out questions, mean over seeds [min, max]`);
+  for (const [key, ps] of means) {
+    const mean = ps.reduce((a, b) => a + b, 0) / ps.length;
+    process.stdout.write(`  ${key}\t${mean.toExponential(2)} [${Math.min(...ps).toExponential(2)}, ${Math.max(...ps).toExponential(2)}]\n`);
+  }
 }

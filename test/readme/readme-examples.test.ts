@@ -106,7 +106,8 @@ const EXAMPLES: Record<string, Place> = {
     why: "its 40 runs take over an hour on 2 cores (REPLICATION.md records them); the test checks the study is the controlled comparison it claims",
   },
   "icrl-replication.ts": {
-    notInCi: "`npm run replicate` runs the whole replication study (40 runs, over an hour on 2 cores); REPLICATION.md records its output and wall time",
+    notInCi:
+      "`npm run replicate` runs the whole replication study (40 runs, over an hour on 2 cores); REPLICATION.md records its output and wall time",
   },
   "corpus.jsonl": { runHere: "README's `icrl tool search` block" },
   "bench-qa.jsonl": { runHere: "README's `icrl bench` block" },
