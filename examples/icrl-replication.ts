@@ -125,7 +125,9 @@ try {
     }
     const study = (await admin.query(StudiesDocument, { first: 100 })).studies.nodes.find((s) => s.name === name)!;
     log(`following study ${name} (${study.id})`);
-    await icrl(["study", "watch", study.id], cli).catch((err: Error) => log(`${err.message}: some runs did not succeed; the tables say which`));
+    await icrl(["study", "watch", study.id], cli).catch((err: Error) =>
+      log(`${err.message}: a run failed, or the watch did (its message is above); the tables below say which runs succeeded`),
+    );
     for (const metric of TABLE_METRICS) {
       await icrl(["study", "show", study.id, "--metric", metric], cli, path.join(outDir, `${name}.${metric.replace("/", "-")}.txt`));
     }

@@ -6,6 +6,13 @@ import ttest from "@stdlib/stats-ttest";
 
 export const CONFIDENCE = 0.95;
 const ALPHA = 1 - CONFIDENCE;
+/**
+ * Spread below this fraction of the values' magnitude is floating-point rounding, not data: three
+ * seeds that all scored 2/24 have a mean that differs from 2/24 in the last bit, so their sd comes out
+ * near 1e-17, and @stdlib/stats-ttest then returns a NaN interval (a study summary failed so). Such
+ * values are treated as equal.
+ */
+const ROUNDING = 1e-12;
 
 export const METHOD =
   "per arm: mean, sample sd (n-1) and a two-sided 95% Student-t interval over seeds; differences: paired over shared seeds, " +
@@ -35,7 +42,7 @@ export function summarizeMean(values: number[]): MeanSummary {
   const mean = sum(values) / n;
   if (n === 1) return { n, mean, sd: null, ciLow: null, ciHigh: null };
   const sd = Math.sqrt(sum(values.map((v) => (v - mean) ** 2)) / (n - 1));
-  if (sd === 0) return { n, mean, sd, ciLow: mean, ciHigh: mean };
+  if (sd <= ROUNDING * Math.max(...values.map(Math.abs))) return { n, mean, sd: 0, ciLow: mean, ciHigh: mean };
   const t = ttest(values, { alpha: ALPHA });
   return { n, mean, sd, ciLow: t.ci[0], ciHigh: t.ci[1] };
 }
