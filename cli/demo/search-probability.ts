@@ -14,6 +14,9 @@ export async function openingProbability(
   options: { shots: number; examples: readonly LookupItem[]; opening?: string },
 ): Promise<number> {
   const demonstrations = lookupDemonstrations(options.examples);
+  // The response's own tokens after the prompt's, as the rollout loop samples them (exact for the
+  // lookup models' byte vocabulary; a BPE tokenizer could merge across the boundary).
+  const opening = engine.tokenize(options.opening ?? "<search>");
   let total = 0;
   for (const item of questions) {
     const prompt = renderPrompt(engine, {
@@ -23,9 +26,6 @@ export async function openingProbability(
       template: LOOKUP_TEMPLATE,
       demonstrations,
     });
-    // The response's own tokens after the prompt's, as the rollout loop samples them (exact for the
-    // lookup models' byte vocabulary; a BPE tokenizer could merge across the boundary).
-    const opening = engine.tokenize(options.opening ?? "<search>");
     const logProbs = await engine.logProbs([...prompt.tokens, ...opening], { from: prompt.tokens.length - 1 });
     total += Math.exp(logProbs.reduce((a, b) => a + b, 0));
   }
