@@ -1,5 +1,5 @@
 // Runs the replication study of REPLICATION.md from a fresh clone, with nothing but this machine:
-//   npm run replicate [-- --out .icrl/replication --bases never-searching,demo --threads 2]
+//   npm run replicate [-- --out .icrl/replication --bases never-searching,demo,two-hop --threads 2]
 // It prepares the lookup task (the demo's data), builds each base model with `icrl model lookup`,
 // starts a server on its own embedded Postgres and one local worker, creates one study per base from
 // examples/icrl-replication.yaml with `icrl study create --set model.path=...`, follows it with
@@ -22,15 +22,21 @@ import { ensureServerData } from "../cli/demo/server-data.js";
 import { DEMO_TASK } from "../cli/demo/demo-files.js";
 import { makeLookupItems } from "../cli/demo/lookup-task.js";
 import { openingProbability } from "../cli/demo/search-probability.js";
+import { makeTwoHopTask, twoHopDemonstrations, twoHopRunSettings, writeTwoHopFiles } from "../cli/demo/two-hop-task.js";
 import { ArtifactsDocument, createClient, type IcrlClient, StudiesDocument } from "../client-sdk/src/index.js";
 import { loadLlamaEngine } from "../worker/engine/index.js";
 import { generateSecret, PROJECT_ROOT, startServer } from "../server/index.js";
 import { Worker } from "../worker/index.js";
 
-/** A base model: built once into the output directory by the named `icrl model lookup` prior. */
+/**
+ * A base model: built once into the output directory by the named `icrl model lookup` prior, and the
+ * task it is studied on: the demo's lookup task, or its two-hop variant (cli/demo/two-hop-task.ts),
+ * whose answers take two searches, so its rollouts get a third tool turn and more tokens.
+ */
 const BASES = {
-  "never-searching": { file: "never-searching.gguf", build: ["--prior", "never-searching", "--seed", "1"] },
-  demo: { file: "tiny-lookup.gguf", build: null }, // the demo's own model, written by prepareDemoFiles
+  "never-searching": { file: "never-searching.gguf", build: ["--prior", "never-searching", "--seed", "1"], task: "lookup" },
+  demo: { file: "tiny-lookup.gguf", build: null, task: "lookup" }, // the demo's own model, written by prepareDemoFiles
+  "two-hop": { file: "two-hop.gguf", build: ["--prior", "two-hop", "--seed", "1"], task: "two-hop" },
 } as const;
 type BaseName = keyof typeof BASES;
 
@@ -41,7 +47,7 @@ const FIGURE_METRICS = ["val/accuracy", "val/tool_calls_mean", "reward/mean", "t
 const { values: args } = parseArgs({
   options: {
     out: { type: "string", default: ".icrl/replication" },
-    bases: { type: "string", default: "never-searching,demo" },
+    bases: { type: "string", default: "never-searching,demo,two-hop" },
     threads: { type: "string", default: "2" },
     study: { type: "string", default: path.join(PROJECT_ROOT, "examples/icrl-replication.yaml") },
   },
@@ -74,6 +80,7 @@ function icrl(argv: string[], env: NodeJS.ProcessEnv, capture?: string): Promise
 const started = performance.now();
 await mkdir(outDir, { recursive: true });
 log(`output directory ${outDir}`);
+const twoHopFiles = { corpus: path.join(outDir, "two-hop-corpus.jsonl"), dataset: path.join(outDir, "two-hop-dataset.jsonl") };
 const files = await prepareDemoFiles(outDir, { onBuildModel: (steps) => log(`pre-training the demo base (${steps} steps) ...`) });
 for (const base of bases) {
   const spec = BASES[base];
@@ -99,6 +106,7 @@ let running: Worker | undefined;
 try {
   const ids = await ensureServerData(admin, files, state);
   await writeDemoState(statePath, state);
+  const twoHop = bases.some((b) => BASES[b].task === "two-hop") ? await prepareTwoHop(state.workerKey!) : undefined;
   // The study file and its base side by side, the base's placeholders filled in.
   const demoFile = path.join(PROJECT_ROOT, "examples/demo-experiment.yaml");
   await writeFile(
@@ -121,7 +129,8 @@ try {
     const existing = (await admin.query(StudiesDocument, { first: 100 })).studies.nodes.find((s) => s.name === name);
     if (!existing) {
       log(`creating study ${name}`);
-      await icrl(["study", "create", "-f", studyFile, "--name", name, "--set", `model.path=${path.join(outDir, BASES[base].file)}`], cli);
+      const settings = [`model.path=${path.join(outDir, BASES[base].file)}`, ...(BASES[base].task === "two-hop" ? twoHop!.settings : [])];
+      await icrl(["study", "create", "-f", studyFile, "--name", name, ...settings.flatMap((s) => ["--set", s])], cli);
     }
     const study = (await admin.query(StudiesDocument, { first: 100 })).studies.nodes.find((s) => s.name === name)!;
     log(`following study ${name} (${study.id})`);
@@ -135,7 +144,9 @@ try {
     for (const metric of FIGURE_METRICS) {
       await icrl(["study", "plot", study.id, "--metric", metric, "--out", path.join(outDir, `${name}.${metric.replace("/", "-")}.svg`)], cli);
     }
-    await probeSearchOpening(admin, name, path.join(outDir, BASES[base].file));
+    // The probe asks about the first search; on the two-hop task the question is the second one, which
+    // val/tool_calls_mean answers.
+    if (BASES[base].task === "lookup") await probeSearchOpening(admin, name, path.join(outDir, BASES[base].file));
   }
   running.stop("replication done");
   await workerDone;
@@ -147,6 +158,22 @@ try {
   await server.stop();
 }
 
+/** The two-hop task's corpus and dataset in the output directory, its data on the server, and the settings that point a study at them. */
+async function prepareTwoHop(workerKey: string): Promise<{ settings: string[] }> {
+  const task = makeTwoHopTask();
+  if (!existsSync(twoHopFiles.dataset)) await writeTwoHopFiles(task, twoHopFiles);
+  const twoHopStatePath = path.join(outDir, "two-hop-state.json");
+  const twoHopState = { ...(await readDemoState(twoHopStatePath)), workerKey };
+  const ids = await ensureServerData(
+    admin,
+    { dataset: twoHopFiles.dataset, demonstrations: twoHopDemonstrations(task.examples) },
+    twoHopState,
+    "two-hop",
+  );
+  await writeDemoState(twoHopStatePath, { datasetId: ids.datasetId, demonstrationSetId: ids.demonstrationSetId });
+  return { settings: twoHopRunSettings({ ...ids, corpus: twoHopFiles.corpus }) };
+}
+
 function workerOptions(token: string): ConstructorParameters<typeof Worker>[0] {
   return {
     serverUrl: server.url,
@@ -156,7 +183,7 @@ function workerOptions(token: string): ConstructorParameters<typeof Worker>[0] {
     gpu: false,
     dataDir: path.join(outDir, "worker"),
     // The runs read the base models and the corpus; the rest of the directory (the database, the admin key) stays out of reach.
-    allowPaths: [path.join(outDir, "worker"), files.corpus, ...bases.map((b) => path.join(outDir, BASES[b].file))],
+    allowPaths: [path.join(outDir, "worker"), files.corpus, twoHopFiles.corpus, ...bases.map((b) => path.join(outDir, BASES[b].file))],
     pollMs: 500,
     logger: logger.child({ component: "worker" }),
   };

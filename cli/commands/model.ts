@@ -197,7 +197,8 @@ Exit codes: 0 ok, 1 the file could not be written, 2 bad options.`,
 Priors: demo is the demo's and the learning test's base (at seed 1 it searches in 4% of zero-shot samples and
 20% of 3-shot ones; other seeds differ widely); never-searching practically never searches without worked
 examples (0 of 256 samples at seeds 1-3) but does with them (76-99%), so zero-shot tool use has to come from
-training (BENCHMARKS.md, "lookup-prior").
+training (BENCHMARKS.md, "lookup-prior"); two-hop is the demo's recipe on episodes of which half take two
+searches (the two-hop task of REPLICATION.md; --zero-shot-search-rate does not apply to it).
 Pre-training runs the learner (python3 with torch) on one thread: 1-8 minutes. Prints {"path", "bytes",
 "prior", "seed", "zeroShotSearchRate", "steps", "seconds"} as JSON.
 Exit codes: 0 ok, 1 the build failed, 2 bad options, 9 torch is missing (see icrl doctor).`,
@@ -205,6 +206,12 @@ Exit codes: 0 ok, 1 the build failed, 2 bad options, 9 torch is missing (see icr
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
     .action(async (options: { out: string; prior: LookupPrior; zeroShotSearchRate?: number; seed: number }) => {
       const out = path.resolve(options.out);
+      if (options.prior === "two-hop" && options.zeroShotSearchRate !== undefined) {
+        process.stderr.write(
+          "icrl model lookup: --zero-shot-search-rate applies to the one-hop priors (demo, never-searching), not two-hop; drop it.\n",
+        );
+        process.exit(EXIT_BAD_INPUT);
+      }
       const { preflight } = await import("../doctor/preflight.js");
       const { learnerPython } = await import("../doctor/python-torch.js");
       await preflight("model lookup", { python: learnerPython(), dataDir: path.dirname(out) });

@@ -1,6 +1,7 @@
 // One group of G sampled rollouts of a lookup base model on one question, straight on the engine (no
 // server, no learner): how the prior benchmark (bench/support/search-rate.ts) and the real-tokenizer
 // learning test look at what a model does with k worked examples before any training.
+import type { DemonstrationSet } from "../../contracts/index.js";
 import type { LlamaEngine } from "../../worker/engine/index.js";
 import { renderPrompt, runRolloutGroup, type RenderedPrompt, type RolloutResult } from "../../worker/icrl/index.js";
 import type { Tool } from "../../worker/tools/index.js";
@@ -9,8 +10,8 @@ import { LOOKUP_TEMPLATE, lookupDemonstrations, type LookupItem } from "./lookup
 export interface LookupGroupOptions {
   /** Worked examples in the prompt: the first `shots` of `examples`. */
   shots: number;
-  /** The worked examples (the task's first 3 items). */
-  examples: readonly LookupItem[];
+  /** The worked examples: the task's first 3 items, or a demonstration set (the two-hop task's). */
+  examples: readonly LookupItem[] | DemonstrationSet;
   groupSize: number;
   /** Sampling seed; temperature 1. */
   seed: number;
@@ -20,7 +21,7 @@ export interface LookupGroupOptions {
 export async function sampleLookupGroup(
   engine: LlamaEngine,
   search: Tool,
-  item: LookupItem,
+  item: Pick<LookupItem, "id" | "question">,
   options: LookupGroupOptions,
 ): Promise<{ prompt: RenderedPrompt; rollouts: RolloutResult[] }> {
   const prompt = renderPrompt(engine, {
@@ -28,7 +29,7 @@ export async function sampleLookupGroup(
     questionId: item.id,
     shots: options.shots,
     template: LOOKUP_TEMPLATE,
-    demonstrations: lookupDemonstrations(options.examples),
+    demonstrations: "items" in options.examples ? options.examples : lookupDemonstrations(options.examples),
   });
   const group = await engine.openGroup(options.groupSize, { tokensPerSequence: prompt.tokens.length + options.rollout.maxTotalTokens + 8 });
   const { rollouts } = await runRolloutGroup(engine, group, prompt.tokens, {

@@ -15,6 +15,7 @@ import { renderPrompt } from "../../worker/icrl/index.js";
 import { LOOKUP_TEMPLATE, lookupEpisodes, type LookupEpisode } from "./lookup-task.js";
 import { trajectorySequence } from "../../worker/training/index.js";
 import type { LookupModelOptions } from "./lookup-recipes.js";
+import { twoHopEpisodes } from "./two-hop-task.js";
 
 export * from "./lookup-recipes.js";
 
@@ -63,10 +64,19 @@ export function lookupPretrainSequences(engine: Pick<Engine, "tokenize" | "forma
 
 /** Phase i's pre-training episodes, as buildLookupModel makes them (no model needed to count them). */
 export function lookupPretrainEpisodes(
-  options: Pick<LookupModelOptions, "phases" | "seed" | "episodesPerPhase" | "zeroShotSearchRate">,
+  options: Pick<LookupModelOptions, "phases" | "seed" | "episodesPerPhase" | "zeroShotSearchRate" | "task" | "twoHopShare">,
   i: number,
 ): LookupEpisode[] {
   const phase = options.phases[i];
+  if (options.task === "two-hop") {
+    if (options.zeroShotSearchRate !== undefined) throw new RangeError("zeroShotSearchRate is not available for the two-hop task");
+    return twoHopEpisodes(options.episodesPerPhase ?? 1024, {
+      seed: (options.seed ?? 1) + 101 * i,
+      shots: phase.shots,
+      guessRate: phase.guessRate,
+      twoHopShare: options.twoHopShare,
+    });
+  }
   return lookupEpisodes(options.episodesPerPhase ?? 1024, {
     seed: (options.seed ?? 1) + 101 * i,
     shots: phase.shots,

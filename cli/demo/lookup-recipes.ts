@@ -34,6 +34,12 @@ export interface LookupModelOptions {
    * `icrl model build`'s tiny shape (the same sizes; that family's architecture and chat template).
    */
   tokenizer?: BuildTokenizer;
+  /**
+   * The episodes: "lookup" (default; one search each) or "two-hop" (two-hop-task.ts: a share
+   * `twoHopShare`, default 0.5, needs a second search for the partner's code).
+   */
+  task?: "lookup" | "two-hop";
+  twoHopShare?: number;
 }
 
 /**
@@ -72,10 +78,28 @@ export const LOOKUP_PRETRAINING_NEVER_SEARCHING = {
   ],
 } as const satisfies Omit<LookupModelOptions, "out" | "learner">;
 
+/**
+ * The two-hop variant's base (two-hop-task.ts; REPLICATION.md, claim 2): the demo's recipe on episodes
+ * of which half need two searches, so it can chain searches before any RL. Like the demo's base it
+ * searches often with worked examples and mostly guesses without.
+ */
+export const LOOKUP_PRETRAINING_TWO_HOP = {
+  seed: 1,
+  lr: 3e-3,
+  batchSize: 16,
+  task: "two-hop",
+  twoHopShare: 0.5,
+  phases: [
+    { steps: 160, shots: [0] },
+    { steps: 40, shots: [0, 0, 1, 2, 3], guessRate: { 0: 0.7, 1: 0.35, 2: 0.35, 3: 0.35 } },
+  ],
+} as const satisfies Omit<LookupModelOptions, "out" | "learner">;
+
 /** The named recipes (`icrl model lookup --prior`, the lookup-prior benchmark). */
 export const LOOKUP_PRIORS = {
   demo: LOOKUP_PRETRAINING,
   "never-searching": LOOKUP_PRETRAINING_NEVER_SEARCHING,
+  "two-hop": LOOKUP_PRETRAINING_TWO_HOP,
 } as const;
 export type LookupPrior = keyof typeof LOOKUP_PRIORS;
 export const LOOKUP_PRIOR_NAMES = Object.keys(LOOKUP_PRIORS) as LookupPrior[];

@@ -31,7 +31,9 @@ export interface LookupItem {
 
 const FIRST = "BFGHJKPVWX";
 const SECOND = "LMARSZEIOY";
-const DIGITS = "023456789";
+/** The digits a code is drawn from. */
+export const LOOKUP_CODE_DIGITS = "023456789";
+const DIGITS = LOOKUP_CODE_DIGITS;
 
 /** How many distinct names exist (makeLookupItems cannot make more items). */
 export const LOOKUP_NAME_COUNT = FIRST.length * SECOND.length;

@@ -37,13 +37,16 @@ async function createOrFind(create: () => Promise<string>, find: () => Promise<s
   }
 }
 
-/** The dataset, demonstration set and worker key on the server: reused when still there, created once. */
+/**
+ * The dataset, demonstration set and worker key on the server: reused when still there, created once.
+ * `name` names the dataset and the demonstration set (another task's data lives beside the demo's).
+ */
 export async function ensureServerData(
   admin: IcrlClient,
   files: Pick<DemoFiles, "dataset" | "demonstrations">,
   state: DemoState,
+  name = "lookup-demo",
 ): Promise<Required<Pick<DemoState, "datasetId" | "demonstrationSetId" | "workerKey">>> {
-  const name = "lookup-demo";
   if (!state.datasetId || !(await exists(async () => (await admin.query(DatasetDocument, { id: state.datasetId!, first: 1 })).dataset))) {
     state.datasetId = await createOrFind(
       async () => (await admin.mutate(ImportDatasetDocument, { input: { name, kind: "QA", format: "JSONL", path: files.dataset } })).importDataset.id,

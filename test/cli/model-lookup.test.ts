@@ -21,7 +21,10 @@ describe("icrl model lookup", () => {
     const out = path.join(dir, "m.gguf");
     const prior = icrl("model", "lookup", "--prior", "shy", "-o", out);
     expect(prior.code).toBe(2);
-    expect(prior.stderr).toContain("--prior must be one of demo, never-searching");
+    expect(prior.stderr).toContain("--prior must be one of demo, never-searching, two-hop");
+    const twoHop = icrl("model", "lookup", "--prior", "two-hop", "--zero-shot-search-rate", "0.1", "-o", out);
+    expect(twoHop.code).toBe(2);
+    expect(twoHop.stderr).toContain("--zero-shot-search-rate applies to the one-hop priors");
     for (const rate of ["1.5", "-0.1", "abc", ""]) {
       const r = icrl("model", "lookup", "--zero-shot-search-rate", rate, "-o", out);
       expect(r.code, rate).toBe(2);
@@ -36,7 +39,7 @@ describe("icrl model lookup", () => {
     const help = icrl("model", "lookup", "--help");
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--prior <name>");
-    expect(help.stdout).toContain("demo, never-searching");
+    expect(help.stdout).toMatch(/demo, never-searching,\s+two-hop/);
     expect(help.stdout).toContain("--zero-shot-search-rate <share>");
     expect(help.stdout).toMatch(/Exit codes: 0 ok, 1 the build failed, 2 bad options, 9 torch is missing/);
   });

@@ -8,6 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { fillPlaceholders } from "../../cli/demo/experiment-file.js";
 import { LOOKUP_TEMPLATE } from "../../cli/demo/lookup-task.js";
+import { twoHopRunSettings } from "../../cli/demo/two-hop-task.js";
 import { readStudyDefinition } from "../../cli/support/study-file.js";
 import { planStudy } from "../../contracts/index.js";
 import { PROJECT_ROOT } from "../../server/main.js";
@@ -61,4 +62,32 @@ it("is 4 arms x 5 seeds over the demo's run file, differing only in the curricul
   expect(plan.runs[0].config.validation).toMatchObject({ every: 4, size: 24 });
   expect(new Set(plan.runs.map((r) => `${r.arm}/${r.seed}`)).size).toBe(20);
   expect([...new Set(plan.runs.map((r) => r.seed))].sort()).toEqual([1, 2, 3, 4, 5]);
+});
+
+it("runs on the two-hop task with the driver's settings: only its data and room for a second search change", async () => {
+  const file = path.join(dir, "icrl-replication.yaml");
+  const plain = await readStudyDefinition(file, { set: ["model.path=/data/replication/two-hop.gguf"] });
+  const ids = {
+    datasetId: "8b3e4d0a-3f4c-4e5d-9a0b-2c3d4e5f6071",
+    demonstrationSetId: "9c4f5e1b-4a5d-4f6e-8b1c-3d4e5f607182",
+    corpus: "/data/two-hop.jsonl",
+  };
+  const twoHop = await readStudyDefinition(file, { set: ["model.path=/data/replication/two-hop.gguf", ...twoHopRunSettings(ids)] });
+  const plan = planStudy({
+    baseConfig: twoHop.definition.baseConfig,
+    arms: twoHop.definition.arms,
+    seeds: twoHop.definition.seeds,
+    baselineArm: "icrl-3-2-0",
+  });
+  if (!plan.ok) throw new Error(JSON.stringify(plan.errors));
+  const config = plan.runs[0].config;
+  expect(config.dataset.id).toBe(ids.datasetId);
+  expect(config.demonstrations?.setId).toBe(ids.demonstrationSetId);
+  expect(config.tools.search).toMatchObject({ kind: "local", corpus: ids.corpus, topK: 1 });
+  // Two searches and an answer fit: a search turn and its observation are ~60 tokens of the byte vocabulary.
+  expect(config.rollout).toMatchObject({ maxToolTurns: 3, maxTurnTokens: 40, maxTotalTokens: 200 });
+  const { dataset, demonstrations, tools, rollout, ...rest } = twoHop.definition.baseConfig;
+  const { dataset: d0, demonstrations: m0, tools: t0, rollout: r0, ...rest0 } = plain.definition.baseConfig;
+  expect(rest).toEqual(rest0);
+  expect(twoHop.definition.arms).toEqual(plain.definition.arms);
 });

@@ -7,3 +7,4 @@ export { SandboxFusionTool, type SandboxFusionOptions } from "./python/sandbox-f
 export { LocalSearchTool, type LocalSearchOptions } from "./search/local-search-tool.js";
 export { RetrieverSearchTool, type RetrieverClientOptions } from "./search/retriever-client.js";
 export { loadBm25Index, type Bm25Index } from "./search/bm25-index.js";
+export { analyzeTerm } from "./search/analyzer.js";
