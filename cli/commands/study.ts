@@ -50,22 +50,37 @@ export function register(program: Command): void {
         "override a base config setting for every arm, e.g. model.path=other.gguf (repeatable; a YAML value)",
         (value: string, previous: string[] = []) => [...previous, value],
       )
+      .option("--arms <names>", "only these of the file's arms, comma-separated (the baseline arm must be one)")
+      .option("--seeds <list>", "these seeds instead of the file's, comma-separated integers, e.g. 1,2,3")
       .addHelpText("after", STUDY_FILE_HELP),
   ).action(
-    clientAction<ConnectionOptions & { file: string; experiment?: string; name?: string; set?: string[] }>(async (client, opts) => {
-      const { createStudyFromFile } = await import("../support/study-create.js");
-      const { study: created, experimentCreated } = await createStudyFromFile(client, opts.file, {
-        experiment: opts.experiment,
-        name: opts.name,
-        set: opts.set,
-      });
-      if (opts.json) return (await import("../support/output.js")).printJson(created);
-      process.stderr.write(
-        `Created study ${created.name} in experiment ${created.experiment.name}${experimentCreated ? " (new experiment)" : ""}: ` +
-          `${created.arms.length} arms × ${created.seeds.length} seeds = ${created.progress.total} runs, queued.\n`,
-      );
-      process.stdout.write(created.id + "\n");
-    }),
+    clientAction<ConnectionOptions & { file: string; experiment?: string; name?: string; set?: string[]; arms?: string; seeds?: string }>(
+      async (client, opts) => {
+        const { createStudyFromFile } = await import("../support/study-create.js");
+        const { badInput } = await import("../support/exit-codes.js");
+        const list = (value: string) => value.split(",").map((v) => v.trim());
+        const arms = opts.arms === undefined ? undefined : list(opts.arms);
+        if (arms?.some((a) => a === ""))
+          throw badInput(`--arms takes arm names separated by commas, e.g. --arms icrl,zero-shot; got ${JSON.stringify(opts.arms)}.`);
+        const seeds = opts.seeds === undefined ? undefined : list(opts.seeds).map((v) => (/^-?\d+$/.test(v) ? Number(v) : Number.NaN));
+        if (seeds?.some((n) => !Number.isSafeInteger(n)) || (seeds && new Set(seeds).size !== seeds.length)) {
+          throw badInput(`--seeds takes distinct integers separated by commas, e.g. --seeds 1,2,3; got ${JSON.stringify(opts.seeds)}.`);
+        }
+        const { study: created, experimentCreated } = await createStudyFromFile(client, opts.file, {
+          experiment: opts.experiment,
+          name: opts.name,
+          set: opts.set,
+          arms,
+          seeds,
+        });
+        if (opts.json) return (await import("../support/output.js")).printJson(created);
+        process.stderr.write(
+          `Created study ${created.name} in experiment ${created.experiment.name}${experimentCreated ? " (new experiment)" : ""}: ` +
+            `${created.arms.length} arms × ${created.seeds.length} seeds = ${created.progress.total} runs, queued.\n`,
+        );
+        process.stdout.write(created.id + "\n");
+      },
+    ),
   );
 
   withConnection(

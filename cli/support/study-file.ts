@@ -46,6 +46,10 @@ export interface StudyFileOverrides {
   name?: string;
   /** `--set path=value` settings over the base config (e.g. model.path=base-b.gguf): one study file, several bases. */
   set?: readonly string[];
+  /** `--arms`: only these of the file's arms (the baseline arm among them, if the file names one). */
+  arms?: readonly string[];
+  /** `--seeds`: these seeds instead of the file's. */
+  seeds?: readonly number[];
 }
 
 export async function readStudyDefinition(file: string, overrides: StudyFileOverrides = {}): Promise<ParsedStudyFile> {
@@ -87,7 +91,21 @@ export async function readStudyDefinition(file: string, overrides: StudyFileOver
     baseFile = { file: runFile, map: parsed.map };
   }
   if (overrides.set?.length) baseConfig = mergeConfig(baseConfig, patchFromSettings(overrides.set));
-  const arms = Object.entries(data.arms).map(([armName, patch]) => ({ name: armName, patch: patch ?? {} }));
+  let arms = Object.entries(data.arms).map(([armName, patch]) => ({ name: armName, patch: patch ?? {} }));
+  if (overrides.arms) {
+    const known = arms.map((a) => a.name);
+    const armsAt = map.locate(["arms"]);
+    for (const unknown of overrides.arms.filter((a) => !known.includes(a)))
+      here.push({ ...armsAt, path: "arms", message: `--arms names "${unknown}", which the file does not have (its arms: ${known.join(", ")})` });
+    if (data.baseline && !overrides.arms.includes(data.baseline))
+      here.push({
+        ...armsAt,
+        path: "baseline",
+        message: `--arms leaves out the baseline arm "${data.baseline}", which paired differences need: add it`,
+      });
+    arms = arms.filter((a) => overrides.arms!.includes(a.name));
+  }
+  const seeds = overrides.seeds ? [...overrides.seeds] : data.seeds;
   const locateAll = (errors: ConfigFieldError[], extra: FileProblem[] = []) => {
     const inStudyFile = [...extra];
     const elsewhere: string[] = [];
@@ -98,11 +116,11 @@ export async function readStudyDefinition(file: string, overrides: StudyFileOver
     }
     return [...new Set([...formatProblems(file, inStudyFile), ...elsewhere])];
   };
-  const plan = planStudy({ baseConfig, arms, seeds: data.seeds, baselineArm: data.baseline });
+  const plan = planStudy({ baseConfig, arms, seeds, baselineArm: data.baseline });
   const all = locateAll(plan.ok ? [] : plan.errors, here);
   if (all.length) throw badInput(`${file} is not a valid study (${all.length} problem${all.length === 1 ? "" : "s"}).`, all);
   return {
-    definition: { experiment, name, description: data.description, baselineArm: data.baseline, baseConfig, arms, seeds: data.seeds },
+    definition: { experiment, name, description: data.description, baselineArm: data.baseline, baseConfig, arms, seeds },
     locateServerErrors: (errors) => locateAll(errors),
   };
 }

@@ -99,6 +99,13 @@ describe("icrl study create validates the file locally", () => {
     expect(r2.code, fail(r2)).toBe(2);
     expect(r2.stderr).toContain(`${runFile}:${rankLine}:`);
     expect(r2.stderr).toContain("config.lora.rank: Too small");
+    // --seeds and --arms are checked as the file is: a malformed list is exit 2 with an example.
+    const seeds = await runCli(["study", "create", "-f", viaBase, "--seeds", "1,,2"], env);
+    expect(seeds.code, fail(seeds)).toBe(2);
+    expect(seeds.stderr).toContain("--seeds takes distinct integers separated by commas, e.g. --seeds 1,2,3");
+    const arms = await runCli(["study", "create", "-f", file, "--arms", "ok,c"], env);
+    expect(arms.code, fail(arms)).toBe(2);
+    expect(arms.stderr).toContain('--arms names "c", which the file does not have (its arms: ok, hot)');
     const list = await runCli(["study", "list", "--json"], env);
     expect(JSON.parse(list.stdout)).toEqual([]);
   });

@@ -43,3 +43,22 @@ it("refuses a malformed setting, and one that breaks the config, with the path a
   await expect(broken).rejects.toThrow(/is not a valid study/);
   await expect(broken).rejects.toMatchObject({ details: expect.arrayContaining([expect.stringContaining("config.grpo.groupSize")]) });
 });
+
+it("--arms and --seeds take a subset of the file's arms and other seeds; an unknown arm or a dropped baseline is refused", async () => {
+  const { definition } = await readStudyDefinition(file, { arms: ["plain"], seeds: [7, 8, 9] });
+  expect(definition.arms.map((a) => a.name)).toEqual(["plain"]);
+  expect(definition.seeds).toEqual([7, 8, 9]);
+  const unknown = readStudyDefinition(file, { arms: ["plain", "cold"] });
+  await expect(unknown).rejects.toMatchObject({
+    details: expect.arrayContaining([expect.stringContaining('--arms names "cold", which the file does not have (its arms: plain, hot)')]),
+  });
+  await writeFile(
+    path.join(dir, "with-baseline.yaml"),
+    stringify({ experiment: "e", name: "s", base: "base.yaml", baseline: "hot", arms: { plain: {}, hot: { grpo: { lr: 0.01 } } }, seeds: [1] }),
+  );
+  await expect(readStudyDefinition(path.join(dir, "with-baseline.yaml"), { arms: ["plain"] })).rejects.toMatchObject({
+    details: expect.arrayContaining([expect.stringContaining('leaves out the baseline arm "hot"')]),
+  });
+  const kept = await readStudyDefinition(path.join(dir, "with-baseline.yaml"), { arms: ["hot"] });
+  expect(kept.definition.arms.map((a) => a.name)).toEqual(["hot"]);
+});
