@@ -178,13 +178,27 @@ export const runConfigSchema = z
     requirements: z
       .strictObject({ backend: z.string().optional(), minGpuMemoryMb: z.number().min(0).optional(), minMemoryMb: z.number().min(0).optional() })
       .prefault({}),
-    /** Where the PyTorch learner trains; "auto" is CUDA when the worker's torch sees a GPU. Optional so stored configs stay as they were. */
+    /**
+     * Where and how the PyTorch learner trains; "auto" is CUDA when the worker's torch sees a GPU. The
+     * memory settings are unset by default (the learner's own defaults: float32 weights, no gradient
+     * checkpointing, log-probs in chunks of 512 positions), so stored configs train as they did.
+     */
     learner: z
       .object({
         device: z
           .string()
           .regex(/^(auto|cpu|cuda(:\d+)?)$/, 'learner.device must be auto, cpu, cuda or cuda:N (e.g. "cuda:1")')
           .default("auto"),
+        /** The frozen base weights' dtype in the learner (LoRA weights stay float32). float16 needs CUDA. */
+        dtype: z.enum(["float32", "bfloat16", "float16"], { error: "learner.dtype must be float32, bfloat16 or float16" }).optional(),
+        /** Recompute each layer's activations in the backward pass: less memory for long sequences, ~1.3x the step time. */
+        gradientCheckpointing: z.boolean().optional(),
+        /**
+         * Positions per chunk when log-probs and entropy are taken over the vocabulary: peak memory is
+         * chunk x vocabulary logits instead of sequence x vocabulary (BENCHMARKS.md, "learner memory");
+         * 0 = the whole sequence at once.
+         */
+        logprobChunk: z.number().int().min(0, "learner.logprobChunk must be 0 (no chunking) or a positive number of positions").optional(),
       })
       .strict()
       .optional(),

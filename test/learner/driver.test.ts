@@ -142,6 +142,8 @@ describe("LearnerDriver", () => {
       expect(error.message).toMatch(
         /the learner ran out of memory in _debug .*: lower grpo.groupSize, grpo.questionsPerStep or the rollout token limits/,
       );
+      // The run config's own memory settings are named, as a run file spells them.
+      expect(error.message).toContain("learner.logprobChunk lower (e.g. 128), learner.gradientCheckpointing true or learner.dtype bfloat16");
       expect(await learner.request("ping", {})).toEqual({ pong: true });
     } finally {
       await learner.shutdown();

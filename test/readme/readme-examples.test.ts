@@ -289,12 +289,15 @@ describe("README's blocks, run as written", () => {
       expect(cancelled.code, cancelled.stderr).toBe(0);
     });
 
-    it("takes the GPU section's requirements and learner.device", async () => {
+    it("takes the GPU section's requirements and learner settings", async () => {
       const run = parse(runFile());
       const gpu = parse(block("config:").text) as { config: Record<string, unknown> };
       run.config = { ...run.config, ...gpu.config };
       run.name = "gpu-settings";
-      expect(run.config).toMatchObject({ requirements: { backend: "cuda" }, learner: { device: "cuda" } });
+      expect(run.config).toMatchObject({
+        requirements: { backend: "cuda" },
+        learner: { device: "cuda", dtype: "bfloat16", gradientCheckpointing: true },
+      });
       await writeFile(path.join(scratch, "gpu.yaml"), stringify(run));
       const r = await sh("icrl run create -f gpu.yaml");
       expect(r.code, r.stderr).toBe(0);

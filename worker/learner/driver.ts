@@ -94,6 +94,8 @@ interface Pending {
 }
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** The run config's learner memory settings, named in out-of-memory errors (the Python side says the same). */
+const LEARNER_MEMORY_SETTINGS = "set learner.logprobChunk lower (e.g. 128), learner.gradientCheckpointing true or learner.dtype bfloat16";
 const LONG_METHODS: Partial<Record<LearnerMethod, number>> = { init: 30 * 60_000, bench: 30 * 60_000, pretrain_base: 60 * 60_000 };
 const STDERR_TAIL = 40;
 
@@ -345,7 +347,7 @@ export class LearnerDriver {
             "out_of_memory",
             `the learner was killed by the kernel's out-of-memory killer during ${waiting}: its memory cgroup (${oomKill.cgroup}) ` +
               `reached ${oomKill.limitBytes === null ? "the memory available to it" : `its limit of ${Math.round(oomKill.limitBytes / 2 ** 20)} MiB`}; ` +
-              "lower grpo.groupSize, grpo.questionsPerStep or the rollout token limits, use a smaller model, or give the learner more memory",
+              `lower grpo.groupSize, grpo.questionsPerStep or the rollout token limits, ${LEARNER_MEMORY_SETTINGS}, use a smaller model, or give the learner more memory`,
             { exitCode: code, signal },
           )
         : new LearnerError(

@@ -29,6 +29,10 @@ export function learnerInitParams(config: RunConfig): InitParams {
     },
     seed: config.seed,
     device: (config.learner?.device ?? "auto") as InitParams["device"],
+    // Sent only when set: the learner's defaults apply otherwise.
+    ...(config.learner?.dtype ? { dtype: config.learner.dtype } : {}),
+    ...(config.learner?.gradientCheckpointing !== undefined ? { gradient_checkpointing: config.learner.gradientCheckpointing } : {}),
+    ...(config.learner?.logprobChunk !== undefined ? { logprob_chunk: config.learner.logprobChunk } : {}),
   };
 }
 

@@ -174,8 +174,9 @@ class Server:
                 gc.collect()
                 _empty_cuda_cache()
                 message = (f"the learner ran out of memory in {method} ({type(e).__name__}: {str(e)[:200]}): lower "
-                           "grpo.groupSize, grpo.questionsPerStep or the rollout token limits, use a smaller model, "
-                           "or give the learner more memory")
+                           "grpo.groupSize, grpo.questionsPerStep or the rollout token limits, set learner.logprobChunk "
+                           "lower (e.g. 128), learner.gradientCheckpointing true or learner.dtype bfloat16, use a smaller "
+                           "model, or give the learner more memory")
                 log("error", "request out of memory", method=method, error=repr(e)[:500])
                 self.respond({"id": req_id, "ok": False, "error": {"code": "out_of_memory", "message": message}})
                 return method != "shutdown"
