@@ -4,7 +4,8 @@
 // and again 3-shot, and report the share of rollouts with at least one valid search call, with its
 // 95% Wilson interval, and the share answered right. The "never-searching" base is meant to search in
 // at most 2% of zero-shot rollouts and at least 30% of 3-shot ones; `meets_never_searching_bounds`
-// says whether every seed did (upper bound of the estimate, not the interval).
+// says whether every seed did (upper bound of the estimate, not the interval). The two-hop base is
+// sampled on the two-hop task, also 1-shot, with the share of rollouts that searched twice.
 //
 // ICRL_BENCH_PRIORS (default "never-searching,demo") and ICRL_BENCH_SEEDS (default "1,2,3") choose
 // what is built. Each build takes 1-4 minutes on one thread; sampling a few seconds.
@@ -61,9 +62,12 @@ export default async function lookupPriorBench(): Promise<Record<string, number 
         const buildSeconds = (performance.now() - started) / 1000;
         const key = `${prior.replace(/-/g, "_")}_seed${seed}`;
         const rates: Record<number, SearchRate> = {};
-        for (const shots of [0, 3]) {
+        // On the two-hop task the 1-shot prompt matters too: its one example searches once.
+        const task = prior === "two-hop" ? "two-hop" : "lookup";
+        const shotCounts = task === "two-hop" ? [0, 1, 3] : [0, 3];
+        for (const shots of shotCounts) {
           progress(`sampling ${prior} seed ${seed}, ${shots}-shot`);
-          const r = await sampleSearchRate(out, { shots, groups: GROUPS, groupSize: GROUP_SIZE, seed: SAMPLING_SEED });
+          const r = await sampleSearchRate(out, { task, shots, groups: GROUPS, groupSize: GROUP_SIZE, seed: SAMPLING_SEED });
           rates[shots] = r;
           const ci = wilsonInterval(r.searched, r.rollouts);
           figures[`${key}_${shots}shot_rollouts`] = r.rollouts;
@@ -71,13 +75,15 @@ export default async function lookupPriorBench(): Promise<Record<string, number 
           figures[`${key}_${shots}shot_search_ci_low`] = round(ci.low, 4);
           figures[`${key}_${shots}shot_search_ci_high`] = round(ci.high, 4);
           figures[`${key}_${shots}shot_correct_rate`] = round(r.correct / r.rollouts, 4);
+          if (task === "two-hop") figures[`${key}_${shots}shot_searched_twice_rate`] = round(r.searchedTwice / r.rollouts, 4);
         }
         figures[`${key}_build_seconds`] = round(buildSeconds, 1);
         await rm(out, { force: true });
         if (prior === "never-searching") {
           meets &&= rates[0].searched / rates[0].rollouts <= 0.02 && rates[3].searched / rates[3].rollouts >= 0.3;
         }
-        rows.push(`${prior} seed ${seed}: 0-shot ${describeRate(rates[0])}, 3-shot ${describeRate(rates[3])}, build ${buildSeconds.toFixed(0)} s`);
+        const described = shotCounts.map((k) => `${k}-shot ${describeRate(rates[k])}`).join(", ");
+        rows.push(`${prior} seed ${seed}: ${described}, build ${buildSeconds.toFixed(0)} s`);
         progress(rows.at(-1)!);
       }
     }

@@ -125,10 +125,13 @@ export function twoHopRunSettings(ids: { datasetId: string; demonstrationSetId: 
     `dataset.id=${ids.datasetId}`,
     `demonstrations.setId=${ids.demonstrationSetId}`,
     `tools.search.corpus=${ids.corpus}`,
-    "rollout.maxToolTurns=3",
-    "rollout.maxTotalTokens=200",
+    `rollout.maxToolTurns=${TWO_HOP_ROLLOUT.maxToolTurns}`,
+    `rollout.maxTotalTokens=${TWO_HOP_ROLLOUT.maxTotalTokens}`,
   ];
 }
+
+/** The two-hop runs' rollout limits (the demo's turn length; one search turn and its result are ~60 bytes). */
+export const TWO_HOP_ROLLOUT = { maxToolTurns: 3, maxTurnTokens: 40, maxTotalTokens: 200 } as const;
 
 /**
  * Pre-training episodes with random names, partners and codes: a share `twoHopShare` asks two-hop
