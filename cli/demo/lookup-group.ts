@@ -3,9 +3,9 @@
 // learning test look at what a model does with k worked examples before any training.
 import type { DemonstrationSet } from "../../contracts/index.js";
 import type { LlamaEngine } from "../../worker/engine/index.js";
-import { renderPrompt, runRolloutGroup, type RenderedPrompt, type RolloutResult } from "../../worker/icrl/index.js";
+import { runRolloutGroup, type RenderedPrompt, type RolloutResult } from "../../worker/icrl/index.js";
 import type { Tool } from "../../worker/tools/index.js";
-import { LOOKUP_TEMPLATE, lookupDemonstrations, type LookupItem } from "./lookup-task.js";
+import { LOOKUP_TEMPLATE, lookupDemonstrations, renderLookupPrompt, type LookupItem } from "./lookup-task.js";
 
 export interface LookupGroupOptions {
   /** Worked examples in the prompt: the first `shots` of `examples`. */
@@ -24,13 +24,8 @@ export async function sampleLookupGroup(
   item: Pick<LookupItem, "id" | "question">,
   options: LookupGroupOptions,
 ): Promise<{ prompt: RenderedPrompt; rollouts: RolloutResult[] }> {
-  const prompt = renderPrompt(engine, {
-    question: item.question,
-    questionId: item.id,
-    shots: options.shots,
-    template: LOOKUP_TEMPLATE,
-    demonstrations: "items" in options.examples ? options.examples : lookupDemonstrations(options.examples),
-  });
+  const demonstrations = "items" in options.examples ? options.examples : lookupDemonstrations(options.examples);
+  const prompt = renderLookupPrompt(engine, item, options.shots, demonstrations);
   const group = await engine.openGroup(options.groupSize, { tokensPerSequence: prompt.tokens.length + options.rollout.maxTotalTokens + 8 });
   const { rollouts } = await runRolloutGroup(engine, group, prompt.tokens, {
     tools: [search],

@@ -25,7 +25,8 @@
 // "no think" penalty is the same for every rollout, so it does not change any advantage).
 import { writeFile } from "node:fs/promises";
 import { PromptTemplateSchema, type DemonstrationSet, type PromptTemplate } from "../../contracts/index.js";
-import { mulberry32 } from "../../worker/icrl/index.js";
+import type { Engine } from "../../worker/engine/index.js";
+import { mulberry32, renderPrompt, type RenderedPrompt } from "../../worker/icrl/index.js";
 
 export interface LookupItem {
   id: string;
@@ -88,6 +89,16 @@ export function lookupDemonstrations(items: readonly LookupItem[]): Demonstratio
       return { question: item.question, trajectory: `${t.call}\n\n${t.observation}\n\n${t.answer}` };
     }),
   };
+}
+
+/** A question's prompt with the lookup template and the first `shots` worked examples, as runs render it. */
+export function renderLookupPrompt(
+  engine: Pick<Engine, "tokenize" | "formatChat">,
+  item: Pick<LookupItem, "id" | "question">,
+  shots: number,
+  demonstrations: DemonstrationSet,
+): RenderedPrompt {
+  return renderPrompt(engine, { question: item.question, questionId: item.id, shots, template: LOOKUP_TEMPLATE, demonstrations });
 }
 
 export interface LookupEpisode {

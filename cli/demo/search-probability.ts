@@ -4,8 +4,7 @@
 // all, which is what tells "the k-shot training did not carry over to zero-shot prompts" apart from "it
 // carried over a little, too little to be sampled" (REPLICATION.md).
 import type { LlamaEngine } from "../../worker/engine/index.js";
-import { renderPrompt } from "../../worker/icrl/index.js";
-import { LOOKUP_TEMPLATE, lookupDemonstrations, type LookupItem } from "./lookup-task.js";
+import { lookupDemonstrations, renderLookupPrompt, type LookupItem } from "./lookup-task.js";
 
 /** Mean over `questions` of P(response starts with `opening`) with `shots` worked examples in the prompt. */
 export async function openingProbability(
@@ -19,13 +18,7 @@ export async function openingProbability(
   const opening = engine.tokenize(options.opening ?? "<search>");
   let total = 0;
   for (const item of questions) {
-    const prompt = renderPrompt(engine, {
-      question: item.question,
-      questionId: item.id,
-      shots: options.shots,
-      template: LOOKUP_TEMPLATE,
-      demonstrations,
-    });
+    const prompt = renderLookupPrompt(engine, item, options.shots, demonstrations);
     const logProbs = await engine.logProbs([...prompt.tokens, ...opening], { from: prompt.tokens.length - 1 });
     total += Math.exp(logProbs.reduce((a, b) => a + b, 0));
   }
