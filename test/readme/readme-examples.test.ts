@@ -103,11 +103,11 @@ const EXAMPLES: Record<string, Place> = {
   "icrl-replication.yaml": {
     coveredBy: "test/contracts/replication-study.test.ts",
     marker: "examples/icrl-replication.yaml",
-    why: "its 40 runs take over an hour on 2 cores (REPLICATION.md records them); the test checks the study is the controlled comparison it claims",
+    why: "its 20 runs per base take 1.5-2.5 hours on 2 cores (REPLICATION.md records them); the test checks the study is the controlled comparison it claims, on the lookup and the two-hop task",
   },
   "icrl-replication.ts": {
     notInCi:
-      "`npm run replicate` runs the whole replication study (40 runs, over an hour on 2 cores); REPLICATION.md records its output and wall time",
+      "`npm run replicate` runs the whole replication study (60 runs over three bases, about 5 hours on 2 cores); REPLICATION.md records its output and wall time",
   },
   "corpus.jsonl": { runHere: "README's `icrl tool search` block" },
   "bench-qa.jsonl": { runHere: "README's `icrl bench` block" },
