@@ -39,7 +39,6 @@ const FIRST = "BFGHJKPVWX";
 const SECOND = "LMARSZEIOY";
 /** The digits a code is drawn from. */
 export const LOOKUP_CODE_DIGITS = "023456789";
-const DIGITS = LOOKUP_CODE_DIGITS;
 
 /** How many distinct names exist (makeLookupItems cannot make more items). */
 export const LOOKUP_NAME_COUNT = FIRST.length * SECOND.length;
@@ -56,7 +55,7 @@ export function makeLookupItems(count: number, seed = 1): LookupItem[] {
     const j = Math.floor(random() * (i + 1));
     [names[i], names[j]] = [names[j], names[i]];
   }
-  return names.slice(0, count).map((name, i) => ({ id: `lookup-${i}`, name, code: pick(DIGITS), question: `Code of ${name}?` }));
+  return names.slice(0, count).map((name, i) => ({ id: `lookup-${i}`, name, code: pick(LOOKUP_CODE_DIGITS), question: `Code of ${name}?` }));
 }
 
 export const LOOKUP_TEMPLATE: PromptTemplate = PromptTemplateSchema.parse({
@@ -80,14 +79,17 @@ export function lookupTrajectory(item: Pick<LookupItem, "name" | "code">): { cal
   };
 }
 
+/** The correct response as one text: the call, the tool's observation, the answer (what a rollout shows). */
+export function lookupResponse(item: Pick<LookupItem, "name" | "code">): string {
+  const t = lookupTrajectory(item);
+  return `${t.call}\n\n${t.observation}\n\n${t.answer}`;
+}
+
 export function lookupDemonstrations(items: readonly LookupItem[]): DemonstrationSet {
   return {
     name: "lookup-demos",
     task: "qa",
-    items: items.map((item) => {
-      const t = lookupTrajectory(item);
-      return { question: item.question, trajectory: `${t.call}\n\n${t.observation}\n\n${t.answer}` };
-    }),
+    items: items.map((item) => ({ question: item.question, trajectory: lookupResponse(item) })),
   };
 }
 
@@ -141,7 +143,7 @@ export function lookupEpisodes(
   let zeroShot = 0;
   return Array.from({ length: count }, (_, i) => {
     const name = pick(FIRST) + pick(SECOND);
-    const code = pick(DIGITS);
+    const code = pick(LOOKUP_CODE_DIGITS);
     const k = shots[i % shots.length];
     // Drawn even where zeroShotSearchRate decides, for the same reason as the guessed code below.
     let guess = random() < (options.guessRate?.[k] ?? 0);
@@ -150,11 +152,10 @@ export function lookupEpisodes(
       guess = Math.floor((zeroShot + 1) * searchRate) === Math.floor(zeroShot * searchRate);
       zeroShot++;
     }
-    const t = lookupTrajectory({ name, code });
     // With a zero-shot prior the guessed code is drawn for every episode, so that the prior does not
     // shift the draws of the episodes after it (without one, as the demo's base always was).
-    const guessed = guess || searchRate !== undefined ? pick(DIGITS) : "";
-    const trajectory = guess ? `<answer> ${guessed} </answer>` : `${t.call}\n\n${t.observation}\n\n${t.answer}`;
+    const guessed = guess || searchRate !== undefined ? pick(LOOKUP_CODE_DIGITS) : "";
+    const trajectory = guess ? `<answer> ${guessed} </answer>` : lookupResponse({ name, code });
     return { id: `episode-${i}`, question: `Code of ${name}?`, trajectory, shots: k, guess };
   });
 }

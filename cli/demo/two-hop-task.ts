@@ -27,7 +27,7 @@ import { writeFile } from "node:fs/promises";
 import type { DemonstrationSet } from "../../contracts/index.js";
 import { mulberry32 } from "../../worker/icrl/index.js";
 import { analyzeTerm } from "../../worker/tools/index.js";
-import { LOOKUP_CODE_DIGITS, LOOKUP_NAME_COUNT, lookupTrajectory, makeLookupItems, type LookupEpisode } from "./lookup-task.js";
+import { LOOKUP_CODE_DIGITS, LOOKUP_NAME_COUNT, lookupResponse, makeLookupItems, type LookupEpisode } from "./lookup-task.js";
 
 export interface TwoHopItem {
   id: string;
@@ -47,8 +47,7 @@ export function twoHopQuestion(name: string, hops: 1 | 2): string {
 
 /** The whole correct response, observations included, as the search tool formats them. */
 export function twoHopTrajectory(item: Pick<TwoHopItem, "name" | "holder" | "code" | "hops">): string {
-  const last = lookupTrajectory({ name: item.holder, code: item.code });
-  const hop = `${last.call}\n\n${last.observation}\n\n${last.answer}`;
+  const hop = lookupResponse({ name: item.holder, code: item.code });
   if (item.hops === 1) return hop;
   return `<search> ${item.name} </search>\n\n<information>Doc 1(Title: ${item.name}) partner ${item.holder}</information>\n\n${hop}`;
 }
