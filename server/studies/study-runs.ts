@@ -39,12 +39,17 @@ export function studyProgress(runs: Pick<Run, "status">[]): StudyProgress {
 
 export type StudyStatus = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
 
+/**
+ * FAILED only when a run failed: a study whose runs a user cancelled one by one (to save time, say) and
+ * whose other runs succeeded is CANCELLED, so that FAILED always means there is an error to look at.
+ */
 export function studyStatus(runs: Pick<Run, "status">[], cancelledAt: Date | null): StudyStatus {
   if (cancelledAt) return "CANCELLED";
   const p = studyProgress(runs);
   if (p.queued === p.total) return "QUEUED";
   if (p.queued + p.running > 0) return "RUNNING";
-  return p.succeeded === p.total ? "SUCCEEDED" : "FAILED";
+  if (p.failed > 0) return "FAILED";
+  return p.cancelled > 0 ? "CANCELLED" : "SUCCEEDED";
 }
 
 export const isFinished = (status: Run["status"]) => status === "SUCCEEDED" || status === "FAILED" || status === "CANCELLED";
