@@ -3,9 +3,10 @@
 // not FAILED; any failed run makes it FAILED whatever else happened.
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { studyStatus } from "../../server/studies/study-runs.js";
+import type { Run } from "../../server/generated/prisma/client.js";
+import { isFinished, studyStatus } from "../../server/studies/study-runs.js";
 
-type RunStatus = "QUEUED" | "RUNNING" | "SUCCEEDED" | "FAILED" | "CANCELLED";
+type RunStatus = Run["status"];
 const runs = (...statuses: RunStatus[]) => statuses.map((status) => ({ status }));
 
 it("names each state of a study's runs", () => {
@@ -22,7 +23,7 @@ it("is FAILED exactly when every run finished and one failed, for any mix of run
   const status = fc.constantFrom<RunStatus>("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED");
   fc.assert(
     fc.property(fc.array(status, { minLength: 1, maxLength: 12 }), fc.boolean(), (statuses, cancelled) => {
-      const finished = statuses.every((s) => s !== "QUEUED" && s !== "RUNNING");
+      const finished = statuses.every(isFinished);
       const got = studyStatus(runs(...statuses), cancelled ? new Date() : null);
       expect(got === "FAILED").toBe(!cancelled && finished && statuses.includes("FAILED"));
       expect(got === "SUCCEEDED").toBe(!cancelled && statuses.every((s) => s === "SUCCEEDED"));
