@@ -187,6 +187,8 @@ describe("dashboard", () => {
     expect(await rows.count()).toBe(50);
     await page.locator(".pager button", { hasText: "Next" }).click();
     await text(".pager .muted", "51–100 of 1002").waitFor();
+    // The pager's text can change a render before the rows do: wait for page 2's first row itself.
+    await rows.first().filter({ hasText: "sweep-49" }).waitFor();
     expect(await rows.count()).toBe(50);
     expect(await rows.first().textContent()).toContain("sweep-49");
     await page.locator(".pager button", { hasText: "Prev" }).click();
