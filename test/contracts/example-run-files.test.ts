@@ -32,5 +32,7 @@ describe("examples/qwen2.5-3b-instruct-paper.yaml", () => {
     expect(config.rollout).toMatchObject({ temperature: 1, maxToolTurns: 6 });
     expect(config.tools.search).toMatchObject({ kind: "retriever", topK: 3, maxTokens: 500 });
     expect(config.reward).toMatchObject({ metric: "em", accuracyWeight: 0.8, formatWeight: 0.2 });
+    // README's GPU section: a real model's learner keeps bfloat16 weights and recomputes activations.
+    expect(config.learner).toEqual({ device: "cuda", dtype: "bfloat16", gradientCheckpointing: true });
   });
 });
