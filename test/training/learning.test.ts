@@ -17,50 +17,42 @@
 // - the final adapter answers more held-out questions than the base model did at step 0.
 // Without learning none of this can pass: the base model's zero-shot greedy answers are guesses
 // (no search), and its first-steps reward is the baseline the later steps are compared with.
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  CreateApiKeyDocument,
-  CreateDemonstrationSetDocument,
-  CreateExperimentDocument,
-  CreateRunDocument,
-  ImportDatasetDocument,
-  RunDocument,
-} from "../../client-sdk/src/index.js";
-import { createLogger } from "../../server/logger.js";
+import { RunDocument } from "../../client-sdk/src/index.js";
 import { LearnerDriver } from "../../worker/learner/driver.js";
-import { Worker } from "../../worker/runtime/worker.js";
 import { buildLookupModel, LOOKUP_PRETRAINING } from "../../cli/demo/lookup-model.js";
-import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../../cli/demo/lookup-task.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { allMetricPoints } from "./support.js";
-
-// Measured thresholds (see the numbers in the assertions' comments).
-const CURRICULUM = [
-  { shots: 3, steps: 4 },
-  { shots: 2, steps: 4 },
-  { shots: 0, steps: 12 },
-];
-const TOTAL_STEPS = CURRICULUM.reduce((n, s) => n + s.steps, 0);
-const HELD_OUT = 24;
+import {
+  allMetricPoints,
+  createLearningRun,
+  LEARNING_STEPS as TOTAL_STEPS,
+  type LookupSetup,
+  metricSeries,
+  setupLearningLookup,
+  testWorker,
+  workerKey,
+} from "./support.js";
 
 let t: TestServer;
 let dir: string;
-let model: string;
+let lookup: LookupSetup;
 
 beforeAll(async () => {
   t = await startTestServer();
   dir = await mkdtemp(path.join(os.tmpdir(), "icrl-learning-"));
   await chmod(dir, 0o755);
-  model = path.join(dir, "lookup.gguf");
+  const model = path.join(dir, "lookup.gguf");
   const learner = LearnerDriver.start();
   try {
     await buildLookupModel({ ...LOOKUP_PRETRAINING, out: model, learner });
   } finally {
     await learner.shutdown();
   }
+  // 100 names: 3 worked examples, 24 held out, 73 to train on. Codes are random digits.
+  lookup = await setupLearningLookup(t, dir, model);
 }, 900_000);
 
 afterAll(async () => {
@@ -72,59 +64,8 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe("ICRL learning", () => {
   it("a tiny model learns to use the search tool zero-shot and answers held-out questions better", { timeout: 1_200_000 }, async () => {
-    // 100 names: 3 worked examples, 24 held out, 73 to train on. Codes are random digits.
-    const items = makeLookupItems(100, 7);
-    const corpus = path.join(dir, "corpus.jsonl");
-    await writeLookupFiles(items, { corpus });
-    const questions = items.slice(3);
-    const dataset = path.join(dir, "lookup.jsonl");
-    await writeFile(
-      dataset,
-      questions
-        .map((it, i) =>
-          JSON.stringify({ id: it.id, question: it.question, golden_answers: [it.code], split: i >= questions.length - HELD_OUT ? "val" : "train" }),
-        )
-        .join("\n") + "\n",
-    );
-    const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "lookup-learning", kind: "QA", format: "JSONL", path: dataset } });
-    const set = await t.admin.mutate(CreateDemonstrationSetDocument, {
-      input: { name: "lookup-learning", task: "QA", items: lookupDemonstrations(items.slice(0, 3)).items },
-    });
-    const exp = await t.admin.mutate(CreateExperimentDocument, { name: "learning" });
-    const run = await t.admin.mutate(CreateRunDocument, {
-      experimentId: exp.createExperiment.id,
-      name: "icrl-3-2-0",
-      config: {
-        model: { path: model, contextSize: 1024 },
-        task: "qa",
-        dataset: { id: ds.importDataset.id, split: "train", validationSplit: "val" },
-        tools: { search: { kind: "local", corpus, topK: 1, maxTokens: 64 } },
-        template: LOOKUP_TEMPLATE,
-        demonstrations: { setId: set.createDemonstrationSet.id, selection: "first" },
-        curriculum: { stages: CURRICULUM },
-        grpo: { groupSize: 8, questionsPerStep: 4, lr: 2e-3 },
-        lora: { rank: 16, alpha: 16 },
-        rollout: { maxToolTurns: 2, maxTurnTokens: 40, maxTotalTokens: 120 },
-        validation: { every: TOTAL_STEPS, size: HELD_OUT },
-        checkpointEvery: TOTAL_STEPS,
-        seed: 3,
-      },
-    });
-    const runId = run.createRun.id;
-    const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "learner", role: "WORKER" })).createApiKey.secret;
-    const worker = new Worker({
-      serverUrl: t.server.url,
-      token: key,
-      name: "learning",
-      threads: 1,
-      gpu: false,
-      dataDir: path.join(dir, "worker"),
-      allowPaths: [dir],
-      pollMs: 100,
-      maxJobs: 1,
-      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
-    });
-    await worker.run();
+    const runId = await createLearningRun(t, lookup, { name: "learning", rollout: { maxToolTurns: 2, maxTurnTokens: 40, maxTotalTokens: 120 } });
+    await testWorker(t, { key: await workerKey(t), dir, name: "learning" }).run();
 
     const final = (await t.admin.query(RunDocument, { id: runId })).run!;
     expect(final.error).toBeNull();
@@ -132,7 +73,7 @@ describe("ICRL learning", () => {
     expect(final.step).toBe(TOTAL_STEPS);
 
     const points = await allMetricPoints(t.admin, runId);
-    const series = (k: string) => points.filter((p) => p.key === k).sort((a, b) => a.step - b.step);
+    const series = (k: string) => metricSeries(points, k);
     const values = (k: string) => series(k).map((p) => p.value);
     const reward = values("reward/mean");
     const tools = values("tools/valid_calls_per_rollout");

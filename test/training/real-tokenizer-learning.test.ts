@@ -18,62 +18,51 @@
 // searches per question 0 -> 1.04; 3 min in all: pre-training ~20 s (only the output rows of tokens the
 // episodes use are trained: icrl_learner/seen_vocabulary.py), steps of 7.5 s (learner 4.6 s: log-probs
 // and entropy over all 151,669 rows, icrl_learner/vocab_logprobs.py; rollouts 2.8 s).
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  ArtifactsDocument,
-  BenchmarkRunDocument,
-  CreateApiKeyDocument,
-  CreateDemonstrationSetDocument,
-  CreateExperimentDocument,
-  CreateRunDocument,
-  ImportDatasetDocument,
-  RunDocument,
-  StartBenchmarkRunDocument,
-} from "../../client-sdk/src/index.js";
+import { ArtifactsDocument, BenchmarkRunDocument, RunDocument, StartBenchmarkRunDocument } from "../../client-sdk/src/index.js";
 import { TIME_PREFIX } from "../../contracts/metric-keys.js";
-import { createLogger } from "../../server/logger.js";
 import { loadLlamaEngine } from "../../worker/engine/index.js";
 import { LearnerDriver } from "../../worker/learner/driver.js";
-import { Worker } from "../../worker/runtime/worker.js";
 import { buildTools } from "../../worker/tools/index.js";
 import { buildLookupModel, LOOKUP_PRETRAINING } from "../../cli/demo/lookup-model.js";
 import { sampleLookupGroup } from "../../cli/demo/lookup-group.js";
-import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles } from "../../cli/demo/lookup-task.js";
+import { LOOKUP_TEMPLATE } from "../../cli/demo/lookup-task.js";
 import { maskRuns } from "../support/mask-runs.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { allMetricPoints } from "./support.js";
+import {
+  allMetricPoints,
+  createLearningRun,
+  LEARNING_HELD_OUT as HELD_OUT,
+  LEARNING_STEPS as TOTAL_STEPS,
+  type LookupSetup,
+  lookupTools,
+  metricSeries,
+  setupLearningLookup,
+  testWorker,
+  workerKey,
+} from "./support.js";
 
-const CURRICULUM = [
-  { shots: 3, steps: 4 },
-  { shots: 2, steps: 4 },
-  { shots: 0, steps: 12 },
-];
-const TOTAL_STEPS = CURRICULUM.reduce((n, s) => n + s.steps, 0);
-const HELD_OUT = 24;
 const ROLLOUT = { maxToolTurns: 2, maxTurnTokens: 24, maxTotalTokens: 80 };
 
 let t: TestServer;
 let dir: string;
-let model: string;
-let corpus: string;
-const items = makeLookupItems(100, 7);
+let lookup: LookupSetup;
 
 beforeAll(async () => {
   t = await startTestServer();
   dir = await mkdtemp(path.join(os.tmpdir(), "icrl-real-tokenizer-learning-"));
   await chmod(dir, 0o755);
-  model = path.join(dir, "lookup-qwen3.gguf");
-  corpus = path.join(dir, "corpus.jsonl");
-  await writeLookupFiles(items, { corpus });
+  const model = path.join(dir, "lookup-qwen3.gguf");
   const learner = LearnerDriver.start();
   try {
     await buildLookupModel({ ...LOOKUP_PRETRAINING, out: model, learner, tokenizer: "qwen3" });
   } finally {
     await learner.shutdown();
   }
+  lookup = await setupLearningLookup(t, dir, model);
 }, 1_800_000);
 
 afterAll(async () => {
@@ -85,8 +74,9 @@ const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe("ICRL learning on Qwen3's vocabulary", () => {
   it("the pre-trained model's sampled calls and the inserted results meet on exact token boundaries", { timeout: 300_000 }, async () => {
+    const { items, model } = lookup;
     const engine = await loadLlamaEngine({ modelPath: model, threads: 1, gpu: false, contextSize: 1024 });
-    const tools = await buildTools({ search: { kind: "local", corpus, topK: 1, maxTokens: 64 } }, { countTokens: (s) => engine.tokenize(s).length });
+    const tools = await buildTools(lookupTools(lookup), { countTokens: (s) => engine.tokenize(s).length });
     try {
       const { prompt, rollouts } = await sampleLookupGroup(engine, tools.get("search")!, items[50], {
         shots: 3,
@@ -114,56 +104,9 @@ describe("ICRL learning on Qwen3's vocabulary", () => {
   });
 
   it("a run learns to search zero-shot and answers held-out questions better; its adapter's benchmark agrees", { timeout: 1_800_000 }, async () => {
-    const questions = items.slice(3);
-    const dataset = path.join(dir, "lookup.jsonl");
-    await writeFile(
-      dataset,
-      questions
-        .map((it, i) =>
-          JSON.stringify({ id: it.id, question: it.question, golden_answers: [it.code], split: i >= questions.length - HELD_OUT ? "val" : "train" }),
-        )
-        .join("\n") + "\n",
-    );
-    const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "lookup-qwen3", kind: "QA", format: "JSONL", path: dataset } });
-    const set = await t.admin.mutate(CreateDemonstrationSetDocument, {
-      input: { name: "lookup-qwen3", task: "QA", items: lookupDemonstrations(items.slice(0, 3)).items },
-    });
-    const exp = await t.admin.mutate(CreateExperimentDocument, { name: "real-tokenizer-learning" });
-    const tools = { search: { kind: "local" as const, corpus, topK: 1, maxTokens: 64 } };
-    const run = await t.admin.mutate(CreateRunDocument, {
-      experimentId: exp.createExperiment.id,
-      name: "qwen3-icrl-3-2-0",
-      config: {
-        model: { path: model, contextSize: 1024 },
-        task: "qa",
-        dataset: { id: ds.importDataset.id, split: "train", validationSplit: "val" },
-        tools,
-        template: LOOKUP_TEMPLATE,
-        demonstrations: { setId: set.createDemonstrationSet.id, selection: "first" },
-        curriculum: { stages: CURRICULUM },
-        grpo: { groupSize: 8, questionsPerStep: 4, lr: 2e-3 },
-        lora: { rank: 16, alpha: 16 },
-        rollout: ROLLOUT,
-        validation: { every: TOTAL_STEPS, size: HELD_OUT },
-        checkpointEvery: TOTAL_STEPS,
-        seed: 3,
-      },
-    });
-    const runId = run.createRun.id;
-    const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "learner", role: "WORKER" })).createApiKey.secret;
-    const worker = () =>
-      new Worker({
-        serverUrl: t.server.url,
-        token: key,
-        name: "real-tokenizer-learning",
-        threads: 1,
-        gpu: false,
-        dataDir: path.join(dir, "worker"),
-        allowPaths: [dir],
-        pollMs: 100,
-        maxJobs: 1,
-        logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
-      }).run();
+    const runId = await createLearningRun(t, lookup, { name: "real-tokenizer-learning", rollout: ROLLOUT });
+    const key = await workerKey(t);
+    const worker = () => testWorker(t, { key, dir, name: "real-tokenizer-learning" }).run();
     await worker();
 
     const final = (await t.admin.query(RunDocument, { id: runId })).run!;
@@ -172,7 +115,7 @@ describe("ICRL learning on Qwen3's vocabulary", () => {
     expect(final.step).toBe(TOTAL_STEPS);
 
     const points = await allMetricPoints(t.admin, runId);
-    const series = (k: string) => points.filter((p) => p.key === k).sort((a, b) => a.step - b.step);
+    const series = (k: string) => metricSeries(points, k);
     const reward = series("reward/mean").map((p) => +p.value.toFixed(3));
     const tools0 = series("tools/valid_calls_per_rollout").map((p) => +p.value.toFixed(2));
     const val = series("val/accuracy");
@@ -210,12 +153,12 @@ describe("ICRL learning on Qwen3's vocabulary", () => {
       await t.admin.mutate(StartBenchmarkRunDocument, {
         input: {
           name: "lookup-qwen3 final",
-          datasetId: ds.importDataset.id,
-          model,
+          datasetId: lookup.datasetId,
+          model: lookup.model,
           adapterArtifactId: adapter.id,
           config: {
             split: "val",
-            tools,
+            tools: lookupTools(lookup),
             template: LOOKUP_TEMPLATE,
             maxToolTurns: ROLLOUT.maxToolTurns,
             maxTurnTokens: ROLLOUT.maxTurnTokens,

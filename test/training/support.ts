@@ -4,6 +4,10 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import {
   ArtifactsDocument,
+  CreateApiKeyDocument,
+  CreateDemonstrationSetDocument,
+  CreateExperimentDocument,
+  CreateRunDocument,
   ImportDatasetDocument,
   JobsDocument,
   MetricPointsDocument,
@@ -12,7 +16,9 @@ import {
   type MetricPointsQuery,
   type RolloutsQuery,
 } from "../../client-sdk/src/index.js";
+import { createLogger } from "../../server/logger.js";
 import { writeTinyModel } from "../../worker/engine/tiny-model.js";
+import { Worker } from "../../worker/runtime/worker.js";
 import { LOOKUP_TEMPLATE, lookupDemonstrations, makeLookupItems, writeLookupFiles, type LookupItem } from "../../cli/demo/lookup-task.js";
 import type { TestServer } from "../support/server.js";
 
@@ -23,11 +29,14 @@ export interface LookupSetup {
   datasetId: string;
 }
 
-/** Items 0-2 are the demonstrations, 3..n-valCount train, the rest validation. */
+/**
+ * Items 0-2 are the demonstrations, 3..n-valCount train, the rest validation. The model is a random
+ * tiny one unless `model` names one already built (the learning tests' pre-trained bases).
+ */
 export async function setupLookup(
   t: Pick<TestServer, "admin">,
   dir: string,
-  options: { count?: number; valCount?: number; seed?: number } = {},
+  options: { count?: number; valCount?: number; seed?: number; model?: string } = {},
 ): Promise<LookupSetup> {
   const items = makeLookupItems(options.count ?? 24, options.seed ?? 5);
   const valCount = options.valCount ?? 4;
@@ -43,12 +52,20 @@ export async function setupLookup(
       )
       .join("\n") + "\n",
   );
-  const model = path.join(dir, "tiny.gguf");
-  writeTinyModel({ out: model, layers: 2, dim: 64, heads: 4, kvHeads: 2, ff: 128, context: 1024, seed: 3 });
+  let model = options.model;
+  if (!model) {
+    model = path.join(dir, "tiny.gguf");
+    writeTinyModel({ out: model, layers: 2, dim: 64, heads: 4, kvHeads: 2, ff: 128, context: 1024, seed: 3 });
+  }
   const ds = await t.admin.mutate(ImportDatasetDocument, {
     input: { name: `lookup-${path.basename(dir)}`, kind: "QA", format: "JSONL", path: dataset },
   });
   return { items, corpus, model, datasetId: ds.importDataset.id };
+}
+
+/** The search tool over the lookup corpus, one result of at most 64 tokens. */
+export function lookupTools(setup: LookupSetup) {
+  return { search: { kind: "local" as const, corpus: setup.corpus, topK: 1, maxTokens: 64 } };
 }
 
 export function lookupRunConfig(setup: LookupSetup, overrides: Record<string, unknown> = {}) {
@@ -56,7 +73,7 @@ export function lookupRunConfig(setup: LookupSetup, overrides: Record<string, un
     model: { path: setup.model, contextSize: 1024 },
     task: "qa",
     dataset: { id: setup.datasetId, split: "train", validationSplit: "val" },
-    tools: { search: { kind: "local", corpus: setup.corpus, topK: 1, maxTokens: 64 } },
+    tools: lookupTools(setup),
     template: LOOKUP_TEMPLATE,
     curriculum: {
       stages: [
@@ -76,6 +93,82 @@ export function lookupRunConfig(setup: LookupSetup, overrides: Record<string, un
 
 export function lookupDemoSet(setup: LookupSetup) {
   return lookupDemonstrations(setup.items.slice(0, 3));
+}
+
+/** A WORKER key for the test's workers. */
+export async function workerKey(t: Pick<TestServer, "admin">, name = "worker"): Promise<string> {
+  return (await t.admin.mutate(CreateApiKeyDocument, { name, role: "WORKER" })).createApiKey.secret;
+}
+
+/**
+ * A CPU worker in this process, one job at a time, that may read the test's files (`dir`; its own data
+ * in dir/worker unless `dataDir` says otherwise); `run()` ends when no job is left.
+ */
+export function testWorker(t: Pick<TestServer, "server">, options: { key: string; dir: string; name: string; dataDir?: string }): Worker {
+  return new Worker({
+    serverUrl: t.server.url,
+    token: options.key,
+    name: options.name,
+    threads: 1,
+    gpu: false,
+    dataDir: options.dataDir ?? path.join(options.dir, "worker"),
+    allowPaths: [options.dir],
+    pollMs: 100,
+    maxJobs: 1,
+    logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
+  });
+}
+
+// ---------------------------------------------------------------- learning tests: one full ICRL run
+
+/**
+ * The run both learning tests train (learning.test.ts on a byte vocabulary, real-tokenizer-learning
+ * on Qwen3's): ICRL 3 -> 2 -> 0 shots over 20 steps, G = 8, zero-shot greedy validation of 24 held-out
+ * questions at step 0 and at the end. Their thresholds were measured with exactly these settings.
+ */
+export const LEARNING_CURRICULUM = [
+  { shots: 3, steps: 4 },
+  { shots: 2, steps: 4 },
+  { shots: 0, steps: 12 },
+];
+export const LEARNING_STEPS = LEARNING_CURRICULUM.reduce((n, s) => n + s.steps, 0);
+export const LEARNING_HELD_OUT = 24;
+
+/** The lookup task as the learning tests use it: 100 names (seed 7), 24 of them held out, on a pre-trained model. */
+export function setupLearningLookup(t: Pick<TestServer, "admin">, dir: string, model: string): Promise<LookupSetup> {
+  return setupLookup(t, dir, { count: 100, seed: 7, valCount: LEARNING_HELD_OUT, model });
+}
+
+/** Create the learning run in an experiment of its own; `rollout` is the only setting the two tests differ in. */
+export async function createLearningRun(
+  t: Pick<TestServer, "admin">,
+  setup: LookupSetup,
+  options: { name: string; rollout: { maxToolTurns: number; maxTurnTokens: number; maxTotalTokens: number } },
+): Promise<string> {
+  const set = await t.admin.mutate(CreateDemonstrationSetDocument, {
+    input: { name: `lookup-${options.name}`, task: "QA", items: lookupDemoSet(setup).items },
+  });
+  const exp = await t.admin.mutate(CreateExperimentDocument, { name: options.name });
+  const run = await t.admin.mutate(CreateRunDocument, {
+    experimentId: exp.createExperiment.id,
+    name: "icrl-3-2-0",
+    config: lookupRunConfig(setup, {
+      demonstrations: { setId: set.createDemonstrationSet.id, selection: "first" },
+      curriculum: { stages: LEARNING_CURRICULUM },
+      grpo: { groupSize: 8, questionsPerStep: 4, lr: 2e-3 },
+      lora: { rank: 16, alpha: 16 },
+      rollout: options.rollout,
+      validation: { every: LEARNING_STEPS, size: LEARNING_HELD_OUT },
+      checkpointEvery: LEARNING_STEPS,
+      seed: 3,
+    }),
+  });
+  return run.createRun.id;
+}
+
+/** One metric's points, by step. */
+export function metricSeries(points: readonly MetricRow[], key: string): MetricRow[] {
+  return points.filter((p) => p.key === key).sort((a, b) => a.step - b.step);
 }
 
 // ---------------------------------------------------------------- resume tests: reading a run back

@@ -6,7 +6,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ArtifactsDocument,
-  CreateApiKeyDocument,
   CreateDemonstrationSetDocument,
   CreateExperimentDocument,
   CreateRunDocument,
@@ -14,10 +13,8 @@ import {
   RolloutsDocument,
   RunDocument,
 } from "../../client-sdk/src/index.js";
-import { Worker } from "../../worker/runtime/worker.js";
-import { createLogger } from "../../server/logger.js";
 import { startTestServer, type TestServer } from "../support/server.js";
-import { lookupDemoSet, lookupRunConfig, runJobs, setupLookup, type LookupSetup } from "./support.js";
+import { lookupDemoSet, lookupRunConfig, runJobs, setupLookup, testWorker, workerKey, type LookupSetup } from "./support.js";
 
 let t: TestServer;
 let dir: string;
@@ -64,19 +61,7 @@ describe("TRAIN job", () => {
       config: lookupRunConfig(setup, { demonstrations: { selection: "first", setId: set.createDemonstrationSet.id }, warmStart: { steps: 2 } }),
     });
     const runId = run.createRun.id;
-    const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "w", role: "WORKER" })).createApiKey.secret;
-    const worker = new Worker({
-      serverUrl: t.server.url,
-      token: key,
-      name: "trainer",
-      threads: 1,
-      gpu: false,
-      dataDir: path.join(dir, "worker"),
-      allowPaths: [dir],
-      pollMs: 100,
-      maxJobs: 1,
-      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
-    });
+    const worker = testWorker(t, { key: await workerKey(t, "w"), dir, name: "trainer" });
     await worker.run();
 
     const final = (await t.admin.query(RunDocument, { id: runId })).run!;
@@ -119,19 +104,8 @@ describe("TRAIN job", () => {
       name: "missing",
       config: lookupRunConfig(setup, { model: { path: missing } }),
     });
-    const key = (await t.admin.mutate(CreateApiKeyDocument, { name: "w-missing", role: "WORKER" })).createApiKey.secret;
-    const worker = new Worker({
-      serverUrl: t.server.url,
-      token: key,
-      name: "trainer-missing",
-      threads: 1,
-      gpu: false,
-      dataDir: path.join(dir, "worker-missing"),
-      allowPaths: [dir],
-      pollMs: 100,
-      maxJobs: 1,
-      logger: createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
-    });
+    const key = await workerKey(t, "w-missing");
+    const worker = testWorker(t, { key, dir, name: "trainer-missing", dataDir: path.join(dir, "worker-missing") });
     await worker.run();
     const final = (await t.admin.query(RunDocument, { id: run.createRun.id })).run!;
     expect(final.status).toBe("FAILED");
