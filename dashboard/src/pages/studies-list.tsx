@@ -88,7 +88,8 @@ export function StudiesList({ route }: { route: Route }) {
               {connection.nodes.length === 0 && (
                 <tr>
                   <td colSpan={6} class="muted">
-                    No studies{experimentId ? " in this experiment" : ""} yet. Create one with the API's createStudy.
+                    No studies{experimentId ? " in this experiment" : ""} yet. Create one with <code>icrl study create -f study.yaml</code> or the
+                    API's createStudy.
                   </td>
                 </tr>
               )}
