@@ -16,6 +16,7 @@ const LONGEST_FIRST = [
   "test/sdk/examples.test.ts",
   "test/studies/study-example.test.ts",
   "test/training/lookup-model-reproducible.test.ts",
+  "test/cli/model-lookup.test.ts",
 ];
 
 for (const file of LONGEST_FIRST)

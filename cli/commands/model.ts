@@ -1,6 +1,7 @@
 // `icrl model`: model files. `tiny` writes a small random llama/qwen2/qwen3 GGUF (tests, demos, learner checks);
-// `build` writes a published model shape (Qwen2.5, Qwen3, Llama 3.2) with its real tokenizer and random weights;
-// `lookup` pre-trains the lookup task's tiny base (the demo's model) with a named tool-use prior;
+// `build` writes a published model shape (Qwen2.5, Qwen3, Llama 3.2) with its real tokenizer and random weights,
+// or with --pretrain lookup the tiny shape pre-trained on the lookup task;
+// `lookup` pre-trains the lookup task's tiny base (the demo's model) with a named tool-use prior and vocabulary;
 // `validate` checks a model (or an adapter against its base) the way the engine does before loading.
 // Only light modules are imported: nothing here loads llama.cpp.
 import { InvalidArgumentError, type Command } from "commander";
@@ -24,6 +25,10 @@ import {
   validateModelFile,
   writeTinyModel,
 } from "../../worker/engine/files.js";
+
+/** What `model build --pretrain` can pre-train the tiny shape on. */
+const PRETRAIN_TASKS = ["lookup"] as const;
+type PretrainTask = (typeof PRETRAIN_TASKS)[number];
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
@@ -77,6 +82,62 @@ interface TinyOptions {
   type?: TinyWeightType;
   std?: number;
   embeddingStd?: number;
+}
+
+interface LookupBaseOptions {
+  out: string;
+  prior: LookupPrior;
+  zeroShotSearchRate?: number;
+  seed: number;
+  tokenizer: BuildTokenizer;
+}
+
+/**
+ * Pre-train the lookup task's tiny base and print what was written: `icrl model lookup`, and
+ * `icrl model build --pretrain lookup`. Needs the learner's torch (checked first, exit 9).
+ */
+async function writeLookupBase(command: string, options: LookupBaseOptions): Promise<void> {
+  const out = path.resolve(options.out);
+  const { preflight } = await import("../doctor/preflight.js");
+  const { learnerPython } = await import("../doctor/python-torch.js");
+  await preflight(command, { python: learnerPython(), dataDir: path.dirname(out) });
+  const { buildLookupModel, LOOKUP_PRIORS } = await import("../demo/lookup-model.js");
+  const { LearnerDriver } = await import("../../worker/learner/index.js");
+  const recipe = LOOKUP_PRIORS[options.prior];
+  const zeroShotSearchRate = options.zeroShotSearchRate ?? ("zeroShotSearchRate" in recipe ? recipe.zeroShotSearchRate : undefined);
+  // Written next to the target and renamed: a failed build leaves no half-trained file under its name.
+  const partial = path.join(path.dirname(out), `.${path.basename(out)}.partial`);
+  const started = performance.now();
+  const learner = LearnerDriver.start();
+  try {
+    const results = await buildLookupModel({
+      ...recipe,
+      zeroShotSearchRate,
+      seed: options.seed,
+      out: partial,
+      learner,
+      tokenizer: options.tokenizer,
+    });
+    await rename(partial, out);
+    const seconds = Math.round((performance.now() - started) / 100) / 10;
+    const info = {
+      path: out,
+      bytes: (await stat(out)).size,
+      prior: options.prior,
+      tokenizer: options.tokenizer,
+      seed: options.seed,
+      zeroShotSearchRate: zeroShotSearchRate ?? null,
+      steps: results.map((r) => r.steps),
+      seconds,
+    };
+    process.stdout.write(JSON.stringify(info) + "\n");
+  } catch (error) {
+    await rm(partial, { force: true });
+    process.stderr.write(`icrl ${command}: ${(error as Error).message}\n`);
+    process.exitCode = EXIT_FAILURE;
+  } finally {
+    await learner.shutdown();
+  }
 }
 
 export function register(program: Command): void {
@@ -157,8 +218,17 @@ Exit codes: 0 ok, 1 the file could not be written, 2 bad options.`,
       `vocabulary and chat template: ${BUILD_TOKENIZERS.join(", ")} (default: the shape's own; tiny: byte)`,
       oneOf("tokenizer", BUILD_TOKENIZERS),
     )
-    .option("--type <t>", `matrix storage type: ${BUILD_WEIGHT_TYPES.join(", ")}`, oneOf("type", BUILD_WEIGHT_TYPES), "f16")
+    .option(
+      "--type <t>",
+      `matrix storage type: ${BUILD_WEIGHT_TYPES.join(", ")} (default f16; f32 with --pretrain)`,
+      oneOf("type", BUILD_WEIGHT_TYPES),
+    )
     .option("--seed <n>", "weight seed (same options and seed give an identical file)", integer("seed"), 1)
+    .option(
+      "--pretrain <task>",
+      `pre-train the tiny shape instead of leaving it random: ${PRETRAIN_TASKS.join(", ")} (the demo's base, as icrl model lookup --prior demo)`,
+      oneOf("pretrain", PRETRAIN_TASKS),
+    )
     .addHelpText(
       "after",
       `
@@ -167,18 +237,49 @@ rows incl. padding); tiny is 2 layers x 128 with the tokenizer's architecture (b
 qwen3: qwen3, llama3: llama). Weights are written in blocks as they are generated: a 7B shape needs ~15 GB
 of disk, not of memory. Prints {"path", "bytes", "parameters", "vocabSize", "shape", "tokenizer", "type",
 "seconds", "mbPerSecond"} as JSON.
-Exit codes: 0 ok, 1 the file could not be written, 2 bad options.`,
+--pretrain lookup (tiny only, F32) pre-trains the weights on the lookup task's episodes with the learner
+(python3 with torch), with the chosen vocabulary and its chat template, e.g.
+  icrl model build --tokenizer qwen3 --pretrain lookup -o .icrl/models/lookup-qwen3.gguf
+and prints what icrl model lookup prints; icrl model lookup has the other priors.
+Exit codes: 0 ok, 1 the file could not be written, 2 bad options, 9 torch is missing (--pretrain).`,
     )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
-    .action((options: { out: string; shape: ModelShapeName; tokenizer?: BuildTokenizer; type: BuildWeightType; seed: number }) => {
-      try {
-        const info = buildModel({ out: options.out, shape: options.shape, tokenizer: options.tokenizer, type: options.type, seed: options.seed });
-        process.stdout.write(JSON.stringify(info) + "\n");
-      } catch (error) {
-        process.stderr.write(`icrl model build: ${(error as Error).message}\n`);
-        process.exitCode = error instanceof RangeError ? EXIT_BAD_INPUT : EXIT_FAILURE;
-      }
-    });
+    .action(
+      async (options: {
+        out: string;
+        shape: ModelShapeName;
+        tokenizer?: BuildTokenizer;
+        type?: BuildWeightType;
+        seed: number;
+        pretrain?: PretrainTask;
+      }) => {
+        if (options.pretrain) {
+          // Pre-training rewrites F32/F16 tensors in float32 over a few hundred steps: it is made for the
+          // tiny shape, and its file is the one the learning tests train (F32).
+          const refuse = (why: string) => {
+            process.stderr.write(`icrl model build: ${why}\n`);
+            process.exit(EXIT_BAD_INPUT);
+          };
+          if (options.shape !== "tiny") refuse(`--pretrain ${options.pretrain} builds the tiny shape only; drop --shape ${options.shape}`);
+          if (options.type !== undefined && options.type !== "f32") refuse(`--pretrain writes F32 weights; drop --type ${options.type}`);
+          await writeLookupBase("model build", { out: options.out, prior: "demo", seed: options.seed, tokenizer: options.tokenizer ?? "byte" });
+          return;
+        }
+        try {
+          const info = buildModel({
+            out: options.out,
+            shape: options.shape,
+            tokenizer: options.tokenizer,
+            type: options.type ?? "f16",
+            seed: options.seed,
+          });
+          process.stdout.write(JSON.stringify(info) + "\n");
+        } catch (error) {
+          process.stderr.write(`icrl model build: ${(error as Error).message}\n`);
+          process.exitCode = error instanceof RangeError ? EXIT_BAD_INPUT : EXIT_FAILURE;
+        }
+      },
+    );
 
   model
     .command("lookup")
@@ -191,6 +292,12 @@ Exit codes: 0 ok, 1 the file could not be written, 2 bad options.`,
       share("zero-shot-search-rate"),
     )
     .option("--seed <n>", "builder seed: weights, episodes, batches (same options and seed give an identical file)", integer("seed"), 1)
+    .option(
+      "--tokenizer <name>",
+      `vocabulary and chat template: ${BUILD_TOKENIZERS.join(", ")} (byte: the demo's model; the others on icrl model build's tiny shape)`,
+      oneOf("tokenizer", BUILD_TOKENIZERS),
+      "byte",
+    )
     .addHelpText(
       "after",
       `
@@ -199,51 +306,21 @@ Priors: demo is the demo's and the learning test's base (at seed 1 it searches i
 examples (0 of 256 samples at seeds 1-3) but does with them (76-99%), so zero-shot tool use has to come from
 training (BENCHMARKS.md, "lookup-prior"); two-hop is the demo's recipe on episodes of which half take two
 searches (the two-hop task of REPLICATION.md; --zero-shot-search-rate does not apply to it).
+With a real tokenizer only the output rows of the tokens the episodes use are trained, the others written as
+zeros (exact at the full vocabulary: BENCHMARKS.md, "learning").
 Pre-training runs the learner (python3 with torch) on one thread: 1-8 minutes. Prints {"path", "bytes",
-"prior", "seed", "zeroShotSearchRate", "steps", "seconds"} as JSON.
+"prior", "tokenizer", "seed", "zeroShotSearchRate", "steps", "seconds"} as JSON.
 Exit codes: 0 ok, 1 the build failed, 2 bad options, 9 torch is missing (see icrl doctor).`,
     )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_BAD_INPUT))
-    .action(async (options: { out: string; prior: LookupPrior; zeroShotSearchRate?: number; seed: number }) => {
-      const out = path.resolve(options.out);
+    .action(async (options: { out: string; prior: LookupPrior; zeroShotSearchRate?: number; seed: number; tokenizer: BuildTokenizer }) => {
       if (options.prior === "two-hop" && options.zeroShotSearchRate !== undefined) {
         process.stderr.write(
           "icrl model lookup: --zero-shot-search-rate applies to the one-hop priors (demo, never-searching), not two-hop; drop it.\n",
         );
         process.exit(EXIT_BAD_INPUT);
       }
-      const { preflight } = await import("../doctor/preflight.js");
-      const { learnerPython } = await import("../doctor/python-torch.js");
-      await preflight("model lookup", { python: learnerPython(), dataDir: path.dirname(out) });
-      const { buildLookupModel, LOOKUP_PRIORS } = await import("../demo/lookup-model.js");
-      const { LearnerDriver } = await import("../../worker/learner/index.js");
-      const recipe = LOOKUP_PRIORS[options.prior];
-      const zeroShotSearchRate = options.zeroShotSearchRate ?? ("zeroShotSearchRate" in recipe ? recipe.zeroShotSearchRate : undefined);
-      // Written next to the target and renamed: a failed build leaves no half-trained file under its name.
-      const partial = path.join(path.dirname(out), `.${path.basename(out)}.partial`);
-      const started = performance.now();
-      const learner = LearnerDriver.start();
-      try {
-        const results = await buildLookupModel({ ...recipe, zeroShotSearchRate, seed: options.seed, out: partial, learner });
-        await rename(partial, out);
-        const seconds = Math.round((performance.now() - started) / 100) / 10;
-        const info = {
-          path: out,
-          bytes: (await stat(out)).size,
-          prior: options.prior,
-          seed: options.seed,
-          zeroShotSearchRate: zeroShotSearchRate ?? null,
-          steps: results.map((r) => r.steps),
-          seconds,
-        };
-        process.stdout.write(JSON.stringify(info) + "\n");
-      } catch (error) {
-        await rm(partial, { force: true });
-        process.stderr.write(`icrl model lookup: ${(error as Error).message}\n`);
-        process.exitCode = EXIT_FAILURE;
-      } finally {
-        await learner.shutdown();
-      }
+      await writeLookupBase("model lookup", options);
     });
 
   model
