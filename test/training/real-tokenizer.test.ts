@@ -4,7 +4,8 @@
 // `icrl model build` writes with the real tokenizers (tiny shape, random F32 weights, so llama.cpp and
 // PyTorch compute with the same numbers):
 // - prompts go through the model's own chat template (Qwen3 with thinking on and off, Llama 3 with its
-//   header tokens and a single BOS);
+//   header tokens and a single BOS); Qwen3's rollouts, masks, agreement and steps below run with thinking
+//   off, and its whole ICRL run in real-tokenizer-learning.test.ts with thinking on (the default);
 // - the tool tags span several tokens and are found in the decoded text;
 // - the loss mask falls on exact token boundaries: every run of sampled tokens decodes to exactly the
 //   model's segments and every run of inserted tokens to exactly the tool results and notices;
@@ -15,6 +16,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ChatTemplateArgs } from "../../contracts/index.js";
 import { buildModel, type BuildTokenizer } from "../../worker/engine/files.js";
 import { loadLlamaEngine, type LlamaEngine } from "../../worker/engine/index.js";
 import { defaultDemonstrationsFor, QA_SEARCH_TEMPLATE, renderPrompt, runRolloutGroup } from "../../worker/icrl/index.js";
@@ -46,6 +48,8 @@ interface Family {
   promptEnd: string;
   /** Token ids that must appear exactly once in a prompt (BOS) or at all (the role markers). */
   once: number[];
+  /** The run's model.chatTemplateArgs for the rollouts that are trained, and how those prompts must end. */
+  rollouts: { chatTemplateArgs?: ChatTemplateArgs; promptEnd: string };
 }
 
 const FAMILIES: Family[] = [
@@ -55,6 +59,7 @@ const FAMILIES: Family[] = [
     promptStart: "<|im_start|>user\n",
     promptEnd: "<|im_start|>assistant\n",
     once: [],
+    rollouts: { chatTemplateArgs: { enable_thinking: false }, promptEnd: "<|im_start|>assistant\n<think>\n\n</think>\n\n" },
   },
   {
     tokenizer: "llama3",
@@ -62,6 +67,7 @@ const FAMILIES: Family[] = [
     promptStart: "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n",
     promptEnd: "<|start_header_id|>assistant<|end_header_id|>\n\n",
     once: [128_000],
+    rollouts: { promptEnd: "<|start_header_id|>assistant<|end_header_id|>\n\n" },
   },
 ];
 
@@ -116,7 +122,14 @@ describe.each(FAMILIES)("$tokenizer vocabulary", (family) => {
     timeout: 600_000,
   }, async () => {
     // Zero-shot: every position of these sequences is scored over the whole vocabulary, twice.
-    const prompt = renderPrompt(engine, { question: QUESTION.question, questionId: QUESTION.id, shots: 0, template: QA_SEARCH_TEMPLATE });
+    const prompt = renderPrompt(engine, {
+      question: QUESTION.question,
+      questionId: QUESTION.id,
+      shots: 0,
+      template: QA_SEARCH_TEMPLATE,
+      chatTemplateArgs: family.rollouts.chatTemplateArgs,
+    });
+    expect(prompt.text.endsWith(family.rollouts.promptEnd), prompt.text.slice(-80)).toBe(true);
     // A random model never spells </search>: with no tool turns the loop inserts its tools-off notice
     // first, so every rollout holds inserted text followed by sampled text. Sampled tool calls and the
     // tool results after them are checked on a trained model (real-tokenizer-learning.test.ts).
