@@ -9,16 +9,10 @@ import { createClient as createWsClient } from "graphql-ws";
 import WebSocket from "ws";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
-  ClaimJobDocument,
-  CreateApiKeyDocument,
-  CreateExperimentDocument,
-  CreateRunDocument,
-  ImportDatasetDocument,
   IcrlApiError,
   LiveCursorDocument,
   LogMetricsDocument,
   MetricsBatchDocument,
-  RegisterWorkerDocument,
   ReportRolloutsDocument,
   RolloutsAddedDocument,
   RolloutsDocument,
@@ -29,7 +23,8 @@ import {
 } from "../../client-sdk/src/index.js";
 import { liveStartOf } from "../../client-sdk/src/live-start.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
-import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
+import { claimedTrainJob } from "../support/claimed-job.js";
+import { makeRollout } from "../support/fixtures.js";
 import { startFaultProxy } from "../support/fault-proxy.js";
 
 let t: TestServer;
@@ -87,20 +82,10 @@ const keyOf = (r: { step: number; sampleIndex: number }) => `${r.step}/${r.sampl
 beforeAll(async () => {
   t = await startTestServer();
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-batch-"));
-  await writeQaJsonl(path.join(tmp, "qa.jsonl"), 5);
-  const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
-  const exp = await t.admin.mutate(CreateExperimentDocument, { name: "batched" });
-  runId = (
-    await t.admin.mutate(CreateRunDocument, {
-      experimentId: exp.createExperiment.id,
-      name: "busy",
-      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
-    })
-  ).createRun.id;
-  const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
-  const token = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: { backend: "cpu" } })).registerWorker.token;
-  worker = t.client(token);
-  jobId = (await worker.mutate(ClaimJobDocument, {})).claimJob!.job.id;
+  const claimed = await claimedTrainJob(t, tmp, "batched");
+  runId = claimed.runId;
+  jobId = claimed.jobId;
+  worker = t.client(claimed.workerToken);
 });
 
 // Each test starts with no stream open on the run, so it can tell when its own opens and closes.

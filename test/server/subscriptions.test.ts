@@ -5,17 +5,12 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  ClaimJobDocument,
   CreateApiKeyDocument,
-  CreateExperimentDocument,
-  CreateRunDocument,
-  ImportDatasetDocument,
   type IcrlApiError,
   LiveCursorDocument,
   type LiveStream,
   LogMetricsDocument,
   MetricsAddedDocument,
-  RegisterWorkerDocument,
   ReportRolloutsDocument,
   RolloutAddedDocument,
   RunUpdatedDocument,
@@ -27,7 +22,8 @@ import {
 } from "../../client-sdk/src/index.js";
 import type { RunningServer } from "../../server/main.js";
 import { ADMIN_KEY, startTestServer, type TestServer } from "../support/server.js";
-import { makeRollout, writeQaJsonl } from "../support/fixtures.js";
+import { claimedTrainJob } from "../support/claimed-job.js";
+import { makeRollout } from "../support/fixtures.js";
 
 let t: TestServer;
 let replica: RunningServer;
@@ -56,20 +52,10 @@ beforeAll(async () => {
   t = await startTestServer();
   replica = await t.startReplica();
   const tmp = await mkdtemp(path.join(os.tmpdir(), "icrl-sub-"));
-  await writeQaJsonl(path.join(tmp, "qa.jsonl"), 5);
-  const ds = await t.admin.mutate(ImportDatasetDocument, { input: { name: "qa", kind: "QA", format: "JSONL", path: path.join(tmp, "qa.jsonl") } });
-  const exp = await t.admin.mutate(CreateExperimentDocument, { name: "subs" });
-  runId = (
-    await t.admin.mutate(CreateRunDocument, {
-      experimentId: exp.createExperiment.id,
-      name: "live",
-      config: { model: { path: "m.gguf" }, dataset: { id: ds.importDataset.id } },
-    })
-  ).createRun.id;
-  const reg = (await t.admin.mutate(CreateApiKeyDocument, { name: "reg", role: "WORKER" })).createApiKey.secret;
-  const token = (await t.client(reg).mutate(RegisterWorkerDocument, { name: "w", capabilities: { backend: "cpu" } })).registerWorker.token;
-  worker = t.client(token);
-  jobId = (await worker.mutate(ClaimJobDocument, {})).claimJob!.job.id;
+  const claimed = await claimedTrainJob(t, tmp, "subs");
+  runId = claimed.runId;
+  jobId = claimed.jobId;
+  worker = t.client(claimed.workerToken);
 });
 
 afterAll(async () => {
