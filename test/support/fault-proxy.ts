@@ -1,6 +1,7 @@
 // A small HTTP proxy in front of a test server that answers chosen requests itself, the way a server
-// whose database or disk is failing would, and passes everything else (WebSockets included) through.
-// Fault tests point a real worker at it instead of patching the worker.
+// whose database or disk is failing would, or holds them unanswered (a link gone quiet), and passes
+// everything else (WebSockets included) through. Fault tests point a real worker at it instead of
+// patching the worker.
 import http from "node:http";
 import net from "node:net";
 
@@ -11,13 +12,20 @@ export interface ProxiedRequest {
   body: string;
 }
 
-/** What the proxy answers instead of the server, or null to pass the request on. */
-export type FaultRule = (req: ProxiedRequest) => { status: number; body: unknown } | null;
+/**
+ * What the proxy answers instead of the server; "hold" to keep the request open and never pass it on
+ * (until the client goes away or the proxy closes); null to pass it on.
+ */
+export type FaultRule = (req: ProxiedRequest) => { status: number; body: unknown } | "hold" | null;
 
 export interface FaultProxy {
   url: string;
   /** Requests answered by a rule so far. */
   faults: number;
+  /** Requests held by a rule so far. */
+  held: number;
+  /** Requests passed on whose answer has not come back from the server yet. */
+  pending: number;
   /** WebSocket connections opened through the proxy so far. */
   upgrades: number;
   /** Cut every open WebSocket connection (a network drop); the proxy keeps accepting new ones. */
@@ -29,19 +37,34 @@ export interface FaultProxy {
 
 export async function startFaultProxy(target: string, rule: FaultRule): Promise<FaultProxy> {
   const upstream = new URL(target);
-  const state = { faults: 0, upgrades: 0 };
+  const state = { faults: 0, held: 0, upgrades: 0, pending: 0 };
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | null) => {
+    state.pending++;
+    let settled = false;
+    const settle = () => {
+      if (!settled) state.pending--;
+      settled = true;
+    };
     const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.on("end", settle).on("error", settle);
       answer.pipe(res);
     });
-    out.on("error", () => res.destroy());
+    out.on("error", () => {
+      settle();
+      res.destroy();
+    });
     if (body) out.end(body);
     else req.pipe(out);
   };
   const server = http.createServer((req, res) => {
     const path = req.url ?? "/";
-    const answer = (fault: { status: number; body: unknown }) => {
+    const answer = (fault: { status: number; body: unknown } | "hold") => {
+      if (fault === "hold") {
+        state.held++;
+        req.resume();
+        return;
+      }
       state.faults++;
       const reply = () => {
         res.writeHead(fault.status, { "content-type": "application/json" });
@@ -103,6 +126,12 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
     url: `http://127.0.0.1:${address.port}`,
     get faults() {
       return state.faults;
+    },
+    get held() {
+      return state.held;
+    },
+    get pending() {
+      return state.pending;
     },
     get upgrades() {
       return state.upgrades;

@@ -23,6 +23,7 @@ import {
 } from "../../client-sdk/src/index.js";
 import { createLogger } from "../../server/logger.js";
 import { Worker } from "../../worker/runtime/worker.js";
+import { startFaultProxy, type FaultProxy, type ProxiedRequest } from "../support/fault-proxy.js";
 import { startTestServer, type TestServer } from "../support/server.js";
 import {
   allMetricPoints,
@@ -52,6 +53,7 @@ let workerToken: string;
 let experimentId: string;
 let demoSetId: string;
 let child: ChildProcess | null = null;
+let proxy: FaultProxy | null = null;
 /** The run of the SIGKILL test, forked by the fork tests once it has finished. */
 let killedRunId: string | null = null;
 
@@ -70,6 +72,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  await proxy?.close();
   await t?.close();
   await rm(dir, { recursive: true, force: true });
 });
@@ -119,6 +122,25 @@ function inProcessWorker(name: string, options: { maxJobs?: number; heartbeatMs?
       ? pino({ level: "info" }, { write: (line: string) => void lines.push(line) })
       : createLogger({ level: process.env.ICRL_TEST_LOG ?? "silent" }),
   });
+}
+
+/**
+ * The training step a worker's request reports for (its rollouts, metric points, progress or artifact),
+ * the highest if it carries several; null for requests about no step (claims, heartbeats).
+ */
+function reportedStep(req: ProxiedRequest): number | null {
+  if (req.path.startsWith("/artifacts")) {
+    const step = new URL(req.path, "http://proxy").searchParams.get("step");
+    return step === null ? null : Number(step);
+  }
+  if (!req.body) return null;
+  const { variables } = JSON.parse(req.body) as {
+    variables?: { rollouts?: { step: number }[]; points?: { step: number }[]; progress?: { step?: number } };
+  };
+  const steps = [...(variables?.rollouts ?? []), ...(variables?.points ?? []), ...(variables?.progress ? [variables.progress] : [])]
+    .map((r) => r.step)
+    .filter((step): step is number => typeof step === "number");
+  return steps.length ? Math.max(...steps) : null;
 }
 
 const records = (lines: LogLines) => lines.map((l) => JSON.parse(l) as { msg: string; step?: number; runId?: string });
@@ -187,13 +209,18 @@ const rolloutContent = (r: RolloutRow) => ({ key: rolloutKey(r), questionId: r.q
 describe("resumable training runs", () => {
   it("a SIGKILLed worker's job is requeued and resumed from the last checkpoint, exactly once", { timeout: 900_000 }, async () => {
     const runId = await createRun("killed");
+    // The worker reaches the server through a proxy that holds whatever it reports for step 4 or later,
+    // so the kill below finds step 3 half-reported however long the signal takes to follow the poll
+    // that saw it: a step of this tiny model can be shorter than a poll under load (one CI run found
+    // step 4's rollouts stored at the kill). Held, they never arrive.
+    proxy = await startFaultProxy(t.server.url, (req) => ((reportedStep(req) ?? 0) >= 4 ? "hold" : null));
     child = spawn(
       process.execPath,
       [
         path.join(PROJECT_ROOT, "bin/icrl.js"),
         "worker",
         "--server",
-        t.server.url,
+        proxy.url,
         "--token",
         workerToken,
         "--name",
@@ -229,6 +256,8 @@ describe("resumable training runs", () => {
     );
     child.kill("SIGKILL");
     expect(await exited).toBe("SIGKILL");
+    // What the proxy passed on before the kill lands before the state at the kill is read.
+    await waitFor("the requests passed on before the kill to be answered", async () => proxy!.pending === 0, 60_000);
     // Step 2's timings are logged after its checkpoint is stored. Drop them, as if the worker had died
     // in between: the checkpoint carries them, so the resumed run fills the gap.
     const late = new Set(["time/upload_s", "time/step_s"]);
