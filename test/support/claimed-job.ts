@@ -1,6 +1,6 @@
 // A run on a small QA dataset whose TRAIN job a freshly registered worker has claimed: what tests of
-// the worker protocol under faults (uploads, leases) and of live streams start from. The run never trains (its model path
-// is a placeholder); the claim is what they need.
+// the worker protocol under faults (uploads, leases) and of live streams start from. The run never
+// trains (its model path is a placeholder); the claim is what they need.
 import path from "node:path";
 import {
   ClaimJobDocument,

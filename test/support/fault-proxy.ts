@@ -24,7 +24,7 @@ export interface FaultProxy {
   faults: number;
   /** Requests held by a rule so far. */
   held: number;
-  /** Requests passed on whose answer has not come back from the server yet. */
+  /** Requests passed on that the server has not answered yet (nor failed). */
   pending: number;
   /** WebSocket connections opened through the proxy so far. */
   upgrades: number;
@@ -39,6 +39,8 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
   const upstream = new URL(target);
   const state = { faults: 0, held: 0, upgrades: 0, pending: 0 };
   const forward = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer | null) => {
+    // Pending until the server answers (it has then done what the request asked) or the request fails;
+    // not until the answer is read, which a client killed meanwhile never does.
     state.pending++;
     let settled = false;
     const settle = () => {
@@ -46,8 +48,8 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
       settled = true;
     };
     const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      settle();
       res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.on("end", settle).on("error", settle);
       answer.pipe(res);
     });
     out.on("error", () => {
@@ -55,7 +57,11 @@ export async function startFaultProxy(target: string, rule: FaultRule): Promise<
       res.destroy();
     });
     if (body) out.end(body);
-    else req.pipe(out);
+    else {
+      // A client gone mid-upload leaves the server waiting for the rest: cut the upstream request too.
+      req.on("close", () => !req.complete && out.destroy());
+      req.pipe(out);
+    }
   };
   const server = http.createServer((req, res) => {
     const path = req.url ?? "/";
